@@ -1,0 +1,95 @@
+// quantbench-cli generate: text from a prompt, streamed as it is produced.
+#include "cli/args.h"
+#include "cli/cli_model.h"
+#include "cli/commands.h"
+#include "common/error.h"
+#include "model/forward_cpu.h"
+#include "model/sampler.h"
+#include "model/tokenizer.h"
+
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+namespace qbcli {
+
+int cmdGenerate(const Argv& argv) {
+    Args args(argv, {"--json", "--no-bos"},
+              {"-p", "--prompt", "-n", "--n-predict", "--temp", "--top-k", "--top-p", "--min-p", "--repeat-penalty",
+               "--repeat-last-n", "--seed", "--device", "--tokenizer", "--threads", "--ctx"});
+    if (args.positional().size() != 1) throw qb::Error("generate: expected one MODEL path");
+    const auto model = loadRunnableModel(args, args.positional()[0]);
+    qb::ThreadPool pool(threadCount(args));
+    const std::string device = deviceLabel(args, pool);
+    const std::string prompt = args.has("-p") ? args.get("-p") : args.get("--prompt");
+    const int nPredict = args.has("-n") ? args.getInt("-n", 64) : args.getInt("--n-predict", 64);
+    if (nPredict < 0) throw qb::Error("option '-n': expected a non-negative number of tokens");
+
+    qb::SamplerParams sp;
+    sp.temperature = float(args.getDouble("--temp", sp.temperature));
+    sp.topK = args.getInt("--top-k", sp.topK);
+    sp.topP = float(args.getDouble("--top-p", sp.topP));
+    sp.minP = float(args.getDouble("--min-p", sp.minP));
+    sp.repeatPenalty = float(args.getDouble("--repeat-penalty", sp.repeatPenalty));
+    sp.repeatLastN = args.getInt("--repeat-last-n", sp.repeatLastN);
+    sp.seed = args.getU64("--seed", 0);
+    qb::Sampler sampler(sp);
+
+    qb::Tokenizer tok(model->vocab);
+    std::vector<int> ids = tok.encode(prompt, !args.flag("--no-bos"), true);
+    if (ids.empty()) throw qb::Error("generate: the prompt is empty and the model adds no BOS token; give -p");
+    qb::CpuForwardOptions fo;
+    fo.contextLength = args.getInt("--ctx", 0);
+    qb::CpuForward fwd(*model, pool, fo);
+    if (int(ids.size()) + nPredict > fwd.capacity())
+        throw qb::Error("generate: " + std::to_string(ids.size()) + " prompt tokens + " + std::to_string(nPredict) +
+                        " new ones exceed the context of " + std::to_string(fwd.capacity()));
+
+    const bool json = args.flag("--json");
+    const size_t promptCount = ids.size();
+    std::string printed = tok.decode(ids);
+    if (!json) { std::fputs(printed.c_str(), stdout); std::fflush(stdout); }
+
+    std::vector<float> logits;
+    const auto t0 = std::chrono::steady_clock::now();
+    fwd.forward(ids.data(), int(ids.size()), logits, false);
+    const auto t1 = std::chrono::steady_clock::now();
+    int generated = 0;
+    for (; generated < nPredict; ++generated) {
+        const int next = sampler.sample(logits.data(), model->config.vocabSize, ids);
+        if (model->vocab->isEndOfGeneration(next)) break;
+        ids.push_back(next);
+        const std::string text = tok.decode(ids);
+        if (!json && text.size() > printed.size()) {
+            std::fputs(text.c_str() + printed.size(), stdout);
+            std::fflush(stdout);
+        }
+        printed = text;
+        if (generated + 1 < nPredict) fwd.forward(&ids.back(), 1, logits, false);
+    }
+    const auto t2 = std::chrono::steady_clock::now();
+    const double promptSeconds = std::chrono::duration<double>(t1 - t0).count();
+    const double genSeconds = std::chrono::duration<double>(t2 - t1).count();
+    const double tps = genSeconds > 0 ? generated / genSeconds : 0;
+    const double ppTps = promptSeconds > 0 ? double(promptCount) / promptSeconds : 0;
+
+    if (json) {
+        nlohmann::json j;
+        j["text"] = printed;
+        j["ids"] = std::vector<int>(ids.begin() + long(promptCount), ids.end());
+        j["prompt_ids"] = std::vector<int>(ids.begin(), ids.begin() + long(promptCount));
+        j["tokens_per_second"] = tps;
+        j["prompt_tokens_per_second"] = ppTps;
+        j["n_generated"] = generated;
+        j["device"] = device;
+        j["synthetic"] = model->config.synthetic;
+        std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    } else {
+        std::printf("\n");
+        std::fprintf(stderr, "\n%d prompt tokens at %.1f tok/s, %d generated at %.1f tok/s on %s%s\n", int(promptCount), ppTps,
+                     generated, tps, device.c_str(), model->config.synthetic ? " [synthetic weights]" : "");
+    }
+    return 0;
+}
+
+} // namespace qbcli

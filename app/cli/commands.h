@@ -1,0 +1,20 @@
+#pragma once
+// One function per quantbench-cli subcommand. Each returns the exit code and
+// throws qb::Error for bad input (main() prints it as one line, exit 2).
+#include <string>
+#include <vector>
+
+namespace qbcli {
+
+using Argv = std::vector<std::string>;
+
+int cmdInfo(const Argv& argv);
+int cmdTokenize(const Argv& argv);
+int cmdDetokenize(const Argv& argv);
+int cmdGenerate(const Argv& argv);
+int cmdPerplexity(const Argv& argv);
+
+// Reads a whole file (the --text of perplexity and others), naming it on error.
+std::string readTextFile(const std::string& path);
+
+} // namespace qbcli

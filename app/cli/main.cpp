@@ -1,0 +1,83 @@
+// quantbench-cli: llama.cpp-style command line over the QuantBench core.
+#include "cli/commands.h"
+#include "common/error.h"
+
+#include <QCoreApplication>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace qbcli {
+
+std::string readTextFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw qb::fileError(path, "cannot open for reading");
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+} // namespace qbcli
+
+namespace {
+
+struct Command {
+    const char* name;
+    int (*run)(const qbcli::Argv&);
+    const char* usage;
+};
+
+const Command kCommands[] = {
+    {"info", qbcli::cmdInfo, "info MODEL [--json] [--tokenizer TOK.bin]"},
+    {"tokenize", qbcli::cmdTokenize, "tokenize MODEL TEXT [--no-bos] [--no-parse-special] [--json]"},
+    {"detokenize", qbcli::cmdDetokenize, "detokenize MODEL ID... [--json]"},
+    {"generate", qbcli::cmdGenerate,
+     "generate MODEL -p PROMPT -n N [--temp T] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S]\n"
+     "           [--device cpu] [--tokenizer TOK.bin] [--threads N] [--json]"},
+    {"perplexity", qbcli::cmdPerplexity,
+     "perplexity MODEL --text FILE [--ctx 512] [--chunks K] [--device cpu] [--kv-type f16|f32] [--threads N] [--json]"},
+};
+
+void printUsage(FILE* to) {
+    std::fprintf(to, "usage: quantbench-cli COMMAND ...\n\ncommands:\n");
+    for (const auto& c : kCommands) std::fprintf(to, "  %s\n", c.usage);
+    std::fprintf(to, "\nMODEL is a GGUF file, an HF safetensors directory, or a llama2.c checkpoint.\n"
+                     "Exit codes: 0 ok, 1 internal failure, 2 bad input.\n");
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    QCoreApplication app(argc, argv); // for Qt's text codecs and regular expressions; no event loop
+    if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+        printUsage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const std::string name = argv[1];
+    qbcli::Argv rest(argv + 2, argv + argc);
+    for (const auto& c : kCommands) {
+        if (name != c.name) continue;
+        for (const auto& a : rest)
+            if (a == "--help" || a == "-h") {
+                std::printf("usage: quantbench-cli %s\n", c.usage);
+                return 0;
+            }
+        try {
+            return c.run(rest);
+        } catch (const qb::Error& e) {
+            std::fprintf(stderr, "error: %s\n", e.what());
+            if (e.kind() == qb::ErrorKind::Cancelled) return 130;
+            return e.kind() == qb::ErrorKind::BadInput ? 2 : 1;
+        } catch (const std::bad_alloc&) {
+            std::fprintf(stderr, "error: out of memory\n");
+            return 1;
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "error: internal: %s\n", e.what());
+            return 1;
+        }
+    }
+    std::fprintf(stderr, "error: unknown command '%s'\n", name.c_str());
+    printUsage(stderr);
+    return 2;
+}

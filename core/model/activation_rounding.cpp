@@ -1,0 +1,67 @@
+#include "model/activation_rounding.h"
+
+#include "common/half.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace qb {
+
+namespace {
+
+// Q8_0 / Q8_1 blocks of 32: d = amax/127 stored as F16, q = round(x * 127/amax).
+// (x86 ggml rounds half to even here, as _mm256_round_ps does.)
+void roundQ8_0(const float* x, float* out, int64_t n) {
+    for (int64_t b = 0; b < n; b += 32) {
+        float amax = 0;
+        for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(x[b + j]));
+        const float d = amax / 127.0f;
+        const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        const float dh = halfToFloat(floatToHalf(d));
+        for (int j = 0; j < 32; ++j) out[b + j] = std::nearbyint(x[b + j] * id) * dh;
+    }
+}
+
+// Q8_K blocks of 256: scale from the signed value of largest magnitude, F32 d.
+void roundQ8_K(const float* x, float* out, int64_t n) {
+    for (int64_t b = 0; b < n; b += 256) {
+        float amax = 0, maxv = 0;
+        for (int j = 0; j < 256; ++j) {
+            const float ax = std::fabs(x[b + j]);
+            if (ax > amax) { amax = ax; maxv = x[b + j]; }
+        }
+        if (amax == 0.0f) {
+            std::memset(out + b, 0, 256 * sizeof(float));
+            continue;
+        }
+        const float iscale = -127.0f / maxv;
+        for (int j = 0; j < 256; ++j) {
+            const float v = std::nearbyint(iscale * x[b + j]);
+            out[b + j] = std::min(127.0f, v) / iscale;
+        }
+    }
+}
+
+} // namespace
+
+void roundActivationsFor(GgmlType weightType, const float* x, float* out, int64_t n) {
+    switch (weightType) {
+    case GgmlType::Q4_0: case GgmlType::Q4_1: case GgmlType::Q5_0: case GgmlType::Q5_1: case GgmlType::Q8_0:
+        roundQ8_0(x, out, n);
+        return;
+    case GgmlType::Q2_K: case GgmlType::Q3_K: case GgmlType::Q4_K: case GgmlType::Q5_K: case GgmlType::Q6_K:
+        roundQ8_K(x, out, n);
+        return;
+    case GgmlType::F16:
+        for (int64_t i = 0; i < n; ++i) out[i] = halfToFloat(floatToHalf(x[i]));
+        return;
+    case GgmlType::BF16:
+        for (int64_t i = 0; i < n; ++i) out[i] = bf16ToFloat(floatToBf16(x[i]));
+        return;
+    case GgmlType::F32:
+        std::memcpy(out, x, size_t(n) * sizeof(float));
+        return;
+    }
+}
+
+} // namespace qb

@@ -1,0 +1,210 @@
+#include "model/forward_cpu.h"
+
+#include "common/error.h"
+#include "common/half.h"
+#include "model/activation_rounding.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace qb {
+
+void rmsNorm(const float* x, const float* weight, int n, float eps, float* out) {
+    double sum = 0;
+    for (int i = 0; i < n; ++i) sum += double(x[i]) * double(x[i]);
+    const float scale = 1.0f / std::sqrt(float(sum / n) + eps);
+    for (int i = 0; i < n; ++i) out[i] = x[i] * scale * weight[i];
+}
+
+void softmax(float* x, int n) {
+    const float maxv = *std::max_element(x, x + n);
+    double sum = 0;
+    for (int i = 0; i < n; ++i) {
+        x[i] = std::exp(x[i] - maxv);
+        sum += x[i];
+    }
+    const float inv = float(1.0 / sum);
+    for (int i = 0; i < n; ++i) x[i] *= inv;
+}
+
+namespace {
+
+std::vector<float> dequantizeAll(const Tensor& t) {
+    std::vector<float> v(size_t(t.elements()));
+    for (int64_t r = 0; r < t.rows(); ++r) dequantizeRow(t.type, t.row(r), v.data() + r * t.cols(), t.cols());
+    return v;
+}
+
+// Rotary position embedding of one head vector at position `pos`.
+void rope(float* x, int headDim, int pos, float freqBase, RopeLayout layout) {
+    const float thetaScale = std::pow(freqBase, -2.0f / float(headDim));
+    float theta = float(pos);
+    for (int i = 0; i < headDim / 2; ++i) {
+        const float c = std::cos(theta), s = std::sin(theta);
+        const int a = layout == RopeLayout::Normal ? 2 * i : i;
+        const int b = layout == RopeLayout::Normal ? 2 * i + 1 : i + headDim / 2;
+        const float x0 = x[a], x1 = x[b];
+        x[a] = x0 * c - x1 * s;
+        x[b] = x0 * s + x1 * c;
+        theta *= thetaScale;
+    }
+}
+
+float roundKv(float v, KvCacheType t) { return t == KvCacheType::F16 ? halfToFloat(floatToHalf(v)) : v; }
+
+} // namespace
+
+CpuForward::CpuForward(const Model& model, ThreadPool& pool, CpuForwardOptions options)
+    : m_model(model), m_pool(pool), m_options(options) {
+    const ModelConfig& c = model.config;
+    m_capacity = options.contextLength > 0 ? options.contextLength : c.contextLength;
+    if (m_capacity <= 0) m_capacity = 2048;
+    const size_t cacheFloats = size_t(c.nLayers) * size_t(m_capacity) * size_t(c.kvDim());
+    m_keyCache.assign(cacheFloats, 0.0f);
+    m_valueCache.assign(cacheFloats, 0.0f);
+}
+
+void CpuForward::matmul(const Tensor& w, const float* xIn, int n, float* y) const {
+    const int64_t rows = w.rows(), cols = w.cols();
+    // activations rounded as ggml's CPU backend rounds them for this weight type
+    std::vector<float> rounded(static_cast<size_t>(n * cols));
+    for (int t = 0; t < n; ++t) roundActivationsFor(w.type, xIn + int64_t(t) * cols, &rounded[size_t(t * cols)], cols);
+    const float* x = rounded.data();
+    m_pool.parallelFor(rows, [&](int64_t begin, int64_t end) {
+        std::vector<float> row(static_cast<size_t>(cols));
+        for (int64_t r = begin; r < end; ++r) {
+            dequantizeRow(w.type, w.row(r), row.data(), cols);
+            for (int t = 0; t < n; ++t) {
+                const float* xt = x + int64_t(t) * cols;
+                float sum = 0;
+                for (int64_t c = 0; c < cols; ++c) sum += row[size_t(c)] * xt[c];
+                y[int64_t(t) * rows + r] = sum;
+            }
+        }
+    });
+}
+
+void CpuForward::attention(int layer, const float* q, int n, float* out) const {
+    const ModelConfig& c = m_model.config;
+    const int hd = c.headDim, kvDim = c.kvDim(), groups = c.nHeads / c.nKvHeads;
+    const float* keys = m_keyCache.data() + size_t(layer) * m_capacity * kvDim;
+    const float* values = m_valueCache.data() + size_t(layer) * m_capacity * kvDim;
+    const float scale = 1.0f / std::sqrt(float(hd));
+    m_pool.parallelFor(int64_t(n) * c.nHeads, [&](int64_t begin, int64_t end) {
+        std::vector<float> scores(static_cast<size_t>(m_capacity));
+        for (int64_t job = begin; job < end; ++job) {
+            const int t = int(job / c.nHeads), h = int(job % c.nHeads);
+            const int pos = m_pos + t;            // this token's position
+            const int kvHead = h / groups;        // grouped-query attention
+            const float* qRow = q + size_t(t) * c.nHeads * hd + size_t(h) * hd;
+            // with an F16 cache, ggml multiplies in F16: the query is rounded to F16 too
+            float qh[256];
+            for (int i = 0; i < hd; ++i) qh[i] = roundKv(qRow[i], m_options.kvType);
+            // scores over every cached position up to and including this one (causal)
+            for (int p = 0; p <= pos; ++p) {
+                const float* k = keys + size_t(p) * kvDim + size_t(kvHead) * hd;
+                float dot = 0;
+                for (int i = 0; i < hd; ++i) dot += qh[i] * k[i];
+                scores[size_t(p)] = dot * scale;
+            }
+            softmax(scores.data(), pos + 1);
+            float* o = out + size_t(t) * c.nHeads * hd + size_t(h) * hd;
+            std::fill(o, o + hd, 0.0f);
+            for (int p = 0; p <= pos; ++p) {
+                const float* v = values + size_t(p) * kvDim + size_t(kvHead) * hd;
+                const float a = roundKv(scores[size_t(p)], m_options.kvType); // F16 probabilities against F16 values
+                for (int i = 0; i < hd; ++i) o[i] += a * v[i];
+            }
+        }
+    });
+}
+
+void CpuForward::forward(const int* tokens, int n, std::vector<float>& logits, bool allLogits) {
+    const ModelConfig& c = m_model.config;
+    const ModelWeights& w = m_model.weights;
+    if (n <= 0) throw Error("forward: no tokens to run");
+    if (m_pos + n > m_capacity)
+        throw Error("context full: " + std::to_string(m_pos) + " + " + std::to_string(n) + " tokens exceed the context of " +
+                    std::to_string(m_capacity));
+    for (int t = 0; t < n; ++t)
+        if (tokens[t] < 0 || tokens[t] >= c.vocabSize)
+            throw Error("forward: token id " + std::to_string(tokens[t]) + " is outside the vocabulary (0.." +
+                        std::to_string(c.vocabSize - 1) + ")");
+
+    const int dim = c.dim, qDim = c.nHeads * c.headDim, kvDim = c.kvDim(), ffn = c.ffnDim;
+    std::vector<float> x(size_t(n) * dim), xb(size_t(n) * dim), q(size_t(n) * qDim), k(size_t(n) * kvDim),
+        v(size_t(n) * kvDim), att(size_t(n) * qDim), proj(size_t(n) * dim), gate(size_t(n) * ffn), up(size_t(n) * ffn);
+
+    // token embeddings
+    for (int t = 0; t < n; ++t) dequantizeRow(w.tokenEmbedding.type, w.tokenEmbedding.row(tokens[t]), &x[size_t(t) * dim], dim);
+
+    for (int l = 0; l < c.nLayers; ++l) {
+        const LayerWeights& L = w.layers[size_t(l)];
+
+        // attention rmsnorm
+        const std::vector<float> attnNorm = dequantizeAll(L.attnNorm);
+        for (int t = 0; t < n; ++t) rmsNorm(&x[size_t(t) * dim], attnNorm.data(), dim, c.normEps, &xb[size_t(t) * dim]);
+
+        // qkv matmuls (+ biases for Qwen2)
+        matmul(L.wq, xb.data(), n, q.data());
+        matmul(L.wk, xb.data(), n, k.data());
+        matmul(L.wv, xb.data(), n, v.data());
+        if (L.bq.present()) {
+            const auto bq = dequantizeAll(L.bq), bk = dequantizeAll(L.bk), bv = dequantizeAll(L.bv);
+            for (int t = 0; t < n; ++t) {
+                for (int i = 0; i < qDim; ++i) q[size_t(t) * qDim + i] += bq[size_t(i)];
+                for (int i = 0; i < kvDim; ++i) k[size_t(t) * kvDim + i] += bk[size_t(i)];
+                for (int i = 0; i < kvDim; ++i) v[size_t(t) * kvDim + i] += bv[size_t(i)];
+            }
+        }
+
+        // RoPE on every query and key head
+        for (int t = 0; t < n; ++t) {
+            for (int h = 0; h < c.nHeads; ++h) rope(&q[size_t(t) * qDim + size_t(h) * c.headDim], c.headDim, m_pos + t, c.ropeFreqBase, c.rope);
+            for (int h = 0; h < c.nKvHeads; ++h) rope(&k[size_t(t) * kvDim + size_t(h) * c.headDim], c.headDim, m_pos + t, c.ropeFreqBase, c.rope);
+        }
+
+        // append keys and values to the cache
+        for (int t = 0; t < n; ++t) {
+            const size_t at = (size_t(l) * m_capacity + size_t(m_pos + t)) * kvDim;
+            for (int i = 0; i < kvDim; ++i) {
+                m_keyCache[at + i] = roundKv(k[size_t(t) * kvDim + i], m_options.kvType);
+                m_valueCache[at + i] = roundKv(v[size_t(t) * kvDim + i], m_options.kvType);
+            }
+        }
+
+        // grouped-query attention over the cache, then the output projection
+        attention(l, q.data(), n, att.data());
+        matmul(L.wo, att.data(), n, proj.data());
+
+        // residual
+        for (size_t i = 0; i < x.size(); ++i) x[i] += proj[i];
+
+        // ffn rmsnorm
+        const std::vector<float> ffnNorm = dequantizeAll(L.ffnNorm);
+        for (int t = 0; t < n; ++t) rmsNorm(&x[size_t(t) * dim], ffnNorm.data(), dim, c.normEps, &xb[size_t(t) * dim]);
+
+        // SwiGLU: down( silu(gate(x)) * up(x) )
+        matmul(L.wGate, xb.data(), n, gate.data());
+        matmul(L.wUp, xb.data(), n, up.data());
+        for (size_t i = 0; i < gate.size(); ++i) {
+            const float g = gate[i];
+            gate[i] = g / (1.0f + std::exp(-g)) * up[i];
+        }
+        matmul(L.wDown, gate.data(), n, proj.data());
+
+        // residual
+        for (size_t i = 0; i < x.size(); ++i) x[i] += proj[i];
+    }
+
+    // final rmsnorm and the classifier, for every token or just the last
+    const std::vector<float> outNorm = dequantizeAll(w.outputNorm);
+    const int first = allLogits ? 0 : n - 1, count = n - first;
+    for (int t = first; t < n; ++t) rmsNorm(&x[size_t(t) * dim], outNorm.data(), dim, c.normEps, &xb[size_t(t - first) * dim]);
+    logits.resize(size_t(count) * c.vocabSize);
+    matmul(w.output, xb.data(), count, logits.data());
+
+    m_pos += n;
+}
+
+} // namespace qb

@@ -1,0 +1,52 @@
+#pragma once
+// The CPU reference forward pass: F32 math over dequantized weights, written
+// to read like the paper. It is the oracle every Vulkan kernel is tested
+// against, so clarity wins over speed; it is multithreaded over rows and heads.
+#include "common/thread_pool.h"
+#include "model/model.h"
+
+#include <vector>
+
+namespace qb {
+
+enum class KvCacheType { F32, F16 };
+
+struct CpuForwardOptions {
+    // llama.cpp keeps its KV cache in F16 by default; F16 here rounds what
+    // is stored the same way, so perplexities compare like for like.
+    KvCacheType kvType = KvCacheType::F16;
+    int contextLength = 0; // 0 = the model's trained length
+};
+
+class CpuForward {
+public:
+    CpuForward(const Model& model, ThreadPool& pool, CpuForwardOptions options = {});
+
+    // Runs `n` tokens at positions position() .. position()+n-1, appending
+    // them to the KV cache. Writes n x vocab logits (or only the last row when
+    // !allLogits) into `logits`. Throws qb::Error "context full" past capacity.
+    void forward(const int* tokens, int n, std::vector<float>& logits, bool allLogits);
+
+    void reset() { m_pos = 0; }
+    int position() const { return m_pos; }
+    int capacity() const { return m_capacity; }
+    const ModelConfig& config() const { return m_model.config; }
+
+private:
+    void matmul(const Tensor& w, const float* x, int n, float* y) const; // y[n][rows] = x[n][cols] · Wᵀ
+    void attention(int layer, const float* q, int n, float* out) const;
+
+    const Model& m_model;
+    ThreadPool& m_pool;
+    CpuForwardOptions m_options;
+    int m_capacity = 0;
+    int m_pos = 0;
+    std::vector<float> m_keyCache;   // [layer][position][kvDim]
+    std::vector<float> m_valueCache; // [layer][position][kvDim]
+};
+
+// Greedy and sampled next-token choice (see sampler.h); shared math helpers:
+void rmsNorm(const float* x, const float* weight, int n, float eps, float* out);
+void softmax(float* x, int n);
+
+} // namespace qb

@@ -1,0 +1,155 @@
+// HF model directory (config.json, tokenizer.json, *.safetensors, optionally
+// sharded via model.safetensors.index.json) -> Model with GGUF names. Llama
+// Q/K rows are permuted to GGUF's interleaved RoPE layout, as llama.cpp's
+// converter does; Qwen2 keeps the HF layout and runs NeoX RoPE.
+#include "common/error.h"
+#include "formats/safetensors.h"
+#include "model/hf_names.h"
+#include "model/hf_tokenizer_json.h"
+#include "model/loaders.h"
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+namespace qb {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+nlohmann::json readJsonFile(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) throw fileError(p.string(), "cannot open");
+    try {
+        return nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception& e) {
+        throw fileError(p.string(), std::string("not valid JSON: ") + e.what());
+    }
+}
+
+int configInt(const nlohmann::json& c, const std::string& key, const std::string& path, std::optional<int> fallback = {}) {
+    if (!c.contains(key) || c[key].is_null()) {
+        if (fallback) return *fallback;
+        throw fileError(path, "'" + key + "': missing");
+    }
+    if (!c[key].is_number_integer()) throw fileError(path, "'" + key + "': expected an integer, got " + std::string(c[key].type_name()));
+    return c[key].get<int>();
+}
+
+GgmlType ggmlFromDtype(StDtype d, const std::string& file, const std::string& tensor) {
+    switch (d) {
+    case StDtype::F32: return GgmlType::F32;
+    case StDtype::F16: return GgmlType::F16;
+    case StDtype::BF16: return GgmlType::BF16;
+    default:
+        throw fileError(file, "tensor '" + tensor + "': dtype " + stDtypeName(d) + " is not a weight type we load, expected F32, F16 or BF16");
+    }
+}
+
+std::vector<fs::path> shardFiles(const fs::path& dir) {
+    const fs::path index = dir / "model.safetensors.index.json";
+    std::vector<fs::path> files;
+    if (fs::exists(index)) {
+        const nlohmann::json j = readJsonFile(index);
+        if (!j.contains("weight_map") || !j["weight_map"].is_object())
+            throw fileError(index.string(), "'weight_map': missing or not an object");
+        std::set<std::string> names;
+        for (const auto& f : j["weight_map"]) {
+            if (!f.is_string()) throw fileError(index.string(), "'weight_map': expected file names as strings");
+            const std::string name = f.get<std::string>();
+            if (name.find('/') != std::string::npos || name == "..")
+                throw fileError(index.string(), "'weight_map': shard '" + name + "' must be a file in the model directory");
+            names.insert(name);
+        }
+        for (const auto& n : names) files.push_back(dir / n);
+        return files;
+    }
+    for (const auto& e : fs::directory_iterator(dir))
+        if (e.path().extension() == ".safetensors") files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    if (files.empty()) throw fileError(dir.string(), "no *.safetensors files and no model.safetensors.index.json");
+    return files;
+}
+
+} // namespace
+
+std::unique_ptr<Model> loadSafetensorsModel(const std::string& dirPath, const LoadOptions& options) {
+    const fs::path dir(dirPath);
+    const fs::path configPath = dir / "config.json";
+    if (!fs::exists(configPath)) throw fileError(dirPath, "config.json missing: expected an HF model directory");
+    const nlohmann::json cfg = readJsonFile(configPath);
+    const std::string cp = configPath.string();
+
+    auto m = std::make_unique<Model>();
+    m->path = dirPath;
+    m->format = "safetensors";
+    ModelConfig& c = m->config;
+    const std::string modelType = cfg.value("model_type", "");
+    if (modelType == "llama" || modelType == "mistral") c.arch = Architecture::Llama, c.archName = "llama";
+    else if (modelType == "qwen2") c.arch = Architecture::Qwen2, c.archName = "qwen2";
+    else throw fileError(cp, "'model_type': unknown architecture '" + modelType + "', expected llama, mistral or qwen2");
+    c.name = dir.filename().string();
+    c.dim = configInt(cfg, "hidden_size", cp);
+    c.nLayers = configInt(cfg, "num_hidden_layers", cp);
+    c.nHeads = configInt(cfg, "num_attention_heads", cp);
+    c.nKvHeads = configInt(cfg, "num_key_value_heads", cp, c.nHeads);
+    c.ffnDim = configInt(cfg, "intermediate_size", cp);
+    c.vocabSize = configInt(cfg, "vocab_size", cp);
+    c.contextLength = configInt(cfg, "max_position_embeddings", cp, 2048);
+    c.normEps = float(cfg.value("rms_norm_eps", 1e-6));
+    c.ropeFreqBase = float(cfg.value("rope_theta", 10000.0));
+    if (c.nHeads <= 0 || c.dim % c.nHeads != 0)
+        throw fileError(cp, "'num_attention_heads' " + std::to_string(c.nHeads) + " does not divide 'hidden_size' " + std::to_string(c.dim));
+    c.headDim = c.dim / c.nHeads;
+    if (cfg.contains("head_dim") && cfg["head_dim"].is_number_integer() && cfg["head_dim"].get<int>() != c.headDim)
+        throw fileError(cp, "'head_dim' " + std::to_string(cfg["head_dim"].get<int>()) + " differs from hidden_size / num_attention_heads = " +
+                                std::to_string(c.headDim) + " (not supported)");
+    c.ropeDim = c.headDim;
+    c.rope = c.arch == Architecture::Qwen2 ? RopeLayout::NeoX : RopeLayout::Normal;
+
+    std::set<std::string> seen;
+    for (const fs::path& file : shardFiles(dir)) {
+        auto st = SafetensorsFile::open(file.string());
+        m->storage.push_back(st->mapping());
+        m->fileBytes += st->mapping()->size();
+        for (const StTensor& t : st->tensors()) {
+            if (t.name.find("rotary_emb.inv_freq") != std::string::npos) continue; // derived, not a weight
+            const std::string g = ggufNameFromHf(t.name);
+            if (g.empty()) throw fileError(file.string(), "tensor '" + t.name + "': not a Llama/Qwen2 weight we know how to map");
+            if (!seen.insert(g).second) throw fileError(file.string(), "tensor '" + t.name + "': appears in more than one shard");
+            Tensor out{g, ggmlFromDtype(t.dtype, file.string(), t.name), {}, t.data, t.bytes()};
+            out.shape.assign(t.shape.rbegin(), t.shape.rend()); // HF [out, in] -> ggml [in, out]
+            const bool isQ = g.find(".attn_q.weight") != std::string::npos, isK = g.find(".attn_k.weight") != std::string::npos;
+            if (c.arch == Architecture::Llama && (isQ || isK)) {
+                // permute rows to GGUF's interleaved RoPE layout (llama.cpp's convert does the same)
+                if (t.shape.size() != 2 || t.shape[0] % c.headDim != 0)
+                    throw fileError(file.string(), "tensor '" + t.name + "': expected 2 dims with rows a multiple of the head dim " +
+                                                       std::to_string(c.headDim));
+                const size_t rowBytesHf = size_t(t.bytes() / uint64_t(t.shape[0]));
+                auto buf = std::make_shared<std::vector<uint8_t>>(t.bytes());
+                for (int64_t r = 0; r < t.shape[0]; ++r)
+                    std::memcpy(buf->data() + size_t(interleavedRow(r, c.headDim)) * rowBytesHf, t.data + size_t(r) * rowBytesHf, rowBytesHf);
+                out.data = buf->data();
+                m->storage.push_back(buf);
+            }
+            m->tensors.push_back(out);
+        }
+    }
+    // file order for info: embeddings, layers, then the head
+    std::stable_sort(m->tensors.begin(), m->tensors.end(), [](const Tensor& a, const Tensor& b) {
+        auto rank = [](const std::string& n) { return n == "token_embd.weight" ? 0 : n.rfind("blk.", 0) == 0 ? 1 : 2; };
+        return rank(a.name) < rank(b.name);
+    });
+    const fs::path tokJson = dir / "tokenizer.json";
+    if (fs::exists(tokJson)) m->vocab = vocabFromTokenizerJson(tokJson.string(), (dir / "tokenizer_config.json").string());
+    else if (!options.tokenizerPath.empty()) m->vocab = vocabFromTokenizerJson(options.tokenizerPath, "");
+    if (options.vocabOnly) return m;
+    bindWeights(*m);
+    return m;
+}
+
+} // namespace qb

@@ -1,0 +1,109 @@
+#include "model/model.h"
+
+#include "common/error.h"
+#include "model/loaders.h"
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+namespace qb {
+
+Architecture architectureFromName(const std::string& name, const std::string& source) {
+    if (name == "llama") return Architecture::Llama;
+    if (name == "qwen2") return Architecture::Qwen2;
+    throw Error(source + ": unknown architecture '" + name + "', expected llama or qwen2");
+}
+
+int64_t Model::parameterCount() const {
+    int64_t n = 0;
+    for (const auto& t : tensors) n += t.elements();
+    return n;
+}
+
+uint64_t Model::weightBytes() const {
+    uint64_t n = 0;
+    for (const auto& t : tensors) n += t.bytes;
+    return n;
+}
+
+std::unique_ptr<Model> loadModel(const std::string& path, const LoadOptions& options) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) return loadSafetensorsModel(path, options);
+    if (!fs::exists(path, ec)) throw fileError(path, "no such file or directory");
+    char magic[4] = {};
+    std::ifstream in(path, std::ios::binary);
+    in.read(magic, 4);
+    if (in.gcount() == 4 && std::memcmp(magic, "GGUF", 4) == 0) return loadGgufModel(path, options);
+    if (path.size() > 12 && path.compare(path.size() - 12, 12, ".safetensors") == 0)
+        return loadSafetensorsModel(fs::path(path).parent_path().string(), options);
+    return loadLlama2cModel(path, options);
+}
+
+namespace {
+
+void expectTensor(const Model& m, const Tensor& t, const std::string& name, std::vector<int64_t> shape, bool floatOnly = false) {
+    if (!t.present()) throw Error(m.path + ": tensor '" + name + "': missing");
+    if (t.shape != shape) {
+        auto fmt = [](const std::vector<int64_t>& s) {
+            std::string r = "[";
+            for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
+            return r + "]";
+        };
+        throw Error(m.path + ": tensor '" + t.name + "': expected shape " + fmt(shape) + ", got " + fmt(t.shape));
+    }
+    if (floatOnly && t.type != GgmlType::F32 && t.type != GgmlType::F16 && t.type != GgmlType::BF16)
+        throw Error(m.path + ": tensor '" + t.name + "': expected F32/F16/BF16 for a norm or bias, got " + typeName(t.type));
+}
+
+} // namespace
+
+void validateWeights(const Model& m) {
+    const ModelConfig& c = m.config;
+    auto positive = [&](int v, const char* what) {
+        if (v <= 0) throw Error(m.path + ": " + what + " = " + std::to_string(v) + ", expected a positive number");
+    };
+    positive(c.dim, "embedding_length");
+    positive(c.nLayers, "block_count");
+    positive(c.nHeads, "attention.head_count");
+    positive(c.nKvHeads, "attention.head_count_kv");
+    positive(c.ffnDim, "feed_forward_length");
+    positive(c.vocabSize, "vocab_size");
+    if (c.dim % c.nHeads != 0)
+        throw Error(m.path + ": embedding_length " + std::to_string(c.dim) + " is not a multiple of head_count " + std::to_string(c.nHeads));
+    if (c.nHeads % c.nKvHeads != 0)
+        throw Error(m.path + ": head_count " + std::to_string(c.nHeads) + " is not a multiple of head_count_kv " + std::to_string(c.nKvHeads));
+    if (c.headDim > 256) throw Error(m.path + ": head dimension " + std::to_string(c.headDim) + " is above the supported 256");
+    if (c.headDim % 2 != 0) throw Error(m.path + ": head dimension " + std::to_string(c.headDim) + " must be even for RoPE");
+    if (m.vocab && m.vocab->size() != c.vocabSize)
+        throw Error(m.path + ": vocab_size " + std::to_string(c.vocabSize) + " disagrees with the tokenizer's " +
+                    std::to_string(m.vocab->size()) + " tokens");
+    const auto& w = m.weights;
+    const int64_t qDim = int64_t(c.nHeads) * c.headDim;
+    expectTensor(m, w.tokenEmbedding, "token_embd.weight", {c.dim, c.vocabSize});
+    expectTensor(m, w.outputNorm, "output_norm.weight", {c.dim}, true);
+    expectTensor(m, w.output, "output.weight", {c.dim, c.vocabSize});
+    if (int(w.layers.size()) != c.nLayers)
+        throw Error(m.path + ": found " + std::to_string(w.layers.size()) + " layers, expected block_count = " + std::to_string(c.nLayers));
+    for (int l = 0; l < c.nLayers; ++l) {
+        const LayerWeights& L = w.layers[size_t(l)];
+        const std::string p = "blk." + std::to_string(l) + ".";
+        expectTensor(m, L.attnNorm, p + "attn_norm.weight", {c.dim}, true);
+        expectTensor(m, L.wq, p + "attn_q.weight", {c.dim, qDim});
+        expectTensor(m, L.wk, p + "attn_k.weight", {c.dim, c.kvDim()});
+        expectTensor(m, L.wv, p + "attn_v.weight", {c.dim, c.kvDim()});
+        expectTensor(m, L.wo, p + "attn_output.weight", {qDim, c.dim});
+        expectTensor(m, L.ffnNorm, p + "ffn_norm.weight", {c.dim}, true);
+        expectTensor(m, L.wGate, p + "ffn_gate.weight", {c.dim, c.ffnDim});
+        expectTensor(m, L.wDown, p + "ffn_down.weight", {c.ffnDim, c.dim});
+        expectTensor(m, L.wUp, p + "ffn_up.weight", {c.dim, c.ffnDim});
+        if (c.arch == Architecture::Qwen2) {
+            expectTensor(m, L.bq, p + "attn_q.bias", {qDim}, true);
+            expectTensor(m, L.bk, p + "attn_k.bias", {c.kvDim()}, true);
+            expectTensor(m, L.bv, p + "attn_v.bias", {c.kvDim()}, true);
+        }
+    }
+}
+
+} // namespace qb

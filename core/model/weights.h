@@ -1,0 +1,47 @@
+#pragma once
+// Views of a model's weight tensors. Data stays where the loader put it (a
+// memory map, or a buffer the Model owns); nothing here copies it.
+#include "quant/ggml_type.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace qb {
+
+struct Tensor {
+    std::string name;           // GGUF name: "blk.0.attn_q.weight"
+    GgmlType type = GgmlType::F32;
+    std::vector<int64_t> shape; // ggml order: shape[0] = columns (row length)
+    const uint8_t* data = nullptr;
+    uint64_t bytes = 0;
+
+    bool present() const { return data != nullptr; }
+    int64_t cols() const { return shape.empty() ? 0 : shape[0]; }
+    int64_t rows() const { int64_t r = 1; for (size_t i = 1; i < shape.size(); ++i) r *= shape[i]; return r; }
+    int64_t elements() const { return cols() * rows(); }
+    size_t rowStride() const { return rowBytes(type, cols()); }
+    const uint8_t* row(int64_t r) const { return data + size_t(r) * rowStride(); }
+};
+
+struct LayerWeights {
+    Tensor attnNorm; // (dim) F32
+    Tensor wq;       // (dim -> nHeads*headDim)
+    Tensor wk;       // (dim -> kvDim)
+    Tensor wv;       // (dim -> kvDim)
+    Tensor wo;       // (nHeads*headDim -> dim)
+    Tensor bq, bk, bv; // Qwen2 only: (nHeads*headDim), (kvDim), (kvDim)
+    Tensor ffnNorm;  // (dim) F32
+    Tensor wGate;    // (dim -> ffnDim)   "w1"
+    Tensor wDown;    // (ffnDim -> dim)   "w2"
+    Tensor wUp;      // (dim -> ffnDim)   "w3"
+};
+
+struct ModelWeights {
+    Tensor tokenEmbedding; // (dim, vocab): row t is token t's embedding
+    Tensor outputNorm;     // (dim) F32
+    Tensor output;         // (dim -> vocab); same data as tokenEmbedding when tied
+    std::vector<LayerWeights> layers;
+};
+
+} // namespace qb

@@ -1,0 +1,49 @@
+#pragma once
+// Tensor element types as GGUF stores them. Values are ggml's type ids.
+// serialized: never reuse or renumber.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace qb {
+
+enum class GgmlType : uint32_t {
+    F32 = 0,
+    F16 = 1,
+    Q4_0 = 2,
+    Q4_1 = 3,
+    Q5_0 = 6,
+    Q5_1 = 7,
+    Q8_0 = 8,
+    Q2_K = 10,
+    Q3_K = 11,
+    Q4_K = 12,
+    Q5_K = 13,
+    Q6_K = 14,
+    BF16 = 30,
+};
+
+struct TypeTraits {
+    GgmlType type;
+    const char* name;    // as llama.cpp prints it: "Q4_K"
+    int blockElements;   // elements per block (1 for plain floats)
+    int blockBytes;      // bytes per block
+};
+
+// Traits for a known type id; std::nullopt for ids we do not support.
+std::optional<TypeTraits> typeTraits(uint32_t id);
+const TypeTraits& traits(GgmlType type);
+std::string typeName(GgmlType type);
+std::optional<GgmlType> typeFromName(const std::string& name); // case-insensitive
+
+// Bytes of one row of `elements` values; the caller checks divisibility first.
+inline size_t rowBytes(GgmlType type, int64_t elements) {
+    const TypeTraits& t = traits(type);
+    return size_t(elements / t.blockElements) * size_t(t.blockBytes);
+}
+
+// Dequantize `elements` values (a multiple of the block size) from `src`.
+void dequantizeRow(GgmlType type, const void* src, float* dst, int64_t elements);
+
+} // namespace qb

@@ -1,0 +1,65 @@
+#include "support/raw_gguf.h"
+
+#include <random>
+
+namespace qbtest {
+
+std::string buildTinyModel(const TinyModelSpec& s) {
+    const uint64_t dim = 32, kv = 16, ffn = 32, vocab = 8;
+    struct T { std::string name; std::vector<uint64_t> dims; };
+    const std::vector<T> tensors = {
+        {"token_embd.weight", {dim, vocab}},  {"output_norm.weight", {dim}},       {"output.weight", {dim, vocab}},
+        {"blk.0.attn_norm.weight", {dim}},    {"blk.0.attn_q.weight", {dim, dim}}, {"blk.0.attn_k.weight", {dim, kv}},
+        {"blk.0.attn_v.weight", {dim, kv}},   {"blk.0.attn_output.weight", {dim, dim}}, {"blk.0.ffn_norm.weight", {dim}},
+        {"blk.0.ffn_gate.weight", {dim, ffn}}, {"blk.0.ffn_down.weight", {ffn, dim}}, {"blk.0.ffn_up.weight", {dim, ffn}},
+    };
+    RawGguf g;
+    const uint64_t nKv = 13 + (s.alignment ? 1 : 0) + (s.vocabSizeKv ? 1 : 0);
+    g.header(s.version, s.nTensors.value_or(tensors.size()), s.nKv.value_or(nKv));
+    if (s.archStringLength) {
+        g.str("general.architecture"); g.u32(8); g.u64(*s.archStringLength); g.bytes += s.architecture;
+    } else {
+        g.kvString("general.architecture", s.architecture);
+    }
+    g.kvU32("llama.embedding_length", dim);
+    g.kvU32("llama.block_count", 1);
+    g.kvU32("llama.feed_forward_length", ffn);
+    g.kvU32("llama.attention.head_count", 2);
+    g.kvU32("llama.attention.head_count_kv", 1);
+    g.kvU32("llama.context_length", 64);
+    g.kvF32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+    g.kvString("tokenizer.ggml.model", "llama");
+    g.kvStrings("tokenizer.ggml.tokens", {"<unk>", "<s>", "</s>", s.byteToken, "\xE2\x96\x81" "a", "\xE2\x96\x81" "b", "a", "b"});
+    if (s.scoresAsU8) g.kvU8s("tokenizer.ggml.scores", {0, 0, 0, 0, 1, 2, 3, 4});
+    else g.kvF32s("tokenizer.ggml.scores", {0, 0, 0, 0, -1, -2, -3, -4});
+    g.kvI32s("tokenizer.ggml.token_type", {2, 3, 3, 6, 1, 1, 1, 1});
+    g.kvU32("tokenizer.ggml.bos_token_id", 1);
+    if (s.alignment) { g.str("general.alignment"); g.u32(s.alignment->first); if (s.alignment->first == 10) g.u64(s.alignment->second); else if (s.alignment->first == 8) g.str(std::to_string(s.alignment->second)); else g.u32(uint32_t(s.alignment->second)); }
+    if (s.vocabSizeKv) g.kvU32("llama.vocab_size", *s.vocabSizeKv);
+    const size_t align = (s.alignment && s.alignment->first == 4 && s.alignment->second && !(s.alignment->second & (s.alignment->second - 1))) ? size_t(s.alignment->second) : 32;
+    uint64_t offset = 0;
+    std::vector<uint64_t> sizes;
+    for (const auto& t : tensors) {
+        const bool isQ = t.name == "blk.0.attn_q.weight";
+        const auto dims = isQ && s.qDims ? *s.qDims : t.dims;
+        uint64_t n = 1;
+        for (uint64_t d : t.dims) n *= d;
+        const uint64_t bytes = n * 4;
+        g.tensorInfo(t.name, dims, isQ && s.qType ? *s.qType : 0, isQ && s.qOffset ? *s.qOffset : offset);
+        sizes.push_back(bytes);
+        offset += (bytes + align - 1) / align * align;
+    }
+    g.pad(align);
+    std::mt19937 rng(42);
+    std::normal_distribution<float> dist(0.0f, 0.3f);
+    for (size_t i = 0; i < tensors.size(); ++i) {
+        const bool norm = tensors[i].dims.size() == 1;
+        for (uint64_t k = 0; k < sizes[i] / 4; ++k) g.f32(norm ? 1.0f : dist(rng));
+        g.pad(align);
+    }
+    if (s.truncateTo) g.bytes.resize(*s.truncateTo);
+    if (s.truncateFromEnd) g.bytes.resize(g.bytes.size() - *s.truncateFromEnd);
+    return g.bytes;
+}
+
+} // namespace qbtest

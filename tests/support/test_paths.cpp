@@ -1,0 +1,42 @@
+#include "support/test_paths.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace qbtest {
+
+namespace fs = std::filesystem;
+
+std::string sharedPath(const std::string& relative) {
+    const char* env = std::getenv("QUANTBENCH_SHARED");
+    const fs::path root = env && *env ? fs::path(env) : fs::path(QB_SOURCE_DIR) / ".." / "shared";
+    const fs::path p = root / relative;
+    if (!fs::exists(p)) throw std::runtime_error("shared data missing: " + p.string() + " (set QUANTBENCH_SHARED)");
+    return p.lexically_normal().string();
+}
+
+std::string scratchDir(const std::string& name) {
+    const fs::path p = fs::path(QB_BINARY_DIR) / "test-scratch" / name;
+    fs::remove_all(p);
+    fs::create_directories(p);
+    return p.string();
+}
+
+std::string readFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read " + path);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+void writeFile(const std::string& path, const std::string& bytes) {
+    std::ofstream out(path, std::ios::binary);
+    out.write(bytes.data(), std::streamsize(bytes.size()));
+    if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+} // namespace qbtest

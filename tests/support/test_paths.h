@@ -1,0 +1,13 @@
+#pragma once
+// Where the read-only shared data lives ($QUANTBENCH_SHARED, else ../shared
+// beside the source tree) and a scratch folder inside the build tree.
+#include <string>
+
+namespace qbtest {
+
+std::string sharedPath(const std::string& relative); // fails the test run if ../shared is missing
+std::string scratchDir(const std::string& name);      // fresh, empty, under the build tree
+std::string readFile(const std::string& path);
+void writeFile(const std::string& path, const std::string& bytes);
+
+} // namespace qbtest
