@@ -1,0 +1,100 @@
+// The CPU reference forward pass: the documented greedy text of stories260K,
+// the same tokens from the llama2.c checkpoint, batched = one-by-one, context full.
+#include "common/error.h"
+#include "model/forward_cpu.h"
+#include "model/sampler.h"
+#include "model/tokenizer.h"
+#include "support/test_paths.h"
+
+#include <QtTest>
+
+using namespace qb;
+
+namespace {
+
+std::vector<int> greedy(const Model& m, int n) {
+    ThreadPool pool(2);
+    CpuForward fwd(m, pool);
+    std::vector<int> ids{m.vocab->bos};
+    std::vector<float> logits;
+    fwd.forward(ids.data(), 1, logits, false);
+    for (int i = 0; i < n; ++i) {
+        ids.push_back(argmax(logits.data(), m.config.vocabSize));
+        fwd.forward(&ids.back(), 1, logits, false);
+    }
+    return ids;
+}
+
+// The temperature-0 sample printed in llama2.c's doc/stories260K.md.
+std::string documentedSample() {
+    const std::string md = qbtest::readFile(qbtest::sharedPath("models/llama2c/stories260K.md"));
+    const std::string start = "Once upon a time, there was a little girl named Lily.";
+    const size_t from = md.find(start);
+    const size_t to = md.find("```", from);
+    if (from == std::string::npos || to == std::string::npos) throw std::runtime_error("stories260K.md: greedy sample not found");
+    return md.substr(from, to - from);
+}
+
+} // namespace
+
+class TestForwardCpu : public QObject {
+    Q_OBJECT
+private slots:
+    void greedyReproducesDocumentedText() {
+        auto m = loadModel(qbtest::sharedPath("models/stories260K.gguf"));
+        const auto ids = greedy(*m, 200);
+        Tokenizer tok(m->vocab);
+        const std::string text = tok.decode(ids);
+        const std::string want = documentedSample();
+        QVERIFY2(text.size() > 400, text.c_str()); // 200 tokens of short English words
+        QVERIFY2(want.compare(0, text.size(), text) == 0, ("got:  " + text + "\nwant: " + want.substr(0, text.size())).c_str());
+    }
+    void llama2cCheckpointGivesSameTokens() {
+        auto gguf = loadModel(qbtest::sharedPath("models/stories260K.gguf"));
+        LoadOptions o;
+        o.tokenizerPath = qbtest::sharedPath("models/llama2c/tok512.bin");
+        auto l2c = loadModel(qbtest::sharedPath("models/llama2c/stories260K.bin"), o);
+        QCOMPARE(l2c->format, std::string("llama2c"));
+        QCOMPARE(greedy(*l2c, 200), greedy(*gguf, 200));
+    }
+    void batchedEqualsOneByOne() {
+        auto m = loadModel(qbtest::sharedPath("models/stories260K.gguf"));
+        ThreadPool pool(2);
+        Tokenizer tok(m->vocab);
+        const auto ids = tok.encode("Once upon a time, there was a dog who liked to run.", true, false);
+        CpuForward batched(*m, pool), single(*m, pool);
+        std::vector<float> all, one;
+        batched.forward(ids.data(), int(ids.size()), all, true);
+        const int V = m->config.vocabSize;
+        double err = 0, ref = 0;
+        for (size_t t = 0; t < ids.size(); ++t) {
+            single.forward(&ids[t], 1, one, false);
+            for (int i = 0; i < V; ++i) {
+                const double d = all[t * V + size_t(i)] - one[size_t(i)];
+                err += d * d;
+                ref += double(one[size_t(i)]) * one[size_t(i)];
+            }
+        }
+        QVERIFY2(err / ref < 1e-10, qPrintable(QString::number(err / ref)));
+    }
+    void contextFullIsAnError() {
+        auto m = loadModel(qbtest::sharedPath("models/stories260K.gguf"));
+        ThreadPool pool(1);
+        CpuForwardOptions o;
+        o.contextLength = 4;
+        CpuForward fwd(*m, pool, o);
+        std::vector<int> ids{1, 400, 401, 402};
+        std::vector<float> logits;
+        fwd.forward(ids.data(), 4, logits, false);
+        try {
+            fwd.forward(ids.data(), 1, logits, false);
+            QFAIL("expected context full");
+        } catch (const Error& e) {
+            QVERIFY2(QString(e.what()).contains("context full"), e.what());
+        }
+        QCOMPARE(fwd.position(), 4);
+    }
+};
+
+QTEST_APPLESS_MAIN(TestForwardCpu)
+#include "test_forward_cpu.moc"
