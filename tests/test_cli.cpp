@@ -1,0 +1,114 @@
+// quantbench-cli end to end: the JSON shapes other tools read, the exit codes,
+// errors on stderr naming the file, and input files left untouched.
+#include "support/test_paths.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QtTest>
+
+namespace {
+
+struct Run {
+    int code;
+    QByteArray out, err;
+};
+
+Run cli(const QStringList& args) {
+    QProcess p;
+    p.start(QB_CLI, args);
+    p.waitForFinished(120000);
+    return {p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError()};
+}
+
+QString shared(const char* rel) { return QString::fromStdString(qbtest::sharedPath(rel)); }
+
+} // namespace
+
+class TestCli : public QObject {
+    Q_OBJECT
+private slots:
+    void infoJson() {
+        const Run r = cli({"info", shared("models/stories260K.gguf"), "--json"});
+        QCOMPARE(r.code, 0);
+        const QJsonObject j = QJsonDocument::fromJson(r.out).object();
+        QCOMPARE(j["architecture"].toString(), QString("llama"));
+        QCOMPARE(j["n_layers"].toInt(), 5);
+        QCOMPARE(j["file_bytes"].toInteger(), QFileInfo(shared("models/stories260K.gguf")).size());
+        const QJsonArray tensors = j["tensors"].toArray();
+        QCOMPARE(tensors.size(), 48);
+        qint64 params = 0;
+        for (const auto& t : tensors) {
+            const QJsonObject o = t.toObject();
+            QVERIFY(o.contains("name") && o.contains("type") && o.contains("shape") && o.contains("bytes"));
+            qint64 n = 1;
+            for (const auto& d : o["shape"].toArray()) n *= d.toInteger();
+            params += n;
+        }
+        QCOMPARE(j["n_params"].toInteger(), params);
+    }
+    void infoText() {
+        const Run r = cli({"info", shared("models/llama2c/stories260K.bin"), "--tokenizer", shared("models/llama2c/tok512.bin")});
+        QCOMPARE(r.code, 0);
+        QVERIFY(r.out.contains("llama2c"));
+        QVERIFY(r.out.contains("bits per weight: 32.000"));
+    }
+    void tokenize() {
+        const Run r = cli({"tokenize", shared("models/stories260K.gguf"), "Once upon a time"});
+        QCOMPARE(r.code, 0);
+        QCOMPARE(r.out.trimmed(), QByteArray("1 403 407 261 378"));
+        const Run nobos = cli({"tokenize", shared("models/stories260K.gguf"), "Once upon a time", "--no-bos", "--json"});
+        QCOMPARE(QJsonDocument::fromJson(nobos.out).object()["ids"].toArray().first().toInt(), 403);
+        const Run special = cli({"tokenize", shared("vocab/ggml-vocab-qwen2.gguf"), "<|im_start|>"});
+        QCOMPARE(special.out.trimmed(), QByteArray("151644"));
+        const Run literal = cli({"tokenize", shared("vocab/ggml-vocab-qwen2.gguf"), "<|im_start|>", "--no-parse-special"});
+        QVERIFY(literal.out.trimmed().split(' ').size() > 1);
+        const Run back = cli({"detokenize", shared("models/stories260K.gguf"), "403", "407", "261", "378"});
+        QCOMPARE(back.out.trimmed(), QByteArray("Once upon a time"));
+    }
+    void generateJson() {
+        const Run r = cli({"generate", shared("models/stories260K.gguf"), "-p", "", "-n", "40", "--temp", "0", "--json"});
+        QCOMPARE(r.code, 0);
+        const QJsonObject j = QJsonDocument::fromJson(r.out).object();
+        QVERIFY2(j["text"].toString().startsWith("Once upon a time, there was a little girl named Lily."), r.out.constData());
+        QCOMPARE(j["ids"].toArray().size(), 40);
+        QVERIFY(j["tokens_per_second"].toDouble() > 0);
+        QVERIFY(j["device"].toString().startsWith("cpu"));
+    }
+    void generateSeeded() {
+        const QStringList a{"generate", shared("models/stories260K.gguf"), "-p", "Once", "-n", "30", "--temp", "1", "--top-p", "0.9", "--seed", "7", "--json"};
+        const Run r1 = cli(a), r2 = cli(a);
+        QCOMPARE(r1.code, 0);
+        QCOMPARE(QJsonDocument::fromJson(r1.out).object()["ids"], QJsonDocument::fromJson(r2.out).object()["ids"]);
+    }
+    void perplexityJson() {
+        const Run r = cli({"perplexity", shared("models/stories260K.gguf"), "--text", shared("text/tinystories_val.txt"), "--ctx", "128", "--chunks", "4", "--json"});
+        QCOMPARE(r.code, 0);
+        const QJsonObject j = QJsonDocument::fromJson(r.out).object();
+        QVERIFY(j["ppl"].toDouble() > 1 && j["ppl"].toDouble() < 20);
+        QCOMPARE(j["tokens_scored"].toInt(), 4 * (128 - 1 - 64));
+        QVERIFY(j.contains("ppl_stderr") && j.contains("seconds") && j.contains("method") && j.contains("device"));
+    }
+    void badInputExitsTwoNamingTheFile() {
+        const std::string dir = qbtest::scratchDir("cli_bad");
+        const std::string bad = dir + "/broken.gguf";
+        qbtest::writeFile(bad, std::string("GGUF\x03\0\0\0", 8) + std::string(10, '\x7f'));
+        const std::string before = qbtest::readFile(bad);
+        for (const QString& cmd : {"info", "generate", "perplexity"}) {
+            QStringList args{cmd, QString::fromStdString(bad)};
+            if (cmd == "perplexity") args << "--text" << shared("text/tinystories_sample.txt");
+            const Run r = cli(args);
+            QCOMPARE(r.code, 2);
+            QVERIFY2(r.err.contains("broken.gguf"), r.err.constData());
+            QCOMPARE(r.err.count('\n'), 1); // one clear line
+        }
+        QCOMPARE(qbtest::readFile(bad), before);
+        QCOMPARE(cli({"info", "/nonexistent/model.gguf"}).code, 2);
+        QCOMPARE(cli({"generate", shared("models/stories260K.gguf"), "--bogus"}).code, 2);
+        QCOMPARE(cli({"nosuchcommand"}).code, 2);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "test_cli.moc"

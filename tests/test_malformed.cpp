@@ -1,0 +1,138 @@
+// The malformed-file catalogue: each file breaks one thing that has hit
+// llama.cpp, LM Studio or Ollama. Every one must give a qb::Error that names
+// the file and the field, must not crash, and must leave the file untouched.
+// The files are generated here into the build tree's tests/data/malformed/.
+#include "common/error.h"
+#include "model/model.h"
+#include "support/raw_gguf.h"
+#include "support/test_paths.h"
+
+#include <QCryptographicHash>
+#include <QtTest>
+#include <filesystem>
+
+using namespace qbtest;
+
+namespace {
+
+std::string malformedDir() {
+    static const std::string dir = [] {
+        const std::string d = std::string(QB_BINARY_DIR) + "/tests/data/malformed";
+        std::filesystem::remove_all(d);
+        std::filesystem::create_directories(d);
+        return d;
+    }();
+    return dir;
+}
+
+QByteArray digest(const std::string& path) {
+    QFile f(QString::fromStdString(path));
+    if (!f.open(QIODevice::ReadOnly)) return {};
+    return QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256);
+}
+
+std::string llama2cHeader(std::array<int32_t, 7> h, size_t extraFloats) {
+    std::string b(reinterpret_cast<const char*>(h.data()), 28);
+    b.append(extraFloats * 4, '\0');
+    return b;
+}
+
+// declaredLength 0 = the header's true length
+std::string safetensors(const std::string& header, uint64_t declaredLength, size_t dataBytes) {
+    if (declaredLength == 0) declaredLength = header.size();
+    std::string b(reinterpret_cast<const char*>(&declaredLength), 8);
+    b += header;
+    b.append(dataBytes, '\0');
+    return b;
+}
+
+const char* kConfig = R"({"model_type": "llama", "hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
+  "num_key_value_heads": 1, "intermediate_size": 32, "vocab_size": 8})";
+
+} // namespace
+
+class TestMalformed : public QObject {
+    Q_OBJECT
+private slots:
+    void validTinyModelLoads() {
+        const std::string path = malformedDir() + "/valid-tiny.gguf";
+        writeFile(path, buildTinyModel());
+        auto m = qb::loadModel(path);
+        QCOMPARE(m->config.nLayers, 1);
+        QCOMPARE(m->vocab->size(), 8);
+    }
+
+    void rejected_data() {
+        QTest::addColumn<QString>("file");     // name under tests/data/malformed/ (a directory for safetensors)
+        QTest::addColumn<QByteArray>("bytes");
+        QTest::addColumn<QString>("field");    // what the message must name
+        auto gguf = [](const char* name, const TinyModelSpec& s, const char* field) {
+            QTest::newRow(name) << QString(name) + ".gguf" << QByteArray::fromStdString(buildTinyModel(s)) << QString(field);
+        };
+        TinyModelSpec s;
+        s = {}; s.truncateTo = 14;                     gguf("truncated-header", s, "header");
+        s = {}; s.truncateFromEnd = 200;               gguf("truncated-tensor-data", s, "runs past the end");
+        s = {}; s.version = 1;                         gguf("version-1", s, "version 1");
+        s = {}; s.qDims = std::vector<uint64_t>{(1ull << 42) + 1, (1ull << 42) + 1}; gguf("dims-overflow", s, "overflow 64 bits");
+        s = {}; s.qOffset = 1ull << 40;                gguf("offset-past-end", s, "blk.0.attn_q.weight");
+        s = {}; s.qOffset = 0;                         gguf("overlapping-tensors", s, "overlaps");
+        s = {}; s.nTensors = 1ull << 60;               gguf("n-tensors-absurd", s, "n_tensors");
+        s = {}; s.nKv = 1ull << 60;                    gguf("n-kv-absurd", s, "n_kv");
+        s = {}; s.archStringLength = 1ull << 50;       gguf("string-length-past-end", s, "string length");
+        s = {}; s.scoresAsU8 = true;                   gguf("scores-as-uint8", s, "tokenizer.ggml.scores");
+        s = {}; s.alignment = {{4u, 0}};               gguf("alignment-zero", s, "general.alignment");
+        s = {}; s.alignment = {{4u, 48}};              gguf("alignment-not-power-of-two", s, "general.alignment");
+        s = {}; s.alignment = {{8u, 32}};              gguf("alignment-wrong-type", s, "general.alignment");
+        s = {}; s.byteToken = "<0x-1>";                gguf("byte-token-negative", s, "<0x-1>");
+        s = {}; s.byteToken = "<0xZZ>";                gguf("byte-token-not-hex", s, "<0xZZ>");
+        s = {}; s.vocabSizeKv = 1000;                  gguf("vocab-size-mismatch", s, "vocab_size");
+        s = {}; s.qType = 99;                          gguf("unknown-tensor-type", s, "type id 99");
+        s = {}; s.architecture = "gptj";               gguf("unknown-architecture", s, "gptj");
+
+        auto l2c = [](const char* name, const std::string& bytes, const char* field) {
+            QTest::newRow(name) << QString(name) + ".bin" << QByteArray::fromStdString(bytes) << QString(field);
+        };
+        l2c("llama2c-negative-dim", llama2cHeader({-64, 172, 5, 8, 4, 512, 512}, 16), "dim");
+        l2c("llama2c-zero-layers", llama2cHeader({64, 172, 0, 8, 4, 512, 512}, 16), "n_layers");
+        l2c("llama2c-truncated-weights", llama2cHeader({64, 172, 5, 8, 4, 512, 512}, 1000), "needs");
+
+        auto st = [](const char* name, const std::string& bytes, const char* field) {
+            QTest::newRow(name) << QString(name) << QByteArray::fromStdString(bytes) << QString(field);
+        };
+        const std::string okHeader = R"({"model.norm.weight":{"dtype":"F32","shape":[32],"data_offsets":[0,128]}})";
+        st("st-header-length-past-end", safetensors(okHeader, 1ull << 40, 128), "header length");
+        st("st-header-not-json", safetensors("{not json", 0, 0), "not valid JSON");
+        st("st-offsets-out-of-range",
+           safetensors(R"({"model.norm.weight":{"dtype":"F32","shape":[32],"data_offsets":[0,4096]}})", 0, 128), "data_offsets");
+        st("st-offsets-disagree-with-shape",
+           safetensors(R"({"model.norm.weight":{"dtype":"F32","shape":[64],"data_offsets":[0,128]}})", 0, 128), "data_offsets");
+    }
+    void rejected() {
+        QFETCH(QString, file);
+        QFETCH(QByteArray, bytes);
+        QFETCH(QString, field);
+        std::string path = malformedDir() + "/" + file.toStdString();
+        std::string target = path;
+        if (file.startsWith("st-")) { // an HF directory whose one shard is broken
+            std::filesystem::create_directories(path);
+            writeFile(path + "/config.json", kConfig);
+            target = path + "/model.safetensors";
+        }
+        writeFile(target, bytes.toStdString());
+        const QByteArray before = digest(target);
+        try {
+            qb::loadModel(path);
+            QFAIL("loaded without an error");
+        } catch (const qb::Error& e) {
+            const QString msg = QString::fromUtf8(e.what());
+            const QString shownFile = QString::fromStdString(std::filesystem::path(target).filename().string());
+            QVERIFY2(msg.contains(shownFile) || msg.contains(file), qPrintable("message does not name the file: " + msg));
+            QVERIFY2(msg.contains(field), qPrintable("message does not name '" + field + "': " + msg));
+            QCOMPARE(e.kind(), qb::ErrorKind::BadInput);
+        }
+        QCOMPARE(digest(target), before);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestMalformed)
+#include "test_malformed.moc"

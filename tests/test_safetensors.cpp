@@ -1,0 +1,133 @@
+// HF safetensors directory written from the GGUF weights (Q/K un-permuted,
+// sharded, tokenizer.json) must load to the same weights, tokens and logits.
+#include "common/error.h"
+#include "formats/gguf_writer.h"
+#include "formats/safetensors.h"
+#include "model/forward_cpu.h"
+#include "model/hf_names.h"
+#include "model/tokenizer.h"
+#include "support/hf_export.h"
+#include "support/test_paths.h"
+
+#include <QtTest>
+#include <random>
+
+using namespace qb;
+
+namespace {
+
+std::vector<float> logitsFor(const Model& m, const std::vector<int>& ids) {
+    ThreadPool pool(2);
+    CpuForward fwd(m, pool);
+    std::vector<float> logits;
+    fwd.forward(ids.data(), int(ids.size()), logits, true);
+    return logits;
+}
+
+double nmse(const std::vector<float>& a, const std::vector<float>& b) {
+    double err = 0, ref = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+        err += double(a[i] - b[i]) * double(a[i] - b[i]);
+        ref += double(b[i]) * double(b[i]);
+    }
+    return err / ref;
+}
+
+} // namespace
+
+class TestSafetensors : public QObject {
+    Q_OBJECT
+private slots:
+    void hfNamesRoundTrip() {
+        QCOMPARE(ggufNameFromHf("model.layers.12.self_attn.q_proj.weight"), std::string("blk.12.attn_q.weight"));
+        QCOMPARE(hfNameFromGguf("blk.12.attn_q.weight"), std::string("model.layers.12.self_attn.q_proj.weight"));
+        QCOMPARE(ggufNameFromHf("model.layers.x.mlp.up_proj.weight"), std::string());
+        // HF halves (i, i+d/2) become GGUF pairs (2i, 2i+1)
+        QCOMPARE(interleavedRow(0, 8), int64_t(0));
+        QCOMPARE(interleavedRow(4, 8), int64_t(1));
+        QCOMPARE(interleavedRow(1, 8), int64_t(2));
+        QCOMPARE(interleavedRow(8 + 7, 8), int64_t(8 + 7));
+    }
+    void sameLogitsAsGguf() {
+        auto gguf = loadModel(qbtest::sharedPath("models/stories260K.gguf"));
+        const std::string dir = qbtest::scratchDir("hf_stories260K");
+        qbtest::exportHfDirectory(*gguf, dir, 2);
+        auto hf = loadModel(dir);
+        QCOMPARE(hf->format, std::string("safetensors"));
+        QCOMPARE(hf->config.nKvHeads, 4);
+        QCOMPARE(int(hf->tensors.size()), int(gguf->tensors.size()));
+        for (const Tensor& t : gguf->tensors) { // every weight identical after the permute round trip
+            auto it = std::find_if(hf->tensors.begin(), hf->tensors.end(), [&](const Tensor& x) { return x.name == t.name; });
+            QVERIFY2(it != hf->tensors.end(), t.name.c_str());
+            QCOMPARE(it->shape, t.shape);
+            QVERIFY2(std::memcmp(it->data, t.data, t.bytes) == 0, t.name.c_str());
+        }
+        Tokenizer a(gguf->vocab), b(hf->vocab);
+        const std::string text = qbtest::readFile(qbtest::sharedPath("text/tinystories_sample.txt"));
+        const auto ids = a.encode(text, true, false);
+        QCOMPARE(b.encode(text, true, false), ids);
+        const std::vector<int> first64(ids.begin(), ids.begin() + 64);
+        QVERIFY(nmse(logitsFor(*hf, first64), logitsFor(*gguf, first64)) < 1e-12);
+    }
+    void qwen2KeepsHfLayoutWithNeoxRope() {
+        // A small random Qwen2 model written as GGUF, exported to HF: no permute, biases kept.
+        const std::string dir = qbtest::scratchDir("qwen2_tiny");
+        GgufWriter w;
+        const int dim = 64, ffn = 96, heads = 4, kvHeads = 2, vocab = 512, hd = dim / heads;
+        w.set("general.architecture", GgufValue::str("qwen2"));
+        w.set("qwen2.embedding_length", GgufValue::u32(dim));
+        w.set("qwen2.block_count", GgufValue::u32(1));
+        w.set("qwen2.feed_forward_length", GgufValue::u32(ffn));
+        w.set("qwen2.attention.head_count", GgufValue::u32(heads));
+        w.set("qwen2.attention.head_count_kv", GgufValue::u32(kvHeads));
+        w.set("qwen2.context_length", GgufValue::u32(128));
+        w.set("qwen2.rope.freq_base", GgufValue::f32(1e6f));
+        auto src = loadModel(qbtest::sharedPath("models/stories260K.gguf")); // borrow its 512-token vocabulary
+        const Vocab& v = *src->vocab;
+        w.set("tokenizer.ggml.model", GgufValue::str("llama"));
+        w.set("tokenizer.ggml.tokens", GgufValue::stringArray(v.tokens));
+        w.set("tokenizer.ggml.scores", GgufValue::floatArray(GgufType::Float32, std::vector<double>(v.scores.begin(), v.scores.end())));
+        std::vector<int64_t> types;
+        for (auto t : v.types) types.push_back(int64_t(t));
+        w.set("tokenizer.ggml.token_type", GgufValue::intArray(GgufType::Int32, types));
+        std::mt19937 rng(7);
+        auto add = [&](const std::string& name, std::vector<int64_t> shape, float scale) {
+            int64_t n = 1;
+            for (auto d : shape) n *= d;
+            std::vector<uint8_t> bytes(size_t(n) * 4);
+            std::normal_distribution<float> dist(scale == 0 ? 1.0f : 0.0f, scale == 0 ? 0.0f : scale);
+            for (int64_t i = 0; i < n; ++i) { const float f = scale == 0 ? 1.0f : dist(rng); std::memcpy(&bytes[size_t(i) * 4], &f, 4); }
+            w.addTensor({name, GgmlType::F32, shape, [bytes] { return bytes; }});
+        };
+        add("token_embd.weight", {dim, vocab}, 0.5f);
+        add("output_norm.weight", {dim}, 0);
+        add("output.weight", {dim, vocab}, 0.2f);
+        add("blk.0.attn_norm.weight", {dim}, 0);
+        add("blk.0.attn_q.weight", {dim, dim}, 0.2f);
+        add("blk.0.attn_k.weight", {dim, kvHeads * hd}, 0.2f);
+        add("blk.0.attn_v.weight", {dim, kvHeads * hd}, 0.2f);
+        add("blk.0.attn_q.bias", {dim}, 0.5f);
+        add("blk.0.attn_k.bias", {kvHeads * hd}, 0.5f);
+        add("blk.0.attn_v.bias", {kvHeads * hd}, 0.5f);
+        add("blk.0.attn_output.weight", {dim, dim}, 0.2f);
+        add("blk.0.ffn_norm.weight", {dim}, 0);
+        add("blk.0.ffn_gate.weight", {dim, ffn}, 0.2f);
+        add("blk.0.ffn_down.weight", {ffn, dim}, 0.2f);
+        add("blk.0.ffn_up.weight", {dim, ffn}, 0.2f);
+        w.write(dir + "/qwen2.gguf");
+        auto gguf = loadModel(dir + "/qwen2.gguf");
+        QCOMPARE(gguf->config.rope, RopeLayout::NeoX);
+        qbtest::exportHfDirectory(*gguf, dir + "/hf", 1);
+        auto hf = loadModel(dir + "/hf");
+        QCOMPARE(hf->config.arch, Architecture::Qwen2);
+        QVERIFY(hf->weights.layers[0].bq.present());
+        const std::vector<int> ids{1, 300, 301, 302, 303, 304, 305, 306};
+        const auto a = logitsFor(*hf, ids), b = logitsFor(*gguf, ids);
+        QVERIFY(nmse(a, b) < 1e-12);
+        // and the position matters (RoPE is applied): a shifted sequence changes the last logits
+        QVERIFY(nmse(logitsFor(*gguf, {1, 306}), std::vector<float>(b.end() - 512, b.end())) > 1e-6);
+    }
+};
+
+QTEST_APPLESS_MAIN(TestSafetensors)
+#include "test_safetensors.moc"
