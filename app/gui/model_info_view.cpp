@@ -1,0 +1,74 @@
+#include "gui/model_info_view.h"
+
+#include <QHeaderView>
+#include <QLabel>
+#include <QLocale>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+namespace {
+QString shapeText(const std::vector<int64_t>& s) {
+    QStringList parts;
+    for (int64_t d : s) parts << QString::number(d);
+    return parts.join(QString::fromUtf8(" × "));
+}
+} // namespace
+
+ModelInfoView::ModelInfoView(QWidget* parent) : QWidget(parent) {
+    m_summary = new QLabel(this);
+    m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_summary->setWordWrap(true);
+    m_tensors = new QTableWidget(0, 4, this);
+    m_tensors->setHorizontalHeaderLabels({tr("Tensor"), tr("Type"), tr("Shape"), tr("Bytes")});
+    m_tensors->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
+    m_tensors->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_tensors->setSortingEnabled(true);
+    m_tensors->verticalHeader()->hide();
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(m_summary);
+    layout->addWidget(m_tensors, 1);
+    clear();
+}
+
+void ModelInfoView::clear() {
+    m_summary->setText(tr("Drop a model here (GGUF file, HF safetensors folder, or llama2.c checkpoint), or use File ▸ Open."));
+    m_tensors->setRowCount(0);
+}
+
+QString ModelInfoView::summaryText() const { return m_summary->text(); }
+
+void ModelInfoView::showModel(const qb::Model& m) {
+    const qb::ModelConfig& c = m.config;
+    const QLocale loc;
+    const int64_t params = m.parameterCount();
+    const double bpw = params > 0 ? 8.0 * double(m.weightBytes()) / double(params) : 0.0;
+    QString text = tr("<b>%1</b> — %2 (%3)%4<br>").arg(QString::fromStdString(m.path).toHtmlEscaped(), QString::fromStdString(c.archName),
+                                                       QString::fromStdString(m.format),
+                                                       c.synthetic ? tr(" — <i>synthetic weights</i>") : QString());
+    if (!m.tensors.empty()) {
+        text += tr("%1 layers, dim %2, %3 heads / %4 KV heads, FFN %5, context %6<br>")
+                    .arg(c.nLayers).arg(c.dim).arg(c.nHeads).arg(c.nKvHeads).arg(c.ffnDim).arg(c.contextLength);
+        text += tr("%1 parameters, %2 bytes of weights, %3 bits per weight<br>")
+                    .arg(loc.toString(qlonglong(params)), loc.toString(qulonglong(m.weightBytes()))).arg(bpw, 0, 'f', 3);
+    }
+    if (m.vocab)
+        text += tr("Tokenizer: %1, %2 tokens").arg(m.vocab->kind == qb::TokenizerKind::Spm ? tr("SentencePiece") : tr("byte-level BPE"))
+                    .arg(m.vocab->size());
+    else
+        text += tr("No tokenizer");
+    m_summary->setText(text);
+
+    m_tensors->setSortingEnabled(false);
+    m_tensors->setRowCount(int(m.tensors.size()));
+    for (int r = 0; r < int(m.tensors.size()); ++r) {
+        const qb::Tensor& t = m.tensors[size_t(r)];
+        m_tensors->setItem(r, 0, new QTableWidgetItem(QString::fromStdString(t.name)));
+        m_tensors->setItem(r, 1, new QTableWidgetItem(QString::fromStdString(qb::typeName(t.type))));
+        m_tensors->setItem(r, 2, new QTableWidgetItem(shapeText(t.shape)));
+        auto* bytes = new QTableWidgetItem;
+        bytes->setData(Qt::DisplayRole, qulonglong(t.bytes));
+        bytes->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+        m_tensors->setItem(r, 3, bytes);
+    }
+    m_tensors->setSortingEnabled(true);
+}
