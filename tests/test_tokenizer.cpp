@@ -1,7 +1,9 @@
 // Tokenizer behaviour beyond the vectors: special tokens, BOS, the llama2.c
 // tokenizer agreeing with the GGUF one, pieces and decoding.
 #include "common/error.h"
+#include "model/hf_tokenizer_json.h"
 #include "model/model.h"
+#include "support/hf_export.h"
 #include "model/tokenizer.h"
 #include "support/test_paths.h"
 
@@ -58,6 +60,25 @@ private slots:
         QCOMPARE(int(ids.size()), 1 + 3); // "▁" then the three UTF-8 bytes
         for (size_t i = 1; i < ids.size(); ++i) QCOMPARE(tok.vocab().type(ids[i]), TokenType::Byte);
         QCOMPARE(tok.decode(ids), std::string("日"));
+    }
+    void tokenizerJsonGivesTheSameTokens_data() {
+        QTest::addColumn<QString>("vocab");
+        for (const char* v : {"gpt-2", "llama-bpe", "qwen2", "llama-spm"}) QTest::newRow(v) << QString(v);
+    }
+    void tokenizerJsonGivesTheSameTokens() {
+        // The GGUF vocabulary written as an HF tokenizer.json must load back to
+        // the same tokenizer: the test vectors' inputs encode identically.
+        QFETCH(QString, vocab);
+        const std::string base = "vocab/ggml-vocab-" + vocab.toStdString() + ".gguf";
+        auto fromGguf = vocabOf(base);
+        const std::string dir = qbtest::scratchDir("tokenizer_json_" + vocab.toStdString());
+        qbtest::exportHfTokenizer(*fromGguf, dir);
+        auto fromJson = vocabFromTokenizerJson(dir + "/tokenizer.json", dir + "/tokenizer_config.json");
+        QCOMPARE(fromJson->kind, fromGguf->kind);
+        QCOMPARE(fromJson->pre, fromGguf->kind == TokenizerKind::Bpe ? fromGguf->pre : std::string());
+        Tokenizer a(fromGguf), b(fromJson);
+        const std::string inputs = qbtest::readFile(qbtest::sharedPath(base + ".inp"));
+        QCOMPARE(b.encode(inputs, true, true), a.encode(inputs, true, true));
     }
     void pieces() {
         Tokenizer tok(vocabOf("models/stories260K.gguf"));

@@ -39,7 +39,8 @@ int cmdGenerate(const Argv& argv) {
     std::vector<int> ids = tok.encode(prompt, !args.flag("--no-bos"), true);
     if (ids.empty()) throw qb::Error("generate: the prompt is empty and the model adds no BOS token; give -p");
     qb::CpuForwardOptions fo;
-    fo.contextLength = args.getInt("--ctx", 0);
+    // context: --ctx, else just what this run needs (within the trained length)
+    fo.contextLength = args.getInt("--ctx", std::min(int(ids.size()) + nPredict, std::max(model->config.contextLength, 1)));
     qb::CpuForward fwd(*model, pool, fo);
     if (int(ids.size()) + nPredict > fwd.capacity())
         throw qb::Error("generate: " + std::to_string(ids.size()) + " prompt tokens + " + std::to_string(nPredict) +

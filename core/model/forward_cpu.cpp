@@ -57,8 +57,11 @@ float roundKv(float v, KvCacheType t) { return t == KvCacheType::F16 ? halfToFlo
 CpuForward::CpuForward(const Model& model, ThreadPool& pool, CpuForwardOptions options)
     : m_model(model), m_pool(pool), m_options(options) {
     const ModelConfig& c = model.config;
-    m_capacity = options.contextLength > 0 ? options.contextLength : c.contextLength;
-    if (m_capacity <= 0) m_capacity = 2048;
+    // The KV cache is allocated up front, so a default never takes a huge
+    // trained context (128K x layers x kvDim) on trust from the file.
+    m_capacity = options.contextLength > 0 ? options.contextLength
+                                           : std::min(c.contextLength > 0 ? c.contextLength : CpuForwardOptions::kDefaultContext,
+                                                      CpuForwardOptions::kDefaultContext);
     const size_t cacheFloats = size_t(c.nLayers) * size_t(m_capacity) * size_t(c.kvDim());
     m_keyCache.assign(cacheFloats, 0.0f);
     m_valueCache.assign(cacheFloats, 0.0f);

@@ -15,7 +15,8 @@ struct CpuForwardOptions {
     // llama.cpp keeps its KV cache in F16 by default; F16 here rounds what
     // is stored the same way, so perplexities compare like for like.
     KvCacheType kvType = KvCacheType::F16;
-    int contextLength = 0; // 0 = the model's trained length
+    int contextLength = 0; // 0 = the model's trained length, at most kDefaultContext
+    static constexpr int kDefaultContext = 4096;
 };
 
 class CpuForward {

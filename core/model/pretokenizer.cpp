@@ -36,13 +36,17 @@ struct Pretokenizer::Impl {
     QRegularExpression re;
 };
 
-Pretokenizer::Pretokenizer(const std::string& pre) : m_impl(std::make_unique<Impl>()) {
+std::string Pretokenizer::pattern(const std::string& pre) {
     const char* canonical = aliasOf(pre);
     if (!canonical)
         throw Error("tokenizer.ggml.pre: unknown BPE pre-tokenizer '" + pre + "', expected one of gpt-2, llama-bpe, qwen2");
     for (const auto& p : kPatterns)
-        if (std::string(p.name) == canonical)
-            m_impl->re = QRegularExpression(QString::fromUtf8(p.regex), QRegularExpression::UseUnicodePropertiesOption);
+        if (std::string(p.name) == canonical) return p.regex;
+    throw Error("internal: no pattern for pre-tokenizer '" + pre + "'", ErrorKind::Internal);
+}
+
+Pretokenizer::Pretokenizer(const std::string& pre) : m_impl(std::make_unique<Impl>()) {
+    m_impl->re = QRegularExpression(QString::fromStdString(pattern(pre)), QRegularExpression::UseUnicodePropertiesOption);
     if (!m_impl->re.isValid())
         throw Error("internal: pre-tokenizer regex for '" + pre + "' does not compile: " + m_impl->re.errorString().toStdString(),
                     ErrorKind::Internal);

@@ -2,6 +2,7 @@
 
 #include "formats/safetensors.h"
 #include "model/hf_names.h"
+#include "model/pretokenizer.h"
 #include "support/test_paths.h"
 
 #include <cstring>
@@ -10,20 +11,9 @@
 
 namespace qbtest {
 
-void exportHfDirectory(const qb::Model& m, const std::string& dir, int shards) {
-    namespace fs = std::filesystem;
-    fs::create_directories(dir);
-    const qb::ModelConfig& c = m.config;
-    nlohmann::json cfg{{"model_type", c.archName},       {"architectures", {"LlamaForCausalLM"}},
-                       {"hidden_size", c.dim},           {"num_hidden_layers", c.nLayers},
-                       {"num_attention_heads", c.nHeads}, {"num_key_value_heads", c.nKvHeads},
-                       {"intermediate_size", c.ffnDim},  {"vocab_size", c.vocabSize},
-                       {"max_position_embeddings", c.contextLength}, {"rms_norm_eps", c.normEps},
-                       {"rope_theta", c.ropeFreqBase},   {"tie_word_embeddings", false}};
-    writeFile(dir + "/config.json", cfg.dump(2));
-
-    // tokenizer.json: SentencePiece vocabularies as Unigram with their scores
-    const qb::Vocab& v = *m.vocab;
+void exportHfTokenizer(const qb::Vocab& v, const std::string& dir) {
+    // tokenizer.json: SentencePiece vocabularies as Unigram with their scores,
+    // byte-level BPE as BPE with merges and its pre-tokenizer regex
     nlohmann::json tok;
     nlohmann::json added = nlohmann::json::array();
     for (int i = 0; i < v.size(); ++i) {
@@ -40,12 +30,30 @@ void exportHfDirectory(const qb::Model& m, const std::string& dir, int shards) {
         nlohmann::json vocab = nlohmann::json::object();
         for (int i = 0; i < v.size(); ++i) vocab[v.tokens[size_t(i)]] = i;
         tok["model"] = {{"type", "BPE"}, {"vocab", vocab}, {"merges", v.merges}};
+        tok["pre_tokenizer"] = {{"type", "Sequence"},
+                                {"pretokenizers", {{{"type", "Split"}, {"pattern", {{"Regex", qb::Pretokenizer::pattern(v.pre)}}}},
+                                                   {{"type", "ByteLevel"}, {"add_prefix_space", false}}}}};
     }
     writeFile(dir + "/tokenizer.json", tok.dump());
     nlohmann::json tcfg{{"add_bos_token", v.addBos}, {"add_eos_token", v.addEos}};
     if (v.bos >= 0) tcfg["bos_token"] = v.tokens[size_t(v.bos)];
     if (v.eos >= 0) tcfg["eos_token"] = v.tokens[size_t(v.eos)];
     writeFile(dir + "/tokenizer_config.json", tcfg.dump(2));
+}
+
+void exportHfDirectory(const qb::Model& m, const std::string& dir, int shards) {
+    namespace fs = std::filesystem;
+    fs::create_directories(dir);
+    const qb::ModelConfig& c = m.config;
+    nlohmann::json cfg{{"model_type", c.archName},       {"architectures", {"LlamaForCausalLM"}},
+                       {"hidden_size", c.dim},           {"num_hidden_layers", c.nLayers},
+                       {"num_attention_heads", c.nHeads}, {"num_key_value_heads", c.nKvHeads},
+                       {"intermediate_size", c.ffnDim},  {"vocab_size", c.vocabSize},
+                       {"max_position_embeddings", c.contextLength}, {"rms_norm_eps", c.normEps},
+                       {"rope_theta", c.ropeFreqBase},   {"tie_word_embeddings", false}};
+    writeFile(dir + "/config.json", cfg.dump(2));
+
+    exportHfTokenizer(*m.vocab, dir);
 
     // weights, split across `shards` files
     std::vector<std::vector<qb::StTensorOut>> files(size_t(std::max(1, shards)));

@@ -9,5 +9,7 @@
 namespace qbtest {
 
 void exportHfDirectory(const qb::Model& model, const std::string& dir, int shards = 2);
+// Only tokenizer.json + tokenizer_config.json.
+void exportHfTokenizer(const qb::Vocab& vocab, const std::string& dir);
 
 } // namespace qbtest
