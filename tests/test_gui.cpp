@@ -17,6 +17,7 @@ private slots:
         w.openModel(QString::fromStdString(qbtest::sharedPath("models/stories260K.gguf")));
         QVERIFY(shown.wait(10000));
         QCOMPARE(w.infoView()->tensorTable()->rowCount(), 48);
+        QCOMPARE(w.infoView()->tensorTable()->item(0, 1)->text(), QString("token_embd.weight")); // file order
         QVERIFY(w.infoView()->summaryText().contains("5 layers"));
         QVERIFY(w.windowTitle().contains("stories260K"));
     }

@@ -18,9 +18,10 @@ ModelInfoView::ModelInfoView(QWidget* parent) : QWidget(parent) {
     m_summary = new QLabel(this);
     m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_summary->setWordWrap(true);
-    m_tensors = new QTableWidget(0, 4, this);
-    m_tensors->setHorizontalHeaderLabels({tr("Tensor"), tr("Type"), tr("Shape"), tr("Bytes")});
-    m_tensors->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
+    m_tensors = new QTableWidget(0, 5, this);
+    m_tensors->setHorizontalHeaderLabels({tr("#"), tr("Tensor"), tr("Type"), tr("Shape"), tr("Bytes")});
+    m_tensors->horizontalHeader()->setSectionResizeMode(1, QHeaderView::Stretch);
+    m_tensors->horizontalHeader()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
     m_tensors->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_tensors->setSortingEnabled(true);
     m_tensors->verticalHeader()->hide();
@@ -62,13 +63,17 @@ void ModelInfoView::showModel(const qb::Model& m) {
     m_tensors->setRowCount(int(m.tensors.size()));
     for (int r = 0; r < int(m.tensors.size()); ++r) {
         const qb::Tensor& t = m.tensors[size_t(r)];
-        m_tensors->setItem(r, 0, new QTableWidgetItem(QString::fromStdString(t.name)));
-        m_tensors->setItem(r, 1, new QTableWidgetItem(QString::fromStdString(qb::typeName(t.type))));
-        m_tensors->setItem(r, 2, new QTableWidgetItem(shapeText(t.shape)));
+        auto* index = new QTableWidgetItem;
+        index->setData(Qt::DisplayRole, r); // file order; sorts numerically
+        m_tensors->setItem(r, 0, index);
+        m_tensors->setItem(r, 1, new QTableWidgetItem(QString::fromStdString(t.name)));
+        m_tensors->setItem(r, 2, new QTableWidgetItem(QString::fromStdString(qb::typeName(t.type))));
+        m_tensors->setItem(r, 3, new QTableWidgetItem(shapeText(t.shape)));
         auto* bytes = new QTableWidgetItem;
         bytes->setData(Qt::DisplayRole, qulonglong(t.bytes));
         bytes->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
-        m_tensors->setItem(r, 3, bytes);
+        m_tensors->setItem(r, 4, bytes);
     }
     m_tensors->setSortingEnabled(true);
+    m_tensors->sortItems(0, Qt::AscendingOrder);
 }

@@ -1,6 +1,6 @@
 #pragma once
 // Shows what a loaded model holds: architecture, hyper-parameters, tokenizer,
-// and a sortable tensor table (name, type, shape, bytes).
+// and a sortable tensor table (file order, name, type, shape, bytes).
 #include "model/model.h"
 
 #include <QWidget>
