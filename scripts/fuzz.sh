@@ -20,6 +20,6 @@ for t in fuzz_gguf fuzz_safetensors fuzz_llama2c fuzz_tokenizer_json; do
   mkdir -p "$corpus"
   for s in $(seeds $t); do cp -f "$s" "$corpus/seed-$(basename "$(dirname "$s")")-$(basename "$s")"; done
   echo "== $t ($secs s)"
-  build-fuzz/tests/fuzz/$t "$corpus" -max_total_time="$secs" -max_len=2000000 -rss_limit_mb=4096 -print_final_stats=1 2>&1 |
-    grep -E "stat::number_of_executed_units|ERROR|SUMMARY|Done" || true
+  build-fuzz/bin/$t "$corpus" -max_total_time="$secs" -max_len=2000000 -rss_limit_mb=4096 -print_final_stats=1 2>&1 |
+    grep -E "stat::number_of_executed_units|ERROR|SUMMARY|Done|crash-" || true
 done

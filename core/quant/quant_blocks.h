@@ -1,0 +1,32 @@
+#pragma once
+// Per-type quantizers (legacy_quants.cpp, k_quants.cpp) and the byte helpers
+// they share. Internal to core/quant: callers use quantize.h.
+#include "common/half.h"
+
+#include <cstdint>
+#include <cstring>
+
+namespace qb::quant {
+
+inline void putHalf(uint8_t* p, float v) {
+    const uint16_t h = floatToHalf(v);
+    std::memcpy(p, &h, 2);
+}
+inline float getHalf(const uint8_t* p) {
+    uint16_t h;
+    std::memcpy(&h, p, 2);
+    return halfToFloat(h);
+}
+
+void quantizeQ8_0(const float* x, uint8_t* y, int64_t n);
+void quantizeQ4_0(const float* x, uint8_t* y, int64_t n, const float* importance);
+void quantizeQ4_1(const float* x, uint8_t* y, int64_t n, const float* importance);
+void quantizeQ5_0(const float* x, uint8_t* y, int64_t n, const float* importance);
+void quantizeQ5_1(const float* x, uint8_t* y, int64_t n, const float* importance);
+void quantizeQ2_K(const float* x, uint8_t* y, int64_t n, const float* importance);
+void quantizeQ3_K(const float* x, uint8_t* y, int64_t n, const float* importance);
+void quantizeQ4_K(const float* x, uint8_t* y, int64_t n, const float* importance);
+void quantizeQ5_K(const float* x, uint8_t* y, int64_t n, const float* importance);
+void quantizeQ6_K(const float* x, uint8_t* y, int64_t n, const float* importance);
+
+} // namespace qb::quant

@@ -1,0 +1,24 @@
+#pragma once
+// The scale searches llama.cpp's quantizers share (ggml-quants.c), kept with
+// the same arithmetic in the same order so results are bit-identical:
+//  - nearestInt: round-to-nearest via the 1.5*2^23 trick (ties to even)
+//  - makeQxQuants: symmetric levels [-nmax, nmax-1], weighted RMSE scale search
+//  - makeQ3Quants: symmetric, iterative refinement (Q3_K without imatrix)
+//  - makeQkx2Quants / makeQkx3Quants: asymmetric (scale, min) search
+//  - makeQpQuants: positive levels for the super-block scales (imatrix path)
+#include <cstdint>
+
+namespace qb::quant {
+
+int nearestInt(float v);
+float makeQxQuants(int n, int nmax, const float* x, int8_t* L, int rmseType, const float* weights);
+float makeQ3Quants(int n, int nmax, const float* x, int8_t* L, bool doRmse);
+float makeQkx2Quants(int n, int nmax, const float* x, const float* weights, uint8_t* L, float* theMin, uint8_t* Laux,
+                     float rmin, float rdelta, int nstep, bool useMad);
+float makeQkx3Quants(int n, int nmax, const float* x, const float* weights, uint8_t* L, float* theMin, uint8_t* Laux,
+                     float rmin, float rdelta, int nstep, bool useMad);
+float makeQpQuants(int n, int nmax, const float* x, uint8_t* L, const float* weights);
+
+constexpr float kGroupMaxEps = 1e-15f;
+
+} // namespace qb::quant
