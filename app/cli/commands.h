@@ -13,6 +13,8 @@ int cmdTokenize(const Argv& argv);
 int cmdDetokenize(const Argv& argv);
 int cmdGenerate(const Argv& argv);
 int cmdPerplexity(const Argv& argv);
+int cmdQuantize(const Argv& argv);
+int cmdImatrix(const Argv& argv);
 
 // Reads a whole file (the --text of perplexity and others), naming it on error.
 std::string readTextFile(const std::string& path);

@@ -37,6 +37,10 @@ const Command kCommands[] = {
      "           [--device cpu] [--tokenizer TOK.bin] [--threads N] [--json]"},
     {"perplexity", qbcli::cmdPerplexity,
      "perplexity MODEL --text FILE [--ctx 512] [--chunks K] [--device cpu] [--kv-type f16|f32] [--threads N] [--json]"},
+    {"quantize", qbcli::cmdQuantize,
+     "quantize IN OUT --type TYPE|RECIPE [--method rtn|imatrix|gptq|awq] [--imatrix FILE] [--calib FILE]\n"
+     "           [--group 32|64|128] [--act-order] [--pure] [--threads N] [--report FILE] [--json]"},
+    {"imatrix", qbcli::cmdImatrix, "imatrix MODEL --text FILE -o FILE [--ctx 512] [--chunks N] [--json]"},
 };
 
 void printUsage(FILE* to) {

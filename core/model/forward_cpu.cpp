@@ -29,12 +29,6 @@ void softmax(float* x, int n) {
 
 namespace {
 
-std::vector<float> dequantizeAll(const Tensor& t) {
-    std::vector<float> v(size_t(t.elements()));
-    for (int64_t r = 0; r < t.rows(); ++r) dequantizeRow(t.type, t.row(r), v.data() + r * t.cols(), t.cols());
-    return v;
-}
-
 // Rotary position embedding of one head vector at position `pos`.
 void rope(float* x, int headDim, int pos, float freqBase, RopeLayout layout) {
     const float thetaScale = std::pow(freqBase, -2.0f / float(headDim));
@@ -69,6 +63,7 @@ CpuForward::CpuForward(const Model& model, ThreadPool& pool, CpuForwardOptions o
 
 void CpuForward::matmul(const Tensor& w, const float* xIn, int n, float* y) const {
     const int64_t rows = w.rows(), cols = w.cols();
+    if (m_observer) m_observer(w, xIn, n);
     // activations rounded as ggml's CPU backend rounds them for this weight type
     std::vector<float> rounded(static_cast<size_t>(n * cols));
     for (int t = 0; t < n; ++t) roundActivationsFor(w.type, xIn + int64_t(t) * cols, &rounded[size_t(t * cols)], cols);
@@ -145,7 +140,7 @@ void CpuForward::forward(const int* tokens, int n, std::vector<float>& logits, b
         const LayerWeights& L = w.layers[size_t(l)];
 
         // attention rmsnorm
-        const std::vector<float> attnNorm = dequantizeAll(L.attnNorm);
+        const std::vector<float> attnNorm = dequantizeTensor(L.attnNorm);
         for (int t = 0; t < n; ++t) rmsNorm(&x[size_t(t) * dim], attnNorm.data(), dim, c.normEps, &xb[size_t(t) * dim]);
 
         // qkv matmuls (+ biases for Qwen2)
@@ -153,7 +148,7 @@ void CpuForward::forward(const int* tokens, int n, std::vector<float>& logits, b
         matmul(L.wk, xb.data(), n, k.data());
         matmul(L.wv, xb.data(), n, v.data());
         if (L.bq.present()) {
-            const auto bq = dequantizeAll(L.bq), bk = dequantizeAll(L.bk), bv = dequantizeAll(L.bv);
+            const auto bq = dequantizeTensor(L.bq), bk = dequantizeTensor(L.bk), bv = dequantizeTensor(L.bv);
             for (int t = 0; t < n; ++t) {
                 for (int i = 0; i < qDim; ++i) q[size_t(t) * qDim + i] += bq[size_t(i)];
                 for (int i = 0; i < kvDim; ++i) k[size_t(t) * kvDim + i] += bk[size_t(i)];
@@ -184,7 +179,7 @@ void CpuForward::forward(const int* tokens, int n, std::vector<float>& logits, b
         for (size_t i = 0; i < x.size(); ++i) x[i] += proj[i];
 
         // ffn rmsnorm
-        const std::vector<float> ffnNorm = dequantizeAll(L.ffnNorm);
+        const std::vector<float> ffnNorm = dequantizeTensor(L.ffnNorm);
         for (int t = 0; t < n; ++t) rmsNorm(&x[size_t(t) * dim], ffnNorm.data(), dim, c.normEps, &xb[size_t(t) * dim]);
 
         // SwiGLU: down( silu(gate(x)) * up(x) )
@@ -201,7 +196,7 @@ void CpuForward::forward(const int* tokens, int n, std::vector<float>& logits, b
     }
 
     // final rmsnorm and the classifier, for every token or just the last
-    const std::vector<float> outNorm = dequantizeAll(w.outputNorm);
+    const std::vector<float> outNorm = dequantizeTensor(w.outputNorm);
     const int first = allLogits ? 0 : n - 1, count = n - first;
     for (int t = first; t < n; ++t) rmsNorm(&x[size_t(t) * dim], outNorm.data(), dim, c.normEps, &xb[size_t(t - first) * dim]);
     logits.resize(size_t(count) * c.vocabSize);

@@ -5,6 +5,7 @@
 #include "common/thread_pool.h"
 #include "model/model.h"
 
+#include <functional>
 #include <vector>
 
 namespace qb {
@@ -28,6 +29,11 @@ public:
     // !allLogits) into `logits`. Throws qb::Error "context full" past capacity.
     void forward(const int* tokens, int n, std::vector<float>& logits, bool allLogits);
 
+    // Calibration hook: sees the input rows of every weight matmul (before the
+    // activation rounding), n rows of w.cols() values each.
+    using Observer = std::function<void(const Tensor& w, const float* x, int n)>;
+    void setObserver(Observer observer) { m_observer = std::move(observer); }
+
     void reset() { m_pos = 0; }
     int position() const { return m_pos; }
     int capacity() const { return m_capacity; }
@@ -44,6 +50,7 @@ private:
     int m_pos = 0;
     std::vector<float> m_keyCache;   // [layer][position][kvDim]
     std::vector<float> m_valueCache; // [layer][position][kvDim]
+    Observer m_observer;
 };
 
 // Greedy and sampled next-token choice (see sampler.h); shared math helpers:

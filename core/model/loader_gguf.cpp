@@ -47,6 +47,7 @@ std::unique_ptr<Model> loadGgufModel(const std::string& path, const LoadOptions&
     m->format = "gguf";
     m->fileBytes = g->fileBytes();
     m->storage.push_back(g->mapping());
+    m->sourceMetadata = g->metadata();
     if (g->has("tokenizer.ggml.model")) m->vocab = vocabFromGguf(*g);
     for (const auto& ti : g->tensors()) m->tensors.push_back({ti.name, ti.type, ti.shape, ti.data, ti.bytes});
     if (options.vocabOnly || g->tensors().empty()) {

@@ -2,6 +2,7 @@
 // A loaded model: config, weight views, vocabulary, and the storage that
 // keeps the weight bytes alive. Loaded from GGUF, an HF safetensors
 // directory, or a llama2.c checkpoint (+ tokenizer file).
+#include "formats/gguf_value.h"
 #include "model/config.h"
 #include "model/vocab.h"
 #include "model/weights.h"
@@ -21,6 +22,8 @@ struct Model {
     std::shared_ptr<const Vocab> vocab;         // null for a tokenizer-less llama2.c checkpoint
     std::vector<Tensor> tensors;                // every tensor, in file order (for info)
     std::vector<std::shared_ptr<const void>> storage; // maps and owned buffers
+    // GGUF sources: their metadata, in file order (copied into quantized files).
+    std::vector<std::pair<std::string, GgufValue>> sourceMetadata;
 
     int64_t parameterCount() const;
     uint64_t weightBytes() const;

@@ -24,6 +24,9 @@ struct Tensor {
     const uint8_t* row(int64_t r) const { return data + size_t(r) * rowStride(); }
 };
 
+// All of a tensor's values as F32 (rows x cols, row-major).
+std::vector<float> dequantizeTensor(const Tensor& t);
+
 struct LayerWeights {
     Tensor attnNorm; // (dim) F32
     Tensor wq;       // (dim -> nHeads*headDim)

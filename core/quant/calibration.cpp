@@ -1,0 +1,73 @@
+#include "quant/calibration.h"
+
+#include "common/error.h"
+#include "model/forward_cpu.h"
+#include "model/tokenizer.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace qb {
+
+CalibrationStats collectCalibration(const Model& model, const std::string& text, const CalibrationOptions& o) {
+    if (!model.vocab) throw fileError(model.path, "has no tokenizer: calibration text cannot be tokenized");
+    Tokenizer tok(model.vocab);
+    const std::vector<int> tokens = tok.encode(text, true, false);
+    const int ctx = std::max(2, std::min(o.ctx, model.config.contextLength > 0 ? model.config.contextLength : o.ctx));
+    int chunks = int((tokens.size() + size_t(ctx) - 1) / size_t(ctx));
+    if (o.maxChunks > 0) chunks = std::min(chunks, o.maxChunks);
+    if (tokens.size() < 2 || chunks < 1) throw Error("calibration: the text gives " + std::to_string(tokens.size()) + " tokens, expected at least 2");
+
+    ThreadPool pool(o.threads);
+    CpuForwardOptions fo;
+    fo.contextLength = ctx;
+    fo.kvType = KvCacheType::F32;
+    CpuForward fwd(model, pool, fo);
+    CalibrationStats stats;
+    fwd.setObserver([&](const Tensor& w, const float* x, int n) {
+        InputStats& s = stats[w.name];
+        const int64_t cols = w.cols();
+        if (s.cols == 0) {
+            s.cols = cols;
+            s.sumSquares.assign(size_t(cols), 0.0);
+            s.sumAbs.assign(size_t(cols), 0.0);
+            if (o.hessians) s.hessian.assign(size_t(cols * cols), 0.0);
+        }
+        for (int t = 0; t < n; ++t) {
+            const float* row = x + int64_t(t) * cols;
+            for (int64_t c = 0; c < cols; ++c) {
+                s.sumSquares[size_t(c)] += double(row[c]) * row[c];
+                s.sumAbs[size_t(c)] += std::fabs(double(row[c]));
+            }
+            if (s.sampleRows < o.sampleRows) {
+                s.sample.insert(s.sample.end(), row, row + cols);
+                ++s.sampleRows;
+            }
+        }
+        if (o.hessians) {
+            pool.parallelFor(cols, [&](int64_t begin, int64_t end) {
+                for (int64_t i = begin; i < end; ++i)
+                    for (int t = 0; t < n; ++t) {
+                        const float* row = x + int64_t(t) * cols;
+                        const double xi = row[i];
+                        double* h = &s.hessian[size_t(i * cols)];
+                        for (int64_t j = 0; j < cols; ++j) h[j] += xi * row[j];
+                    }
+            });
+        }
+        s.tokens += n;
+    });
+    std::vector<float> logits;
+    for (int c = 0; c < chunks; ++c) {
+        const size_t from = size_t(c) * size_t(ctx);
+        const size_t to = std::min(tokens.size(), from + size_t(ctx));
+        std::vector<int> chunk(tokens.begin() + long(from), tokens.begin() + long(to));
+        if (model.vocab->bos >= 0) chunk[0] = model.vocab->bos;
+        fwd.reset();
+        fwd.forward(chunk.data(), int(chunk.size()), logits, false);
+        if (o.progress && !o.progress(c + 1, chunks)) throw Error("calibration: cancelled", ErrorKind::Cancelled);
+    }
+    return stats;
+}
+
+} // namespace qb

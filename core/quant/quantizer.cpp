@@ -1,0 +1,234 @@
+#include "quant/quantizer.h"
+
+#include "common/error.h"
+#include "common/thread_pool.h"
+#include "formats/gguf_writer.h"
+#include "model/model_metadata.h"
+#include "quant/awq.h"
+#include "quant/gptq.h"
+#include "quant/quantize.h"
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+
+namespace qb {
+
+const char* methodName(QuantMethod m) {
+    switch (m) {
+    case QuantMethod::Rtn: return "rtn";
+    case QuantMethod::Imatrix: return "imatrix";
+    case QuantMethod::Gptq: return "gptq";
+    case QuantMethod::Awq: return "awq";
+    }
+    return "rtn";
+}
+
+std::optional<QuantMethod> methodFromName(const std::string& n) {
+    for (QuantMethod m : {QuantMethod::Rtn, QuantMethod::Imatrix, QuantMethod::Gptq, QuantMethod::Awq})
+        if (n == methodName(m)) return m;
+    return std::nullopt;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void fillErrorStats(TensorReport& r, const std::vector<float>& src, const std::vector<uint8_t>& bytes, GgmlType type, int64_t cols,
+                    ThreadPool& pool) {
+    const int64_t rows = int64_t(src.size()) / cols;
+    const size_t nRows = static_cast<size_t>(rows);
+    std::vector<double> err2(nRows), ref2(nRows), maxAbs(nRows);
+    const size_t stride = rowBytes(type, cols);
+    pool.parallelFor(rows, [&](int64_t b, int64_t e) {
+        std::vector<float> back(static_cast<size_t>(cols));
+        for (int64_t row = b; row < e; ++row) {
+            dequantizeRow(type, bytes.data() + size_t(row) * stride, back.data(), cols);
+            double e2 = 0, r2 = 0, m = 0;
+            for (int64_t c = 0; c < cols; ++c) {
+                const double x = src[size_t(row * cols + c)], d = x - back[size_t(c)];
+                e2 += d * d;
+                r2 += x * x;
+                m = std::max(m, std::fabs(d));
+            }
+            err2[size_t(row)] = e2;
+            ref2[size_t(row)] = r2;
+            maxAbs[size_t(row)] = m;
+        }
+    });
+    double e2 = 0, r2 = 0, m = 0;
+    for (int64_t i = 0; i < rows; ++i) { e2 += err2[size_t(i)]; r2 += ref2[size_t(i)]; m = std::max(m, maxAbs[size_t(i)]); }
+    r.rmse = std::sqrt(e2 / double(src.size()));
+    r.maxAbsError = m;
+    r.relFrobenius = r2 > 0 ? std::sqrt(e2 / r2) : 0;
+    r.snrDb = e2 > 0 ? 10.0 * std::log10(r2 / e2) : std::numeric_limits<double>::infinity();
+}
+
+} // namespace
+
+QuantizeReport quantizeModel(const Model& model, const std::string& outputPath, const QuantizeOptions& o) {
+    const auto start = Clock::now();
+    const auto recipe = recipeFromName(o.target);
+    if (!recipe) {
+        std::string names;
+        for (const auto& n : recipeNames()) names += (names.empty() ? "" : ", ") + n;
+        throw Error("quantize: unknown type or recipe '" + o.target + "', expected one of " + names);
+    }
+    if (model.tensors.empty()) throw fileError(model.path, "has no tensors to quantize");
+    std::error_code ec;
+    if (std::filesystem::equivalent(model.path, outputPath, ec))
+        throw fileError(outputPath, "is the input file: choose another output path (the input is never modified)");
+    if (o.method == QuantMethod::Imatrix && !o.imatrix) throw Error("quantize: --method imatrix needs --imatrix FILE or --calib FILE");
+    if ((o.method == QuantMethod::Gptq || o.method == QuantMethod::Awq) && !o.calibration)
+        throw Error(std::string("quantize: --method ") + methodName(o.method) + " needs calibration text (--calib FILE)");
+
+    RecipeContext ctx;
+    ctx.nLayers = model.config.nLayers;
+    ctx.nHeads = model.config.nHeads;
+    ctx.nKvHeads = model.config.nKvHeads;
+    ctx.pure = o.pure;
+    ctx.hasImatrix = o.imatrix != nullptr;
+    ctx.hasOutputTensor = false;
+    std::vector<TensorPlanInput> planIn;
+    for (const Tensor& t : model.tensors) {
+        planIn.push_back({t.name, t.shape, t.type});
+        ctx.hasOutputTensor |= t.name == "output.weight";
+    }
+    const std::vector<GgmlType> plan = planTensorTypes(planIn, *recipe, ctx);
+    auto typeOf = [&](const std::string& name) {
+        for (size_t i = 0; i < model.tensors.size(); ++i)
+            if (model.tensors[i].name == name) return plan[i];
+        return GgmlType::F32;
+    };
+    if (o.method == QuantMethod::Gptq)
+        for (size_t i = 0; i < plan.size(); ++i)
+            if (gptqSupports(plan[i]) && model.tensors[i].cols() % o.group != 0 && o.calibration->count(model.tensors[i].name))
+                throw Error("quantize: tensor '" + model.tensors[i].name + "' has " + std::to_string(model.tensors[i].cols()) +
+                            " columns, not a multiple of --group " + std::to_string(o.group));
+
+    // AWQ rewrites some tensors (scaled weights, divided norms) before RTN.
+    AwqResult awq;
+    if (o.method == QuantMethod::Awq) awq = awqScales(model, *o.calibration, typeOf);
+
+    ThreadPool pool(o.threads);
+    QuantizeReport report;
+    report.input = model.path;
+    report.output = outputPath;
+    report.recipe = recipe->name;
+    report.method = methodName(o.method);
+    report.threads = pool.size();
+    report.parameters = model.parameterCount();
+    report.tensors.resize(model.tensors.size());
+    for (const Tensor& t : model.tensors) report.weightBytesIn += t.bytes;
+
+    GgufWriter writer;
+    for (auto& [k, v] : ggufMetadataFor(model)) writer.set(k, v);
+    writer.set("general.file_type", GgufValue::u32(uint32_t(recipe->fileType)));
+    writer.set("general.quantization_version", GgufValue::u32(2));
+    writer.set("quantbench.method", GgufValue::str(methodName(o.method)));
+    writer.set("quantbench.recipe", GgufValue::str(recipe->name + (o.pure ? " (pure)" : "")));
+    writer.set("quantbench.source", GgufValue::str(std::filesystem::path(model.path).filename().string()));
+    if (o.method == QuantMethod::Gptq) {
+        writer.set("quantbench.gptq.group_size", GgufValue::u32(uint32_t(o.group)));
+        writer.set("quantbench.gptq.act_order", GgufValue::boolean(o.actOrder));
+        writer.set("quantbench.gptq.damp", GgufValue::f32(o.damp));
+    }
+    if (!o.calibrationSource.empty()) writer.set("quantbench.calibration", GgufValue::str(o.calibrationSource));
+
+    std::atomic<bool> cancelled{false};
+    uint64_t bytesDone = 0;
+    auto report_progress = [&](int index, const std::string& name) {
+        if (!o.progress) return;
+        QuantizeProgress p;
+        p.tensorIndex = index;
+        p.tensorCount = int(model.tensors.size());
+        p.tensorName = name;
+        p.bytesDone = bytesDone;
+        p.bytesTotal = report.weightBytesIn;
+        p.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        p.etaSeconds = bytesDone > 0 ? p.seconds * double(p.bytesTotal - bytesDone) / double(bytesDone) : 0;
+        if (!o.progress(p)) cancelled = true;
+    };
+
+    for (size_t i = 0; i < model.tensors.size(); ++i) {
+        const Tensor& t = model.tensors[i];
+        const GgmlType type = plan[i];
+        GgufTensorOut out{t.name, type, t.shape, {}};
+        out.produce = [&, i, type]() -> std::vector<uint8_t> {
+            const Tensor& src = model.tensors[i];
+            TensorReport& r = report.tensors[i];
+            r.name = src.name;
+            r.sourceType = typeName(src.type);
+            r.type = typeName(type);
+            r.shape = src.shape;
+            r.sourceBytes = src.bytes;
+            report_progress(int(i) + 1, src.name);
+            if (cancelled) throw Error(outputPath + ": cancelled", ErrorKind::Cancelled);
+            const int64_t cols = src.cols(), rows = src.rows();
+            auto ov = awq.overrides.find(src.name);
+            std::vector<uint8_t> bytes;
+            if (type == src.type && ov == awq.overrides.end()) { // unchanged: copy bytes as they are
+                bytes.assign(src.data, src.data + src.bytes);
+                r.method = "copy";
+                r.bytes = bytes.size();
+                bytesDone += src.bytes;
+                return bytes;
+            }
+            const std::vector<float> values = ov != awq.overrides.end() ? ov->second : dequantizeTensor(src);
+            const size_t stride = rowBytes(type, cols);
+            bytes.resize(stride * size_t(rows));
+            const InputStats* calib = nullptr;
+            if (o.calibration) {
+                auto it = o.calibration->find(src.name);
+                if (it != o.calibration->end()) calib = &it->second;
+            }
+            if (o.method == QuantMethod::Gptq && gptqSupports(type) && calib && !calib->hessian.empty()) {
+                GptqOptions go;
+                go.group = o.group;
+                go.actOrder = o.actOrder;
+                go.damp = o.damp;
+                bytes = gptqQuantize(values, rows, cols, calib->hessian, type, go);
+                r.method = "gptq";
+            } else {
+                const std::vector<float>* importance = nullptr;
+                if (o.imatrix && typeUsesImportance(type)) {
+                    importance = o.imatrix->find(src.name);
+                    if (importance && int64_t(importance->size()) != cols)
+                        throw Error("imatrix: entry '" + src.name + "' has " + std::to_string(importance->size()) + " values, expected " +
+                                    std::to_string(cols));
+                }
+                // rows in chunks, so a cancel inside a large tensor is seen promptly
+                const int64_t chunk = std::max<int64_t>(1, (int64_t(1) << 22) / std::max<int64_t>(1, cols));
+                for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
+                    const int64_t r1 = std::min(rows, r0 + chunk);
+                    pool.parallelFor(r1 - r0, [&](int64_t b, int64_t e) {
+                        for (int64_t row = r0 + b; row < r0 + e; ++row)
+                            quantizeRow(type, values.data() + row * cols, bytes.data() + size_t(row) * stride, cols,
+                                        importance ? importance->data() : nullptr);
+                    });
+                    if (r1 < rows) {
+                        report_progress(int(i) + 1, src.name);
+                        if (cancelled) throw Error(outputPath + ": cancelled", ErrorKind::Cancelled);
+                    }
+                }
+                r.method = ov != awq.overrides.end() ? "awq+rtn" : importance ? "imatrix" : "rtn";
+            }
+            // error versus the source weights (for AWQ: versus the scaled weights it quantized)
+            fillErrorStats(r, values, bytes, type, cols, pool);
+            r.bytes = bytes.size();
+            bytesDone += src.bytes;
+            return bytes;
+        };
+        writer.addTensor(std::move(out));
+    }
+    writer.write(outputPath, [&] { return cancelled.load(); });
+    report_progress(int(model.tensors.size()), "");
+    report.outputBytes = std::filesystem::file_size(outputPath);
+    report.inputBytes = model.fileBytes;
+    for (const auto& r : report.tensors) report.weightBytesOut += r.bytes;
+    report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    return report;
+}
+
+} // namespace qb

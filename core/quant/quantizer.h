@@ -1,0 +1,68 @@
+#pragma once
+// The quantization engine: any loaded model -> a GGUF file in the chosen
+// precision. Streams tensor by tensor (one tensor in memory beyond the mapped
+// input), quantizes rows on a thread pool, reports per-tensor error, checks
+// for cancellation between tensors and inside large ones, and writes to a
+// temporary file renamed into place only on success.
+#include "model/model.h"
+#include "quant/calibration.h"
+#include "quant/imatrix.h"
+#include "quant/recipe.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace qb {
+
+// serialized in quantbench.method metadata: never rename.
+enum class QuantMethod { Rtn, Imatrix, Gptq, Awq };
+const char* methodName(QuantMethod m);
+std::optional<QuantMethod> methodFromName(const std::string& name);
+
+struct QuantizeProgress {
+    int tensorIndex = 0;    // 1-based, the tensor being (or just) processed
+    int tensorCount = 0;
+    std::string tensorName;
+    uint64_t bytesDone = 0; // of input weights
+    uint64_t bytesTotal = 0;
+    double seconds = 0;
+    double etaSeconds = 0;
+};
+
+struct QuantizeOptions {
+    std::string target = "Q8_0";   // recipe: Q4_K_M, Q8_0, F16, ...
+    bool pure = false;
+    QuantMethod method = QuantMethod::Rtn;
+    const ImportanceMatrix* imatrix = nullptr;      // imatrix method
+    const CalibrationStats* calibration = nullptr;  // gptq (hessians) / awq (samples)
+    int group = 32;
+    bool actOrder = false;
+    float damp = 0.01f;
+    int threads = 0;
+    std::string calibrationSource; // recorded in metadata
+    // Called between tensors and inside large ones; return false to cancel.
+    std::function<bool(const QuantizeProgress&)> progress;
+};
+
+struct TensorReport {
+    std::string name;
+    std::string sourceType, type;
+    std::vector<int64_t> shape;
+    uint64_t sourceBytes = 0, bytes = 0;
+    double rmse = 0, maxAbsError = 0, snrDb = 0, relFrobenius = 0;
+    std::string method; // "copy", "rtn", "imatrix", "gptq", "awq+rtn"
+};
+
+struct QuantizeReport {
+    std::string input, output, recipe, method;
+    uint64_t inputBytes = 0, outputBytes = 0, weightBytesIn = 0, weightBytesOut = 0;
+    int64_t parameters = 0;
+    double seconds = 0;
+    int threads = 0;
+    std::vector<TensorReport> tensors;
+};
+
+QuantizeReport quantizeModel(const Model& model, const std::string& outputPath, const QuantizeOptions& options);
+
+} // namespace qb
