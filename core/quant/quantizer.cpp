@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 
 namespace qb {
 
@@ -101,11 +102,6 @@ QuantizeReport quantizeModel(const Model& model, const std::string& outputPath, 
             if (model.tensors[i].name == name) return plan[i];
         return GgmlType::F32;
     };
-    if (o.method == QuantMethod::Gptq)
-        for (size_t i = 0; i < plan.size(); ++i)
-            if (gptqSupports(plan[i]) && model.tensors[i].cols() % o.group != 0 && o.calibration->count(model.tensors[i].name))
-                throw Error("quantize: tensor '" + model.tensors[i].name + "' has " + std::to_string(model.tensors[i].cols()) +
-                            " columns, not a multiple of --group " + std::to_string(o.group));
 
     // AWQ rewrites some tensors (scaled weights, divided norms) before RTN.
     AwqResult awq;
@@ -186,10 +182,11 @@ QuantizeReport quantizeModel(const Model& model, const std::string& outputPath, 
             if (o.method == QuantMethod::Gptq && gptqSupports(type) && calib && !calib->hessian.empty()) {
                 GptqOptions go;
                 go.group = o.group;
+                while (cols % go.group != 0) go.group /= 2; // a narrow tensor takes the largest group that fits (>= 32)
                 go.actOrder = o.actOrder;
                 go.damp = o.damp;
                 bytes = gptqQuantize(values, rows, cols, calib->hessian, type, go);
-                r.method = "gptq";
+                r.method = "gptq g" + std::to_string(go.group) + (o.actOrder ? " act-order" : "");
             } else {
                 const std::vector<float>* importance = nullptr;
                 if (o.imatrix && typeUsesImportance(type)) {
