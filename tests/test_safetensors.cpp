@@ -6,7 +6,7 @@
 #include "model/forward_cpu.h"
 #include "model/hf_names.h"
 #include "model/tokenizer.h"
-#include "support/hf_export.h"
+#include "model/hf_export.h"
 #include "support/test_paths.h"
 
 #include <QtTest>
@@ -51,7 +51,7 @@ private slots:
     void sameLogitsAsGguf() {
         auto gguf = loadModel(qbtest::sharedPath("models/stories260K.gguf"));
         const std::string dir = qbtest::scratchDir("hf_stories260K");
-        qbtest::exportHfDirectory(*gguf, dir, 2);
+        exportHfDirectory(*gguf, dir, 2);
         auto hf = loadModel(dir);
         QCOMPARE(hf->format, std::string("safetensors"));
         QCOMPARE(hf->config.nKvHeads, 4);
@@ -117,7 +117,7 @@ private slots:
         w.write(dir + "/qwen2.gguf");
         auto gguf = loadModel(dir + "/qwen2.gguf");
         QCOMPARE(gguf->config.rope, RopeLayout::NeoX);
-        qbtest::exportHfDirectory(*gguf, dir + "/hf", 1);
+        exportHfDirectory(*gguf, dir + "/hf", 1);
         auto hf = loadModel(dir + "/hf");
         QCOMPARE(hf->config.arch, Architecture::Qwen2);
         QVERIFY(hf->weights.layers[0].bq.present());

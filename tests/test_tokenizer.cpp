@@ -3,7 +3,7 @@
 #include "common/error.h"
 #include "model/hf_tokenizer_json.h"
 #include "model/model.h"
-#include "support/hf_export.h"
+#include "model/hf_export.h"
 #include "model/tokenizer.h"
 #include "support/test_paths.h"
 
@@ -72,7 +72,7 @@ private slots:
         const std::string base = "vocab/ggml-vocab-" + vocab.toStdString() + ".gguf";
         auto fromGguf = vocabOf(base);
         const std::string dir = qbtest::scratchDir("tokenizer_json_" + vocab.toStdString());
-        qbtest::exportHfTokenizer(*fromGguf, dir);
+        exportHfTokenizer(*fromGguf, dir);
         auto fromJson = vocabFromTokenizerJson(dir + "/tokenizer.json", dir + "/tokenizer_config.json");
         QCOMPARE(fromJson->kind, fromGguf->kind);
         QCOMPARE(fromJson->pre, fromGguf->kind == TokenizerKind::Bpe ? fromGguf->pre : std::string());

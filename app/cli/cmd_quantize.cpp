@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "common/error.h"
+#include "model/hf_export.h"
 #include "quant/calibration.h"
 #include "quant/imatrix.h"
 #include "quant/quantizer.h"
@@ -61,7 +62,7 @@ nlohmann::json reportJson(const qb::QuantizeReport& r) {
 
 int cmdQuantize(const Argv& argv) {
     Args args(argv, {"--json", "--pure", "--act-order"},
-              {"--type", "--method", "--imatrix", "--calib", "--group", "--threads", "--tokenizer", "--ctx", "--chunks", "--damp", "--report"});
+              {"--type", "--method", "--imatrix", "--calib", "--group", "--threads", "--tokenizer", "--ctx", "--chunks", "--damp", "--report", "--act", "--format"});
     if (args.positional().size() != 2) throw qb::Error("quantize: expected IN and OUT paths");
     const std::string in = args.positional()[0], out = args.positional()[1];
     if (!args.has("--type")) throw qb::Error("quantize: --type TYPE|RECIPE is required (e.g. Q4_K_M, Q8_0, F16)");
@@ -77,6 +78,9 @@ int cmdQuantize(const Argv& argv) {
     o.actOrder = args.flag("--act-order");
     o.damp = float(args.getDouble("--damp", 0.01));
     o.threads = threadCount(args);
+    const std::string act = args.get("--act", "dynamic");
+    if (act != "dynamic" && act != "static") throw qb::Error("option '--act': '" + act + "', expected dynamic or static");
+    o.staticActivations = act == "static";
     qb::ImportanceMatrix imatrix;
     qb::CalibrationStats calibration;
     const std::string calib = args.get("--calib");
@@ -87,7 +91,8 @@ int cmdQuantize(const Argv& argv) {
         o.imatrix = &imatrix;
         o.method = qb::QuantMethod::Imatrix;
     }
-    if (o.method == qb::QuantMethod::Gptq || o.method == qb::QuantMethod::Awq) {
+    if (o.method == qb::QuantMethod::Gptq || o.method == qb::QuantMethod::Awq || o.staticActivations) {
+        if (calib.empty() && o.staticActivations) throw qb::Error("quantize: --act static needs --calib FILE (calibration text)");
         if (calib.empty()) throw qb::Error(std::string("quantize: --method ") + qb::methodName(o.method) + " needs --calib FILE (calibration text)");
         calibration = calibrate(*model, calib, o.method == qb::QuantMethod::Gptq, o.method == qb::QuantMethod::Awq ? 256 : 0, args);
         o.calibration = &calibration;
@@ -100,7 +105,31 @@ int cmdQuantize(const Argv& argv) {
                                                                          std::to_string(p.tensorCount) + " " + p.tensorName);
         return true;
     };
-    const qb::QuantizeReport r = qb::quantizeModel(*model, out, o);
+    const std::string format = args.get("--format", "gguf");
+    if (format != "gguf" && format != "safetensors") throw qb::Error("option '--format': '" + format + "', expected gguf or safetensors");
+    qb::QuantizeReport r;
+    if (format == "gguf") {
+        r = qb::quantizeModel(*model, out, o);
+    } else { // quantize to a scratch GGUF, export it as an HF directory, keep only the directory
+        namespace fs = std::filesystem;
+        if (fs::exists(out)) throw qb::fileError(out, "already exists: choose a new directory for the safetensors export");
+        const std::string scratch = out + ".quantbench.gguf", partDir = out + ".part";
+        try {
+            r = qb::quantizeModel(*model, scratch, o);
+            fs::remove_all(partDir);
+            qb::exportHfDirectory(*qb::loadModel(scratch), partDir, 1);
+            fs::rename(partDir, out);
+            fs::remove(scratch);
+        } catch (...) {
+            std::error_code ec;
+            fs::remove(scratch, ec);
+            fs::remove_all(partDir, ec);
+            throw;
+        }
+        r.output = out;
+        r.outputBytes = 0;
+        for (const auto& e : fs::directory_iterator(out)) r.outputBytes += e.is_regular_file() ? e.file_size() : 0;
+    }
     progress.finish();
     const nlohmann::json j = reportJson(r);
     if (args.has("--report")) {

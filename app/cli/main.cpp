@@ -39,7 +39,8 @@ const Command kCommands[] = {
      "perplexity MODEL --text FILE [--ctx 512] [--chunks K] [--device cpu] [--kv-type f16|f32] [--threads N] [--json]"},
     {"quantize", qbcli::cmdQuantize,
      "quantize IN OUT --type TYPE|RECIPE [--method rtn|imatrix|gptq|awq] [--imatrix FILE] [--calib FILE]\n"
-     "           [--group 32|64|128] [--act-order] [--pure] [--threads N] [--report FILE] [--json]"},
+     "           [--group 32|64|128] [--act-order] [--act dynamic|static] [--pure] [--format gguf|safetensors]\n"
+     "           [--threads N] [--report FILE] [--json]     (RECIPE: Q4_K_M Q3_K_M Q5_K_M Q2_K, a type, INT8, FP8)"},
     {"imatrix", qbcli::cmdImatrix, "imatrix MODEL --text FILE -o FILE [--ctx 512] [--chunks N] [--json]"},
 };
 

@@ -3,6 +3,7 @@
 #include "common/half.h"
 
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 
 namespace qb {
@@ -59,9 +60,26 @@ void roundActivationsFor(GgmlType weightType, const float* x, float* out, int64_
         for (int64_t i = 0; i < n; ++i) out[i] = bf16ToFloat(floatToBf16(x[i]));
         return;
     case GgmlType::F32:
+    case GgmlType::QB_F8_E4M3_CH: // weight-only FP8: activations stay F32
         std::memcpy(out, x, size_t(n) * sizeof(float));
         return;
+    case GgmlType::QB_I8_CH: { // dynamic per-token int8
+        float amax = 0;
+        for (int64_t i = 0; i < n; ++i) amax = std::max(amax, std::fabs(x[i]));
+        const float s = amax / 127.0f;
+        for (int64_t i = 0; i < n; ++i) out[i] = s > 0 ? std::nearbyint(x[i] / s) * s : 0.0f;
+        return;
     }
+    }
+}
+
+void roundActivationsFor(const Tensor& w, const float* x, float* out) {
+    if (w.type == GgmlType::QB_I8_CH && w.inputScale) { // static: calibrated scale, clamped to the int8 range
+        const float s = *w.inputScale;
+        for (int64_t i = 0; i < w.cols(); ++i) out[i] = s > 0 ? std::clamp(std::nearbyint(x[i] / s), -127.0f, 127.0f) * s : 0.0f;
+        return;
+    }
+    roundActivationsFor(w.type, x, out, w.cols());
 }
 
 } // namespace qb

@@ -66,12 +66,12 @@ void CpuForward::matmul(const Tensor& w, const float* xIn, int n, float* y) cons
     if (m_observer) m_observer(w, xIn, n);
     // activations rounded as ggml's CPU backend rounds them for this weight type
     std::vector<float> rounded(static_cast<size_t>(n * cols));
-    for (int t = 0; t < n; ++t) roundActivationsFor(w.type, xIn + int64_t(t) * cols, &rounded[size_t(t * cols)], cols);
+    for (int t = 0; t < n; ++t) roundActivationsFor(w, xIn + int64_t(t) * cols, &rounded[size_t(t * cols)]);
     const float* x = rounded.data();
     m_pool.parallelFor(rows, [&](int64_t begin, int64_t end) {
         std::vector<float> row(static_cast<size_t>(cols));
         for (int64_t r = begin; r < end; ++r) {
-            dequantizeRow(w.type, w.row(r), row.data(), cols);
+            w.dequantizeRowTo(r, row.data());
             for (int t = 0; t < n; ++t) {
                 const float* xt = x + int64_t(t) * cols;
                 float sum = 0;
@@ -134,7 +134,7 @@ void CpuForward::forward(const int* tokens, int n, std::vector<float>& logits, b
         v(size_t(n) * kvDim), att(size_t(n) * qDim), proj(size_t(n) * dim), gate(size_t(n) * ffn), up(size_t(n) * ffn);
 
     // token embeddings
-    for (int t = 0; t < n; ++t) dequantizeRow(w.tokenEmbedding.type, w.tokenEmbedding.row(tokens[t]), &x[size_t(t) * dim], dim);
+    for (int t = 0; t < n; ++t) w.tokenEmbedding.dequantizeRowTo(tokens[t], &x[size_t(t) * dim]);
 
     for (int l = 0; l < c.nLayers; ++l) {
         const LayerWeights& L = w.layers[size_t(l)];

@@ -83,7 +83,37 @@ std::unique_ptr<Model> loadGgufModel(const std::string& path, const LoadOptions&
     return m;
 }
 
+namespace {
+
+// Per-channel types get their "<name>_scale" rows; W8A8 static weights their
+// "<name>_input_scale". Both must be F32 of the right length.
+void linkScales(Model& m) {
+    auto find = [&](const std::string& name) -> const Tensor* {
+        for (const Tensor& t : m.tensors)
+            if (t.name == name) return &t;
+        return nullptr;
+    };
+    for (Tensor& t : m.tensors) {
+        if (hasRowScale(t.type)) {
+            const Tensor* s = find(t.name + "_scale");
+            if (!s) throw Error(m.path + ": tensor '" + t.name + "': type " + typeName(t.type) + " needs its scale tensor '" + t.name + "_scale'");
+            if (s->type != GgmlType::F32 || s->elements() != t.rows())
+                throw Error(m.path + ": tensor '" + s->name + "': expected F32 with " + std::to_string(t.rows()) + " values, got " +
+                            typeName(s->type) + " with " + std::to_string(s->elements()));
+            t.rowScale = reinterpret_cast<const float*>(s->data);
+        }
+        if (const Tensor* in = find(t.name + "_input_scale")) {
+            if (in->type != GgmlType::F32 || in->elements() != 1)
+                throw Error(m.path + ": tensor '" + in->name + "': expected one F32 value");
+            t.inputScale = reinterpret_cast<const float*>(in->data);
+        }
+    }
+}
+
+} // namespace
+
 void bindWeights(Model& m) {
+    linkScales(m);
     ModelWeights& w = m.weights;
     w.layers.assign(size_t(std::max(0, m.config.nLayers)), LayerWeights{});
     for (const Tensor& t : m.tensors) {

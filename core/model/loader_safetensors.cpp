@@ -45,6 +45,8 @@ GgmlType ggmlFromDtype(StDtype d, const std::string& file, const std::string& te
     case StDtype::F32: return GgmlType::F32;
     case StDtype::F16: return GgmlType::F16;
     case StDtype::BF16: return GgmlType::BF16;
+    case StDtype::F8_E4M3: return GgmlType::QB_F8_E4M3_CH; // with its weight_scale (compressed-tensors)
+    case StDtype::I8: return GgmlType::QB_I8_CH;
     default:
         throw fileError(file, "tensor '" + tensor + "': dtype " + stDtypeName(d) + " is not a weight type we load, expected F32, F16 or BF16");
     }
@@ -118,21 +120,34 @@ std::unique_ptr<Model> loadSafetensorsModel(const std::string& dirPath, const Lo
         m->fileBytes += st->mapping()->size();
         for (const StTensor& t : st->tensors()) {
             if (t.name.find("rotary_emb.inv_freq") != std::string::npos) continue; // derived, not a weight
-            const std::string g = ggufNameFromHf(t.name);
+            const bool isScale = t.name.size() > 13 && t.name.compare(t.name.size() - 13, 13, ".weight_scale") == 0;
+            const std::string base = isScale ? ggufNameFromHf(t.name.substr(0, t.name.size() - 6)) : std::string();
+            const std::string g = isScale ? (base.empty() ? std::string() : base + "_scale") : ggufNameFromHf(t.name);
             if (g.empty()) throw fileError(file.string(), "tensor '" + t.name + "': not a Llama/Qwen2 weight we know how to map");
             if (!seen.insert(g).second) throw fileError(file.string(), "tensor '" + t.name + "': appears in more than one shard");
             Tensor out{g, ggmlFromDtype(t.dtype, file.string(), t.name), {}, t.data, t.bytes()};
             out.shape.assign(t.shape.rbegin(), t.shape.rend()); // HF [out, in] -> ggml [in, out]
+            if (isScale) {
+                if (out.type != GgmlType::F32) throw fileError(file.string(), "tensor '" + t.name + "': expected F32 scales");
+                int64_t n = 1;
+                for (int64_t d : t.shape) n *= d;
+                out.shape = {n}; // [out, 1] -> one scale per row
+            }
             const bool isQ = g.find(".attn_q.weight") != std::string::npos, isK = g.find(".attn_k.weight") != std::string::npos;
             if (c.arch == Architecture::Llama && (isQ || isK)) {
                 // permute rows to GGUF's interleaved RoPE layout (llama.cpp's convert does the same)
-                if (t.shape.size() != 2 || t.shape[0] % c.headDim != 0)
+                if (t.shape.empty() || t.shape[0] % c.headDim != 0)
                     throw fileError(file.string(), "tensor '" + t.name + "': expected 2 dims with rows a multiple of the head dim " +
                                                        std::to_string(c.headDim));
                 const size_t rowBytesHf = size_t(t.bytes() / uint64_t(t.shape[0]));
                 auto buf = std::make_shared<std::vector<uint8_t>>(t.bytes());
                 for (int64_t r = 0; r < t.shape[0]; ++r)
                     std::memcpy(buf->data() + size_t(interleavedRow(r, c.headDim)) * rowBytesHf, t.data + size_t(r) * rowBytesHf, rowBytesHf);
+                out.data = buf->data();
+                m->storage.push_back(buf);
+            }
+            if (out.type == GgmlType::F32 && reinterpret_cast<uintptr_t>(out.data) % alignof(float) != 0) { // keep floats aligned
+                auto buf = std::make_shared<std::vector<uint8_t>>(out.data, out.data + out.bytes);
                 out.data = buf->data();
                 m->storage.push_back(buf);
             }

@@ -4,7 +4,7 @@ namespace qb {
 
 std::vector<float> dequantizeTensor(const Tensor& t) {
     std::vector<float> v(static_cast<size_t>(t.elements()));
-    for (int64_t r = 0; r < t.rows(); ++r) dequantizeRow(t.type, t.row(r), v.data() + r * t.cols(), t.cols());
+    for (int64_t r = 0; r < t.rows(); ++r) t.dequantizeRowTo(r, v.data() + r * t.cols());
     return v;
 }
 

@@ -15,6 +15,8 @@ struct Tensor {
     std::vector<int64_t> shape; // ggml order: shape[0] = columns (row length)
     const uint8_t* data = nullptr;
     uint64_t bytes = 0;
+    const float* rowScale = nullptr;   // per-channel types: "<name>_scale", one F32 per row
+    const float* inputScale = nullptr; // W8A8 static: "<name>_input_scale", one F32 for the layer input
 
     bool present() const { return data != nullptr; }
     int64_t cols() const { return shape.empty() ? 0 : shape[0]; }
@@ -22,6 +24,12 @@ struct Tensor {
     int64_t elements() const { return cols() * rows(); }
     size_t rowStride() const { return rowBytes(type, cols()); }
     const uint8_t* row(int64_t r) const { return data + size_t(r) * rowStride(); }
+    // Row r as F32, per-channel scale applied.
+    void dequantizeRowTo(int64_t r, float* out) const {
+        dequantizeRow(type, row(r), out, cols());
+        if (rowScale)
+            for (int64_t c = 0; c < cols(); ++c) out[c] *= rowScale[r];
+    }
 };
 
 // All of a tensor's values as F32 (rows x cols, row-major).

@@ -38,6 +38,7 @@ CalibrationStats collectCalibration(const Model& model, const std::string& text,
             for (int64_t c = 0; c < cols; ++c) {
                 s.sumSquares[size_t(c)] += double(row[c]) * row[c];
                 s.sumAbs[size_t(c)] += std::fabs(double(row[c]));
+                s.maxAbs = std::max(s.maxAbs, std::fabs(double(row[c])));
             }
             if (s.sampleRows < o.sampleRows) {
                 s.sample.insert(s.sample.end(), row, row + cols);

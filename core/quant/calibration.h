@@ -16,6 +16,7 @@ struct InputStats {
     int64_t tokens = 0;
     std::vector<double> sumSquares;   // per column: sum of x^2 (imatrix)
     std::vector<double> sumAbs;       // per column: sum of |x| (AWQ)
+    double maxAbs = 0;                // over every value (W8A8 static scale)
     std::vector<double> hessian;      // cols x cols: sum of x x^T (GPTQ), when asked
     std::vector<float> sample;        // up to sampleRows rows of x (AWQ's search)
     int64_t sampleRows = 0;

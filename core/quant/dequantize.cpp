@@ -3,6 +3,7 @@
 // (ggml-common.h) by eye. Speed lives in the Vulkan kernels, not here.
 #include "common/error.h"
 #include "common/half.h"
+#include "quant/fp8.h"
 #include "quant/ggml_type.h"
 
 #include <cstring>
@@ -221,6 +222,12 @@ void dequantizeRow(GgmlType type, const void* src, float* dst, int64_t elements)
         return;
     case GgmlType::BF16:
         for (int64_t i = 0; i < elements; ++i) dst[i] = bf16ToFloat(le16(p + 2 * i));
+        return;
+    case GgmlType::QB_I8_CH:
+        for (int64_t i = 0; i < elements; ++i) dst[i] = float(int8_t(p[i]));
+        return;
+    case GgmlType::QB_F8_E4M3_CH:
+        for (int64_t i = 0; i < elements; ++i) dst[i] = fp8E4M3ToFloat(p[i]);
         return;
     default: break;
     }

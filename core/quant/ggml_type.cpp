@@ -9,7 +9,7 @@
 namespace qb {
 
 namespace {
-constexpr std::array<TypeTraits, 13> kTypes = {{
+constexpr std::array<TypeTraits, 15> kTypes = {{
     {GgmlType::F32, "F32", 1, 4},
     {GgmlType::F16, "F16", 1, 2},
     {GgmlType::Q4_0, "Q4_0", 32, 18},
@@ -23,6 +23,8 @@ constexpr std::array<TypeTraits, 13> kTypes = {{
     {GgmlType::Q5_K, "Q5_K", 256, 176},
     {GgmlType::Q6_K, "Q6_K", 256, 210},
     {GgmlType::BF16, "BF16", 1, 2},
+    {GgmlType::QB_I8_CH, "I8_CH", 1, 1},
+    {GgmlType::QB_F8_E4M3_CH, "F8_E4M3_CH", 1, 1},
 }};
 } // namespace
 

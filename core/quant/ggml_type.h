@@ -22,7 +22,15 @@ enum class GgmlType : uint32_t {
     Q5_K = 13,
     Q6_K = 14,
     BF16 = 30,
+    // QuantBench extensions (no ggml id exists; see docs/FORMATS.md). One
+    // byte per weight plus a per-output-channel F32 scale stored as the
+    // companion tensor "<name>_scale" of shape [rows].
+    QB_I8_CH = 1024,       // int8, symmetric per channel (W8A8)
+    QB_F8_E4M3_CH = 1025,  // FP8 E4M3 (OCP "fn": bias 7, max 448, no inf)
 };
+
+// Types whose rows carry a separate per-row scale tensor.
+inline bool hasRowScale(GgmlType t) { return t == GgmlType::QB_I8_CH || t == GgmlType::QB_F8_E4M3_CH; }
 
 struct TypeTraits {
     GgmlType type;
@@ -44,6 +52,7 @@ inline size_t rowBytes(GgmlType type, int64_t elements) {
 }
 
 // Dequantize `elements` values (a multiple of the block size) from `src`.
+// Per-channel types give the unscaled values; multiply by the row's scale.
 void dequantizeRow(GgmlType type, const void* src, float* dst, int64_t elements);
 
 } // namespace qb

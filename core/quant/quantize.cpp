@@ -4,9 +4,29 @@
 #include "common/half.h"
 #include "quant/quant_blocks.h"
 
+#include "quant/fp8.h"
+
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 namespace qb {
+
+float quantizeRowPerChannel(GgmlType type, const float* x, uint8_t* y, int64_t n) {
+    float amax = 0;
+    for (int64_t i = 0; i < n; ++i) amax = std::max(amax, std::fabs(x[i]));
+    if (type == GgmlType::QB_I8_CH) {
+        const float s = amax / 127.0f;
+        for (int64_t i = 0; i < n; ++i) y[i] = uint8_t(int8_t(s > 0 ? std::nearbyint(x[i] / s) : 0.0f));
+        return s;
+    }
+    if (type == GgmlType::QB_F8_E4M3_CH) {
+        const float s = amax / kFp8E4M3Max;
+        for (int64_t i = 0; i < n; ++i) y[i] = floatToFp8E4M3(s > 0 ? x[i] / s : 0.0f);
+        return s;
+    }
+    throw Error("internal: " + typeName(type) + " is not a per-channel type", ErrorKind::Internal);
+}
 
 bool typeUsesImportance(GgmlType type) {
     switch (type) {
@@ -41,6 +61,9 @@ void quantizeRow(GgmlType type, const float* x, void* dstVoid, int64_t n, const 
     case GgmlType::Q4_K: return quant::quantizeQ4_K(x, y, n, importance);
     case GgmlType::Q5_K: return quant::quantizeQ5_K(x, y, n, importance);
     case GgmlType::Q6_K: return quant::quantizeQ6_K(x, y, n, importance);
+    case GgmlType::QB_I8_CH:
+    case GgmlType::QB_F8_E4M3_CH:
+        throw Error("internal: " + typeName(type) + " rows need quantizeRowPerChannel", ErrorKind::Internal);
     }
 }
 

@@ -12,6 +12,10 @@ namespace qb {
 // Quantizes `n` values (a multiple of the block size) into `dst`.
 void quantizeRow(GgmlType type, const float* src, void* dst, int64_t n, const float* importance = nullptr);
 
+// Per-channel types (QB_I8_CH, QB_F8_E4M3_CH): one row, returns its scale
+// (max|x| / 127 or / 448); dequantized value = stored value * scale.
+float quantizeRowPerChannel(GgmlType type, const float* src, uint8_t* dst, int64_t n);
+
 // True when the type's quantizer uses an importance matrix.
 bool typeUsesImportance(GgmlType type);
 

@@ -12,7 +12,9 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <cstring>
 #include <limits>
+#include <memory>
 
 namespace qb {
 
@@ -37,7 +39,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 void fillErrorStats(TensorReport& r, const std::vector<float>& src, const std::vector<uint8_t>& bytes, GgmlType type, int64_t cols,
-                    ThreadPool& pool) {
+                    const std::vector<float>* rowScales, ThreadPool& pool) {
     const int64_t rows = int64_t(src.size()) / cols;
     const size_t nRows = static_cast<size_t>(rows);
     std::vector<double> err2(nRows), ref2(nRows), maxAbs(nRows);
@@ -46,6 +48,8 @@ void fillErrorStats(TensorReport& r, const std::vector<float>& src, const std::v
         std::vector<float> back(static_cast<size_t>(cols));
         for (int64_t row = b; row < e; ++row) {
             dequantizeRow(type, bytes.data() + size_t(row) * stride, back.data(), cols);
+            if (rowScales)
+                for (auto& v : back) v *= (*rowScales)[size_t(row)];
             double e2 = 0, r2 = 0, m = 0;
             for (int64_t c = 0; c < cols; ++c) {
                 const double x = src[size_t(row * cols + c)], d = x - back[size_t(c)];
@@ -81,6 +85,8 @@ QuantizeReport quantizeModel(const Model& model, const std::string& outputPath, 
     if (std::filesystem::equivalent(model.path, outputPath, ec))
         throw fileError(outputPath, "is the input file: choose another output path (the input is never modified)");
     if (o.method == QuantMethod::Imatrix && !o.imatrix) throw Error("quantize: --method imatrix needs --imatrix FILE or --calib FILE");
+    if (o.staticActivations && (!o.calibration || recipe->baseType != GgmlType::QB_I8_CH))
+        throw Error("quantize: static activation scales need --type INT8 and calibration text (--calib FILE)");
     if ((o.method == QuantMethod::Gptq || o.method == QuantMethod::Awq) && !o.calibration)
         throw Error(std::string("quantize: --method ") + methodName(o.method) + " needs calibration text (--calib FILE)");
 
@@ -131,6 +137,10 @@ QuantizeReport quantizeModel(const Model& model, const std::string& outputPath, 
         writer.set("quantbench.gptq.damp", GgufValue::f32(o.damp));
     }
     if (!o.calibrationSource.empty()) writer.set("quantbench.calibration", GgufValue::str(o.calibrationSource));
+    if (recipe->baseType == GgmlType::QB_I8_CH)
+        writer.set("quantbench.activation_quant", GgufValue::str(o.staticActivations ? "static" : "dynamic"));
+    else if (recipe->baseType == GgmlType::QB_F8_E4M3_CH)
+        writer.set("quantbench.activation_quant", GgufValue::str("none"));
 
     std::atomic<bool> cancelled{false};
     uint64_t bytesDone = 0;
@@ -151,7 +161,8 @@ QuantizeReport quantizeModel(const Model& model, const std::string& outputPath, 
         const Tensor& t = model.tensors[i];
         const GgmlType type = plan[i];
         GgufTensorOut out{t.name, type, t.shape, {}};
-        out.produce = [&, i, type]() -> std::vector<uint8_t> {
+        auto rowScales = std::make_shared<std::vector<float>>(); // per-channel types: filled with the weight, written next
+        out.produce = [&, i, type, rowScales]() -> std::vector<uint8_t> {
             const Tensor& src = model.tensors[i];
             TensorReport& r = report.tensors[i];
             r.name = src.name;
@@ -179,7 +190,14 @@ QuantizeReport quantizeModel(const Model& model, const std::string& outputPath, 
                 auto it = o.calibration->find(src.name);
                 if (it != o.calibration->end()) calib = &it->second;
             }
-            if (o.method == QuantMethod::Gptq && gptqSupports(type) && calib && !calib->hessian.empty()) {
+            if (hasRowScale(type)) {
+                rowScales->resize(size_t(rows));
+                pool.parallelFor(rows, [&](int64_t b, int64_t e) {
+                    for (int64_t row = b; row < e; ++row)
+                        (*rowScales)[size_t(row)] = quantizeRowPerChannel(type, values.data() + row * cols, bytes.data() + size_t(row) * stride, cols);
+                });
+                r.method = ov != awq.overrides.end() ? "awq+rtn" : "rtn per-channel";
+            } else if (o.method == QuantMethod::Gptq && gptqSupports(type) && calib && !calib->hessian.empty()) {
                 GptqOptions go;
                 go.group = o.group;
                 while (cols % go.group != 0) go.group /= 2; // a narrow tensor takes the largest group that fits (>= 32)
@@ -212,12 +230,28 @@ QuantizeReport quantizeModel(const Model& model, const std::string& outputPath, 
                 r.method = ov != awq.overrides.end() ? "awq+rtn" : importance ? "imatrix" : "rtn";
             }
             // error versus the source weights (for AWQ: versus the scaled weights it quantized)
-            fillErrorStats(r, values, bytes, type, cols, pool);
+            fillErrorStats(r, values, bytes, type, cols, hasRowScale(type) ? rowScales.get() : nullptr, pool);
             r.bytes = bytes.size();
             bytesDone += src.bytes;
             return bytes;
         };
         writer.addTensor(std::move(out));
+        if (hasRowScale(type)) {
+            writer.addTensor({t.name + "_scale", GgmlType::F32, {t.rows()}, [rowScales]() {
+                                  std::vector<uint8_t> b(rowScales->size() * 4);
+                                  std::memcpy(b.data(), rowScales->data(), b.size());
+                                  return b;
+                              }});
+            if (o.staticActivations) {
+                auto it = o.calibration->find(t.name);
+                const float scale = it != o.calibration->end() && it->second.maxAbs > 0 ? float(it->second.maxAbs / 127.0) : 1.0f / 127.0f;
+                writer.addTensor({t.name + "_input_scale", GgmlType::F32, {1}, [scale]() {
+                                      std::vector<uint8_t> b(4);
+                                      std::memcpy(b.data(), &scale, 4);
+                                      return b;
+                                  }});
+            }
+        }
     }
     writer.write(outputPath, [&] { return cancelled.load(); });
     report_progress(int(model.tensors.size()), "");

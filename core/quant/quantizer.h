@@ -39,6 +39,10 @@ struct QuantizeOptions {
     int group = 32;
     bool actOrder = false;
     float damp = 0.01f;
+    // INT8 (W8A8): activations quantized per token at run time (dynamic), or
+    // with per-layer scales calibrated once and stored in the file (static;
+    // needs `calibration`).
+    bool staticActivations = false;
     int threads = 0;
     std::string calibrationSource; // recorded in metadata
     // Called between tensors and inside large ones; return false to cancel.

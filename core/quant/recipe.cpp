@@ -17,6 +17,8 @@ const Recipe kRecipes[] = {
     {"Q2_K", FileType::MostlyQ2_K, GgmlType::Q2_K},  {"Q3_K_M", FileType::MostlyQ3_K_M, GgmlType::Q3_K},
     {"Q4_K_M", FileType::MostlyQ4_K_M, GgmlType::Q4_K}, {"Q5_K_M", FileType::MostlyQ5_K_M, GgmlType::Q5_K},
     {"Q6_K", FileType::MostlyQ6_K, GgmlType::Q6_K},
+    {"INT8", FileType::QbInt8Channel, GgmlType::QB_I8_CH},
+    {"FP8", FileType::QbFp8Channel, GgmlType::QB_F8_E4M3_CH},
 };
 
 enum class Category { TokenEmbd, Output, AttnQ, AttnK, AttnV, AttnOutput, FfnUp, FfnGate, FfnDown, Other };
@@ -98,6 +100,8 @@ std::optional<Recipe> recipeFromName(const std::string& nameIn) {
     if (name == "Q4_K") name = "Q4_K_M";
     if (name == "Q5_K") name = "Q5_K_M";
     if (name == "Q3_K") name = "Q3_K_M";
+    if (name == "FP8_E4M3" || name == "F8_E4M3") name = "FP8";
+    if (name == "I8" || name == "W8A8") name = "INT8";
     for (const auto& r : kRecipes)
         if (r.name == name) return r;
     return std::nullopt;
@@ -125,6 +129,10 @@ std::vector<GgmlType> planTensorTypes(const std::vector<TensorPlanInput>& tensor
             continue;
         }
         GgmlType type = recipe.baseType;
+        if (hasRowScale(type)) { // per-channel: every matrix, no mix and no block-size constraint
+            out.push_back(type);
+            continue;
+        }
         if (isQuantized(type)) {
             if (!ctx.pure) type = mixType(t, type, recipe, ctx, counters);
             type = fallback(type, t.shape[0]);

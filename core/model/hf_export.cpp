@@ -1,0 +1,137 @@
+#include "model/hf_export.h"
+
+#include "formats/safetensors.h"
+#include "model/hf_names.h"
+#include "model/pretokenizer.h"
+#include "common/error.h"
+
+#include <cstring>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+namespace qb {
+
+namespace {
+
+void writeText(const std::string& path, const std::string& text) {
+    FILE* f = std::fopen(path.c_str(), "wb");
+    if (!f) throw fileError(path, "cannot create");
+    const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+    if (std::fclose(f) != 0 || !ok) throw fileError(path, "write failed", ErrorKind::Internal);
+}
+
+} // namespace
+
+
+void exportHfTokenizer(const Vocab& v, const std::string& dir) {
+    // tokenizer.json: SentencePiece vocabularies as Unigram with their scores,
+    // byte-level BPE as BPE with merges and its pre-tokenizer regex
+    nlohmann::json tok;
+    nlohmann::json added = nlohmann::json::array();
+    for (int i = 0; i < v.size(); ++i) {
+        const auto t = v.type(i);
+        if (t == TokenType::Control || t == TokenType::UserDefined)
+            added.push_back({{"id", i}, {"content", v.tokens[size_t(i)]}, {"special", t == TokenType::Control}});
+    }
+    tok["added_tokens"] = added;
+    if (v.kind == TokenizerKind::Spm) {
+        nlohmann::json vocab = nlohmann::json::array();
+        for (int i = 0; i < v.size(); ++i) vocab.push_back({v.tokens[size_t(i)], v.scores[size_t(i)]});
+        tok["model"] = {{"type", "Unigram"}, {"unk_id", v.unk}, {"vocab", vocab}, {"byte_fallback", true}};
+    } else {
+        nlohmann::json vocab = nlohmann::json::object();
+        for (int i = 0; i < v.size(); ++i) vocab[v.tokens[size_t(i)]] = i;
+        tok["model"] = {{"type", "BPE"}, {"vocab", vocab}, {"merges", v.merges}};
+        tok["pre_tokenizer"] = {{"type", "Sequence"},
+                                {"pretokenizers", {{{"type", "Split"}, {"pattern", {{"Regex", Pretokenizer::pattern(v.pre)}}}},
+                                                   {{"type", "ByteLevel"}, {"add_prefix_space", false}}}}};
+    }
+    writeText(dir + "/tokenizer.json", tok.dump());
+    nlohmann::json tcfg{{"add_bos_token", v.addBos}, {"add_eos_token", v.addEos}};
+    if (v.bos >= 0) tcfg["bos_token"] = v.tokens[size_t(v.bos)];
+    if (v.eos >= 0) tcfg["eos_token"] = v.tokens[size_t(v.eos)];
+    writeText(dir + "/tokenizer_config.json", tcfg.dump(2));
+}
+
+void exportHfDirectory(const Model& m, const std::string& dir, int shards) {
+    namespace fs = std::filesystem;
+    fs::create_directories(dir);
+    const ModelConfig& c = m.config;
+    nlohmann::json cfg{{"model_type", c.archName},       {"architectures", {"LlamaForCausalLM"}},
+                       {"hidden_size", c.dim},           {"num_hidden_layers", c.nLayers},
+                       {"num_attention_heads", c.nHeads}, {"num_key_value_heads", c.nKvHeads},
+                       {"intermediate_size", c.ffnDim},  {"vocab_size", c.vocabSize},
+                       {"max_position_embeddings", c.contextLength}, {"rms_norm_eps", c.normEps},
+                       {"rope_theta", c.ropeFreqBase},   {"tie_word_embeddings", false}};
+    // compressed-tensors description of per-channel FP8 / INT8 weights
+    bool fp8 = false, int8 = false;
+    for (const Tensor& t : m.tensors) {
+        fp8 |= t.type == GgmlType::QB_F8_E4M3_CH;
+        int8 |= t.type == GgmlType::QB_I8_CH;
+        if (t.type != GgmlType::F32 && t.type != GgmlType::F16 && t.type != GgmlType::BF16 && !hasRowScale(t.type))
+            throw Error(m.path + ": tensor '" + t.name + "': type " + typeName(t.type) +
+                        " has no safetensors form, expected F32/F16/BF16 or QuantBench's FP8/INT8 per-channel");
+    }
+    if (fp8 || int8) {
+        nlohmann::json weights{{"num_bits", 8}, {"type", fp8 ? "float" : "int"}, {"strategy", "channel"}, {"symmetric", true}, {"dynamic", false}};
+        nlohmann::json group{{"weights", weights}, {"targets", {"Linear"}}};
+        if (int8) group["input_activations"] = {{"num_bits", 8}, {"type", "int"}, {"strategy", "token"}, {"symmetric", true}, {"dynamic", true}};
+        cfg["quantization_config"] = {{"quant_method", "compressed-tensors"},
+                                      {"format", fp8 ? "float-quantized" : "int-quantized"},
+                                      {"config_groups", {{"group_0", group}}},
+                                      {"ignore", nlohmann::json::array()}};
+    }
+    writeText(dir + "/config.json", cfg.dump(2));
+
+    exportHfTokenizer(*m.vocab, dir);
+
+    // weights, split across `shards` files
+    std::vector<std::vector<StTensorOut>> files(size_t(std::max(1, shards)));
+    nlohmann::json weightMap = nlohmann::json::object();
+    size_t k = 0;
+    for (const Tensor& t : m.tensors) {
+        const std::string hf = hfNameFromGguf(t.name);
+        if (hf.empty()) continue;
+        const bool permute = c.arch == Architecture::Llama &&
+                             (t.name.find(".attn_q.weight") != std::string::npos || t.name.find(".attn_k.weight") != std::string::npos);
+        StTensorOut out;
+        out.name = hf;
+        out.dtype = t.type == GgmlType::F16 ? StDtype::F16 : t.type == GgmlType::BF16 ? StDtype::BF16
+                  : t.type == GgmlType::QB_F8_E4M3_CH ? StDtype::F8_E4M3 : t.type == GgmlType::QB_I8_CH ? StDtype::I8 : StDtype::F32;
+        out.shape.assign(t.shape.rbegin(), t.shape.rend());
+        const Tensor src = t;
+        const int headDim = c.headDim;
+        out.produce = [src, permute, headDim]() {
+            std::vector<uint8_t> bytes(src.bytes);
+            const size_t rowBytes = src.rowStride();
+            for (int64_t r = 0; r < src.rows(); ++r) {
+                const int64_t from = permute ? interleavedRow(r, headDim) : r;
+                std::memcpy(bytes.data() + size_t(r) * rowBytes, src.row(from), rowBytes);
+            }
+            return bytes;
+        };
+        const size_t shard = k++ % files.size();
+        const std::string fileName = "model-0000" + std::to_string(shard + 1) + "-of-0000" + std::to_string(files.size()) + ".safetensors";
+        weightMap[hf] = fileName;
+        files[shard].push_back(std::move(out));
+        if (t.rowScale) { // weight_scale [out, 1], rows in the same (HF) order
+            StTensorOut scale{hf + "_scale", StDtype::F32, {t.rows(), 1}, {}};
+            scale.produce = [src, permute, headDim]() {
+                std::vector<uint8_t> bytes(size_t(src.rows()) * 4);
+                for (int64_t r = 0; r < src.rows(); ++r) {
+                    const int64_t from = permute ? interleavedRow(r, headDim) : r;
+                    std::memcpy(bytes.data() + size_t(r) * 4, &src.rowScale[from], 4);
+                }
+                return bytes;
+            };
+            weightMap[hf + "_scale"] = fileName;
+            files[shard].push_back(std::move(scale));
+        }
+    }
+    for (size_t s = 0; s < files.size(); ++s)
+        writeSafetensors(dir + "/model-0000" + std::to_string(s + 1) + "-of-0000" + std::to_string(files.size()) + ".safetensors", files[s],
+                             {{"format", "pt"}});
+    writeText(dir + "/model.safetensors.index.json", nlohmann::json{{"metadata", nlohmann::json::object()}, {"weight_map", weightMap}}.dump(2));
+}
+
+} // namespace qb
