@@ -9,6 +9,7 @@
 #include "model/tokenizer.h"
 #include "quant/fp8.h"
 #include "quant/quantizer.h"
+#include "support/test_eval.h"
 #include "support/test_paths.h"
 
 #include <QtTest>
@@ -19,18 +20,7 @@ using namespace qb;
 
 namespace {
 
-double perplexityOf(const Model& m) {
-    Tokenizer tok(m.vocab);
-    const auto tokens = tok.encode(qbtest::readFile(qbtest::sharedPath("text/tinystories_val.txt")), true, false);
-    ThreadPool pool(2);
-    CpuForwardOptions o;
-    o.contextLength = 512;
-    CpuForward fwd(m, pool, o);
-    return computePerplexity(tokens, m.vocab->bos, 512, 20, m.config.vocabSize, [&](const std::vector<int>& chunk, std::vector<float>& logits) {
-               fwd.reset();
-               fwd.forward(chunk.data(), int(chunk.size()), logits, true);
-           }).ppl;
-}
+double perplexityOf(const Model& m) { return qbtest::valPerplexity(m, 512, 20); }
 
 std::vector<float> logits(const Model& m, const std::vector<int>& ids) {
     ThreadPool pool(2);

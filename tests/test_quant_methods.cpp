@@ -7,6 +7,7 @@
 #include "quant/gptq.h"
 #include "quant/quantize.h"
 #include "quant/quantizer.h"
+#include "support/test_eval.h"
 #include "support/test_paths.h"
 
 #include <QtTest>
@@ -16,19 +17,7 @@ using namespace qb;
 
 namespace {
 
-double perplexityOf(const std::string& path) {
-    auto m = loadModel(path);
-    Tokenizer tok(m->vocab);
-    const auto tokens = tok.encode(qbtest::readFile(qbtest::sharedPath("text/tinystories_val.txt")), true, false);
-    ThreadPool pool(2);
-    CpuForwardOptions o;
-    o.contextLength = 512;
-    CpuForward fwd(*m, pool, o);
-    return computePerplexity(tokens, m->vocab->bos, 512, 50, m->config.vocabSize, [&](const std::vector<int>& chunk, std::vector<float>& logits) {
-               fwd.reset();
-               fwd.forward(chunk.data(), int(chunk.size()), logits, true);
-           }).ppl;
-}
+double perplexityOf(const std::string& path) { return qbtest::valPerplexity(*loadModel(path)); }
 
 // Output error |(W - Wq) x|^2 summed over the rows of X.
 double outputError(const std::vector<float>& w, const std::vector<uint8_t>& q, GgmlType type, int64_t rows, int64_t cols,

@@ -87,28 +87,28 @@ static void quantizeWithMin(const float* x, uint8_t* y, int64_t n, int bits) {
     }
 }
 
-void quantizeQ4_0(const float* x, uint8_t* y, int64_t n, const float* qw) {
-    if (!qw) return quantizeSymmetric(x, y, n, 4);
+// Importance-weighted symmetric 4/5-bit (quantize_row_q4_0_impl / q5_0_impl).
+static void quantizeSymmetricWeighted(const float* x, uint8_t* y, int64_t n, const float* qw, int bits) {
+    const int bytes = bits == 4 ? 18 : 22;
     const float sigma2 = rowSigma2(x, n);
-    for (int64_t b = 0; b < n / 32; ++b, x += 32, qw += 32, y += 18) {
+    for (int64_t b = 0; b < n / 32; ++b, x += 32, qw += 32, y += bytes) {
         float weight[32];
         int8_t L[32];
         for (int j = 0; j < 32; ++j) weight[j] = qw[j] * std::sqrt(sigma2 + x[j] * x[j]);
-        putHalf(y, makeQxQuants(32, 8, x, L, 1, weight));
-        packNibbles(reinterpret_cast<uint8_t*>(L), y + 2);
+        putHalf(y, makeQxQuants(32, 1 << (bits - 1), x, L, 1, weight));
+        if (bits == 4) packNibbles(reinterpret_cast<uint8_t*>(L), y + 2);
+        else packFiveBits(reinterpret_cast<uint8_t*>(L), y + 2, y + 6);
     }
+}
+
+void quantizeQ4_0(const float* x, uint8_t* y, int64_t n, const float* qw) {
+    if (!qw) return quantizeSymmetric(x, y, n, 4);
+    quantizeSymmetricWeighted(x, y, n, qw, 4);
 }
 
 void quantizeQ5_0(const float* x, uint8_t* y, int64_t n, const float* qw) {
     if (!qw) return quantizeSymmetric(x, y, n, 5);
-    const float sigma2 = rowSigma2(x, n);
-    for (int64_t b = 0; b < n / 32; ++b, x += 32, qw += 32, y += 22) {
-        float weight[32];
-        int8_t L[32];
-        for (int j = 0; j < 32; ++j) weight[j] = qw[j] * std::sqrt(sigma2 + x[j] * x[j]);
-        putHalf(y, makeQxQuants(32, 16, x, L, 1, weight));
-        packFiveBits(reinterpret_cast<uint8_t*>(L), y + 2, y + 6);
-    }
+    quantizeSymmetricWeighted(x, y, n, qw, 5);
 }
 
 static void quantizeWithMinWeighted(const float* x, uint8_t* y, int64_t n, const float* qw, int bits) {

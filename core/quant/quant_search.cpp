@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 namespace qb::quant {
 
@@ -210,73 +211,11 @@ float makeQkx2Quants(int n, int nmax, const float* x, const float* weights, uint
 
 float makeQkx3Quants(int n, int nmax, const float* x, const float* weights, uint8_t* L, float* theMin, uint8_t* Laux,
                      float rmin, float rdelta, int nstep, bool useMad) {
-    auto weight = [&](int i) { return weights ? weights[i] : x[i] * x[i]; };
-    float min = x[0], max = x[0];
-    float sumW = weight(0);
-    float sumX = sumW * x[0];
-    for (int i = 1; i < n; ++i) {
-        if (x[i] < min) min = x[i];
-        if (x[i] > max) max = x[i];
-        const float w = weight(i);
-        sumW += w;
-        sumX += w * x[i];
-    }
-    if (min > 0) min = 0;
-    if (max <= min) {
-        std::fill(L, L + n, uint8_t(0));
-        *theMin = -min;
-        return 0.f;
-    }
-    float iscale = nmax / (max - min);
-    float scale = 1 / iscale;
-    float bestMad = 0;
-    for (int i = 0; i < n; ++i) {
-        const int l = nearestInt(iscale * (x[i] - min));
-        L[i] = uint8_t(std::max(0, std::min(nmax, l)));
-        float diff = scale * L[i] + min - x[i];
-        diff = useMad ? std::fabs(diff) : diff * diff;
-        bestMad += weight(i) * diff;
-    }
-    if (nstep < 1) {
-        *theMin = -min;
-        return scale;
-    }
-    for (int is = 0; is <= nstep; ++is) {
-        iscale = (rmin + rdelta * is + nmax) / (max - min);
-        float sumL = 0, sumL2 = 0, sumXL = 0;
-        for (int i = 0; i < n; ++i) {
-            int l = nearestInt(iscale * (x[i] - min));
-            l = std::max(0, std::min(nmax, l));
-            Laux[i] = uint8_t(l);
-            const float w = weight(i);
-            sumL += w * l;
-            sumL2 += w * l * l;
-            sumXL += w * l * x[i];
-        }
-        const float D = sumW * sumL2 - sumL * sumL;
-        if (D > 0) {
-            float thisScale = (sumW * sumXL - sumX * sumL) / D;
-            float thisMin = (sumL2 * sumX - sumL * sumXL) / D;
-            if (thisMin > 0) {
-                thisMin = 0;
-                thisScale = sumXL / sumL2;
-            }
-            float mad = 0;
-            for (int i = 0; i < n; ++i) {
-                float diff = thisScale * Laux[i] + thisMin - x[i];
-                diff = useMad ? std::fabs(diff) : diff * diff;
-                mad += weight(i) * diff;
-            }
-            if (mad < bestMad) {
-                std::copy(Laux, Laux + n, L);
-                bestMad = mad;
-                scale = thisScale;
-                min = thisMin;
-            }
-        }
-    }
-    *theMin = -min;
-    return scale;
+    // ggml's make_qkx3_quants is make_qkx2_quants with x^2 as the default weight.
+    if (weights) return makeQkx2Quants(n, nmax, x, weights, L, theMin, Laux, rmin, rdelta, nstep, useMad);
+    std::vector<float> w(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) w[size_t(i)] = x[i] * x[i];
+    return makeQkx2Quants(n, nmax, x, w.data(), L, theMin, Laux, rmin, rdelta, nstep, useMad);
 }
 
 float makeQpQuants(int n, int nmax, const float* x, uint8_t* L, const float* qw) {
