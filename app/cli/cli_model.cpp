@@ -1,6 +1,7 @@
 #include "cli/cli_model.h"
 
 #include "common/error.h"
+#include "vk/engine.h"
 
 #include <thread>
 
@@ -22,11 +23,29 @@ int threadCount(const Args& args) {
     return n;
 }
 
-std::string deviceLabel(const Args& args, const qb::ThreadPool& pool) {
+Backend makeBackend(const Args& args, const qb::Model& model, int contextLength, qb::KvCacheType kvType) {
+    Backend b;
     const std::string device = args.get("--device", "cpu");
-    if (device != "cpu")
-        throw qb::Error("option '--device': '" + device + "' is not available in this build, expected cpu");
-    return "cpu (" + std::to_string(pool.size()) + " threads, F32 reference)";
+    if (device == "cpu") {
+        b.pool = std::make_unique<qb::ThreadPool>(threadCount(args));
+        qb::CpuForwardOptions o;
+        o.contextLength = contextLength;
+        o.kvType = kvType;
+        b.forward = std::make_unique<qb::CpuForward>(model, *b.pool, o);
+        b.label = "cpu (" + std::to_string(b.pool->size()) + " threads, F32 reference)";
+        return b;
+    }
+    const auto selector = qb::vk::vulkanSelector(device);
+    if (!selector) throw qb::Error("option '--device': '" + device + "', expected cpu, vulkan or vulkan:N");
+    qb::vk::ContextOptions co;
+    co.selector = *selector;
+    b.vulkan = std::make_unique<qb::vk::Context>(co);
+    qb::vk::VkForwardOptions o;
+    o.contextLength = contextLength;
+    o.kvType = kvType;
+    b.forward = std::make_unique<qb::vk::VkForward>(model, *b.vulkan, o);
+    b.label = b.vulkan->label();
+    return b;
 }
 
 } // namespace qbcli

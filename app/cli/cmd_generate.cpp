@@ -16,11 +16,9 @@ namespace qbcli {
 int cmdGenerate(const Argv& argv) {
     Args args(argv, {"--json", "--no-bos"},
               {"-p", "--prompt", "-n", "--n-predict", "--temp", "--top-k", "--top-p", "--min-p", "--repeat-penalty",
-               "--repeat-last-n", "--seed", "--device", "--tokenizer", "--threads", "--ctx"});
+               "--repeat-last-n", "--seed", "--device", "--tokenizer", "--threads", "--ctx", "--kv-type"});
     if (args.positional().size() != 1) throw qb::Error("generate: expected one MODEL path");
     const auto model = loadRunnableModel(args, args.positional()[0]);
-    qb::ThreadPool pool(threadCount(args));
-    const std::string device = deviceLabel(args, pool);
     const std::string prompt = args.has("-p") ? args.get("-p") : args.get("--prompt");
     const int nPredict = args.has("-n") ? args.getInt("-n", 64) : args.getInt("--n-predict", 64);
     if (nPredict < 0) throw qb::Error("option '-n': expected a non-negative number of tokens");
@@ -38,10 +36,12 @@ int cmdGenerate(const Argv& argv) {
     qb::Tokenizer tok(model->vocab);
     std::vector<int> ids = tok.encode(prompt, !args.flag("--no-bos"), true);
     if (ids.empty()) throw qb::Error("generate: the prompt is empty and the model adds no BOS token; give -p");
-    qb::CpuForwardOptions fo;
     // context: --ctx, else just what this run needs (within the trained length)
-    fo.contextLength = args.getInt("--ctx", std::min(int(ids.size()) + nPredict, std::max(model->config.contextLength, 1)));
-    qb::CpuForward fwd(*model, pool, fo);
+    const int ctx = args.getInt("--ctx", std::min(int(ids.size()) + nPredict, std::max(model->config.contextLength, 1)));
+    if (ctx < 1) throw qb::Error("option '--ctx': expected a positive number of tokens");
+    Backend backend = makeBackend(args, *model, ctx, args.get("--kv-type", "f16") == "f32" ? qb::KvCacheType::F32 : qb::KvCacheType::F16);
+    qb::ForwardPass& fwd = *backend.forward;
+    const std::string device = backend.label;
     if (int(ids.size()) + nPredict > fwd.capacity())
         throw qb::Error("generate: " + std::to_string(ids.size()) + " prompt tokens + " + std::to_string(nPredict) +
                         " new ones exceed the context of " + std::to_string(fwd.capacity()));

@@ -25,19 +25,15 @@ int cmdPerplexity(const Argv& argv) {
     const int maxChunks = args.getInt("--chunks", -1);
     const std::string kvType = args.get("--kv-type", "f16");
     if (kvType != "f16" && kvType != "f32") throw qb::Error("option '--kv-type': '" + kvType + "', expected f16 or f32");
-    qb::ThreadPool pool(threadCount(args));
-    const std::string device = deviceLabel(args, pool);
-
     const std::string text = readTextFile(textPath);
     qb::Tokenizer tok(model->vocab);
     const std::vector<int> tokens = tok.encode(text, true, false);
     if (ctx > model->config.contextLength)
         std::fprintf(stderr, "warning: --ctx %d is longer than the model's trained context %d\n", ctx, model->config.contextLength);
 
-    qb::CpuForwardOptions fo;
-    fo.contextLength = ctx;
-    fo.kvType = kvType == "f16" ? qb::KvCacheType::F16 : qb::KvCacheType::F32;
-    qb::CpuForward fwd(*model, pool, fo);
+    Backend backend = makeBackend(args, *model, ctx, kvType == "f16" ? qb::KvCacheType::F16 : qb::KvCacheType::F32);
+    qb::ForwardPass& fwd = *backend.forward;
+    const std::string device = backend.label;
     Progress progress("perplexity");
     const auto result = qb::computePerplexity(
         tokens, model->vocab->addBos ? model->vocab->bos : -1, ctx, maxChunks, model->config.vocabSize,

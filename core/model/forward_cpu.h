@@ -3,6 +3,7 @@
 // to read like the paper. It is the oracle every Vulkan kernel is tested
 // against, so clarity wins over speed; it is multithreaded over rows and heads.
 #include "common/thread_pool.h"
+#include "model/forward.h"
 #include "model/model.h"
 
 #include <functional>
@@ -20,23 +21,23 @@ struct CpuForwardOptions {
     static constexpr int kDefaultContext = 4096;
 };
 
-class CpuForward {
+class CpuForward : public ForwardPass {
 public:
     CpuForward(const Model& model, ThreadPool& pool, CpuForwardOptions options = {});
 
     // Runs `n` tokens at positions position() .. position()+n-1, appending
     // them to the KV cache. Writes n x vocab logits (or only the last row when
     // !allLogits) into `logits`. Throws qb::Error "context full" past capacity.
-    void forward(const int* tokens, int n, std::vector<float>& logits, bool allLogits);
+    void forward(const int* tokens, int n, std::vector<float>& logits, bool allLogits) override;
 
     // Calibration hook: sees the input rows of every weight matmul (before the
     // activation rounding), n rows of w.cols() values each.
     using Observer = std::function<void(const Tensor& w, const float* x, int n)>;
     void setObserver(Observer observer) { m_observer = std::move(observer); }
 
-    void reset() { m_pos = 0; }
-    int position() const { return m_pos; }
-    int capacity() const { return m_capacity; }
+    void reset() override { m_pos = 0; }
+    int position() const override { return m_pos; }
+    int capacity() const override { return m_capacity; }
     const ModelConfig& config() const { return m_model.config; }
 
 private:

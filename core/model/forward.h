@@ -1,0 +1,20 @@
+#pragma once
+// The one interface every backend's forward pass implements (the CPU
+// reference, Vulkan), so the rest of the program picks a device by name.
+#include <string>
+#include <vector>
+
+namespace qb {
+
+class ForwardPass {
+public:
+    virtual ~ForwardPass() = default;
+    // Runs n tokens at positions position()..position()+n-1; n x vocab logits
+    // (or the last row only). Throws qb::Error "context full" past capacity().
+    virtual void forward(const int* tokens, int n, std::vector<float>& logits, bool allLogits) = 0;
+    virtual void reset() = 0;
+    virtual int position() const = 0;
+    virtual int capacity() const = 0;
+};
+
+} // namespace qb

@@ -1,0 +1,121 @@
+#include "vk/command_batch.h"
+
+#include "common/error.h"
+
+namespace qb::vk {
+
+namespace {
+constexpr uint32_t kSetsPerPool = 512;
+constexpr uint32_t kBuffersPerSet = 8;
+} // namespace
+
+CommandBatch::CommandBatch(Context& ctx) : m_ctx(ctx) {
+    Api& a = api();
+    VkCommandBufferAllocateInfo ai{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
+    ai.commandPool = ctx.commandPool();
+    ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+    ai.commandBufferCount = 1;
+    VK_CHECK(a.vkAllocateCommandBuffers(ctx.device(), &ai, &m_cb));
+    VkFenceCreateInfo fi{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    VK_CHECK(a.vkCreateFence(ctx.device(), &fi, nullptr, &m_fence));
+}
+
+CommandBatch::~CommandBatch() {
+    Api& a = api();
+    for (VkDescriptorPool p : m_pools) a.vkDestroyDescriptorPool(m_ctx.device(), p, nullptr);
+    if (m_fence) a.vkDestroyFence(m_ctx.device(), m_fence, nullptr);
+    if (m_cb) a.vkFreeCommandBuffers(m_ctx.device(), m_ctx.commandPool(), 1, &m_cb);
+}
+
+void CommandBatch::begin() {
+    VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+    bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
+    VK_CHECK(api().vkBeginCommandBuffer(m_cb, &bi));
+    m_open = true;
+}
+
+VkDescriptorSet CommandBatch::allocateSet(const Pipeline& p) {
+    Api& a = api();
+    for (;;) {
+        if (m_poolInUse == m_pools.size()) {
+            VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, kSetsPerPool * kBuffersPerSet};
+            VkDescriptorPoolCreateInfo pi{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
+            pi.maxSets = kSetsPerPool;
+            pi.poolSizeCount = 1;
+            pi.pPoolSizes = &size;
+            VkDescriptorPool pool;
+            VK_CHECK(a.vkCreateDescriptorPool(m_ctx.device(), &pi, nullptr, &pool));
+            m_pools.push_back(pool);
+        }
+        VkDescriptorSetLayout layout = p.setLayout();
+        VkDescriptorSetAllocateInfo ai{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
+        ai.descriptorPool = m_pools[m_poolInUse];
+        ai.descriptorSetCount = 1;
+        ai.pSetLayouts = &layout;
+        VkDescriptorSet set;
+        const VkResult r = a.vkAllocateDescriptorSets(m_ctx.device(), &ai, &set);
+        if (r == VK_SUCCESS) return set;
+        if (r != VK_ERROR_OUT_OF_POOL_MEMORY && r != VK_ERROR_FRAGMENTED_POOL) VK_CHECK(r);
+        ++m_poolInUse; // this pool is full: next one
+    }
+}
+
+void CommandBatch::dispatch(const Pipeline& p, std::initializer_list<const Buffer*> buffers, const void* push, uint32_t pushBytes,
+                            uint32_t gx, uint32_t gy, uint32_t gz) {
+    if (buffers.size() != p.bindings())
+        throw Error("Vulkan: pipeline '" + p.name() + "' takes " + std::to_string(p.bindings()) + " buffers, got " + std::to_string(buffers.size()),
+                    ErrorKind::Internal);
+    if (pushBytes != p.pushBytes())
+        throw Error("Vulkan: pipeline '" + p.name() + "' takes " + std::to_string(p.pushBytes()) + " push-constant bytes, got " +
+                        std::to_string(pushBytes),
+                    ErrorKind::Internal);
+    if (gx == 0 || gy == 0 || gz == 0) return;
+    if (gx > 65535 || gy > 65535 || gz > 65535)
+        throw Error("Vulkan: pipeline '" + p.name() + "': " + std::to_string(gx) + "x" + std::to_string(gy) + "x" + std::to_string(gz) +
+                        " workgroups exceed the 65535 limit",
+                    ErrorKind::Internal);
+    Api& a = api();
+    if (!m_open) begin();
+    const VkDescriptorSet set = allocateSet(p);
+    std::vector<VkDescriptorBufferInfo> infos;
+    for (const Buffer* b : buffers) infos.push_back({b->handle(), 0, VK_WHOLE_SIZE});
+    std::vector<VkWriteDescriptorSet> writes;
+    for (uint32_t i = 0; i < infos.size(); ++i) {
+        VkWriteDescriptorSet w{VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
+        w.dstSet = set;
+        w.dstBinding = i;
+        w.descriptorCount = 1;
+        w.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+        w.pBufferInfo = &infos[i];
+        writes.push_back(w);
+    }
+    a.vkUpdateDescriptorSets(m_ctx.device(), uint32_t(writes.size()), writes.data(), 0, nullptr);
+    a.vkCmdBindPipeline(m_cb, VK_PIPELINE_BIND_POINT_COMPUTE, p.handle());
+    a.vkCmdBindDescriptorSets(m_cb, VK_PIPELINE_BIND_POINT_COMPUTE, p.layout(), 0, 1, &set, 0, nullptr);
+    if (pushBytes) a.vkCmdPushConstants(m_cb, p.layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0, pushBytes, push);
+    a.vkCmdDispatch(m_cb, gx, gy, gz);
+    VkMemoryBarrier barrier{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+    barrier.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
+    barrier.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
+    a.vkCmdPipelineBarrier(m_cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &barrier, 0, nullptr, 0, nullptr);
+    ++m_recorded;
+}
+
+void CommandBatch::submitAndWait() {
+    if (!m_open) return;
+    Api& a = api();
+    VK_CHECK(a.vkEndCommandBuffer(m_cb));
+    m_open = false;
+    VkSubmitInfo si{VK_STRUCTURE_TYPE_SUBMIT_INFO};
+    si.commandBufferCount = 1;
+    si.pCommandBuffers = &m_cb;
+    VK_CHECK(a.vkQueueSubmit(m_ctx.queue(), 1, &si, m_fence));
+    VK_CHECK(a.vkWaitForFences(m_ctx.device(), 1, &m_fence, VK_TRUE, UINT64_MAX));
+    VK_CHECK(a.vkResetFences(m_ctx.device(), 1, &m_fence));
+    VK_CHECK(a.vkResetCommandBuffer(m_cb, 0));
+    for (VkDescriptorPool p : m_pools) VK_CHECK(a.vkResetDescriptorPool(m_ctx.device(), p, 0));
+    m_poolInUse = 0;
+    m_recorded = 0;
+}
+
+} // namespace qb::vk

@@ -1,0 +1,40 @@
+#pragma once
+// Records many dispatches into one command buffer and submits once (one per
+// token in decode, one per batch in prefill). Every dispatch is followed by a
+// compute-to-compute memory barrier; descriptor sets come from pools that
+// are recycled after each submit.
+#include "vk/buffer.h"
+#include "vk/pipeline.h"
+
+#include <initializer_list>
+#include <vector>
+
+namespace qb::vk {
+
+class CommandBatch {
+public:
+    explicit CommandBatch(Context& ctx);
+    ~CommandBatch();
+    CommandBatch(const CommandBatch&) = delete;
+    CommandBatch& operator=(const CommandBatch&) = delete;
+
+    void dispatch(const Pipeline& p, std::initializer_list<const Buffer*> buffers, const void* push, uint32_t pushBytes, uint32_t groupsX,
+                  uint32_t groupsY = 1, uint32_t groupsZ = 1);
+    // Records, submits, waits; the batch is empty and reusable afterwards.
+    void submitAndWait();
+    int recorded() const { return m_recorded; }
+
+private:
+    void begin();
+    VkDescriptorSet allocateSet(const Pipeline& p);
+
+    Context& m_ctx;
+    VkCommandBuffer m_cb = VK_NULL_HANDLE;
+    VkFence m_fence = VK_NULL_HANDLE;
+    std::vector<VkDescriptorPool> m_pools;
+    size_t m_poolInUse = 0;
+    bool m_open = false;
+    int m_recorded = 0;
+};
+
+} // namespace qb::vk

@@ -1,0 +1,73 @@
+#pragma once
+// The forward pass on Vulkan, with the same interface as the CPU reference
+// (CpuForward). Weights are uploaded once in their stored (quantized) form,
+// one buffer per tensor; every forward() records one command buffer (all
+// layers, no CPU round trip) and only the logits come back.
+#include "model/forward_cpu.h"
+#include "model/model.h"
+#include "vk/buffer.h"
+#include "vk/command_batch.h"
+#include "vk/context.h"
+#include "vk/pipeline.h"
+
+#include <map>
+#include <optional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace qb::vk {
+
+struct VkForwardOptions {
+    KvCacheType kvType = KvCacheType::F16;
+    int contextLength = 0; // 0 = the model's trained length, at most CpuForwardOptions::kDefaultContext
+};
+
+class VkForward : public ForwardPass {
+public:
+    VkForward(const Model& model, Context& ctx, VkForwardOptions options = {});
+    ~VkForward();
+
+    void forward(const int* tokens, int n, std::vector<float>& logits, bool allLogits) override;
+    void reset() override { m_pos = 0; }
+    int position() const override { return m_pos; }
+    int capacity() const override { return m_capacity; }
+    Context& context() { return m_ctx; }
+
+private:
+    struct Weight {
+        const Tensor* tensor = nullptr;
+        std::unique_ptr<Buffer> data, rowScale, inputScale;
+    };
+    struct Layer {
+        Weight wq, wk, wv, wo, gate, up, down;
+        std::unique_ptr<Buffer> attnNorm, ffnNorm, bq, bk, bv, kCache, vCache;
+    };
+
+    Weight uploadWeight(const Tensor& t);
+    std::unique_ptr<Buffer> uploadFloats(const Tensor& t, const std::string& name);
+    Pipeline& pipeline(const std::string& name, uint32_t bindings, uint32_t pushBytes);
+    void ensureScratch(int n);
+    void matmul(const Weight& w, const Buffer& in, Buffer& out, int n);
+    void rmsNorm(const Buffer& in, const Buffer& gain, Buffer& out, int n);
+    void eltwise(const char* op, Buffer& a, const Buffer& b, uint32_t count, uint32_t period = 1);
+    void rope(Buffer& data, int heads, int n);
+
+    const Model& m_model;
+    Context& m_ctx;
+    VkForwardOptions m_options;
+    int m_capacity = 0;
+    int m_pos = 0;
+    int m_scratchTokens = 0;
+    CommandBatch m_batch;
+    std::map<std::string, std::unique_ptr<Pipeline>> m_pipelines;
+    Weight m_embedding, m_output;
+    std::unique_ptr<Buffer> m_outputNorm, m_dummy;
+    std::vector<Layer> m_layers;
+    std::unique_ptr<Buffer> m_ids, m_x, m_xb, m_xr, m_q, m_k, m_v, m_att, m_proj, m_gate, m_up, m_scores, m_logits;
+};
+
+// "vulkan" or "vulkan:N" -> device selector ("" or "N"); std::nullopt when `device` is not a Vulkan device name.
+std::optional<std::string> vulkanSelector(const std::string& device);
+
+} // namespace qb::vk

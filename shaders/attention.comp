@@ -1,0 +1,52 @@
+#version 450
+// Causal grouped-query attention, one invocation per (query token, head):
+// scores over the cache up to the token's position, softmax, weighted sum of V.
+#extension GL_GOOGLE_include_directive : require
+#include "push_constants.h"
+layout(local_size_x_id = 0) in;
+layout(binding = 0) readonly buffer Q { float q[]; };
+layout(binding = 1) readonly buffer K { float k[]; };
+layout(binding = 2) readonly buffer V { float v[]; };
+layout(binding = 3) buffer Scores { float sc[]; };
+layout(binding = 4) writeonly buffer Out { float o[]; };
+layout(push_constant) uniform PC { AttentionPush p; };
+
+float roundHalf(float x) { return unpackHalf2x16(packHalf2x16(vec2(x, 0.0))).x; }
+
+void main() {
+    uint id = gl_GlobalInvocationID.x;
+    if (id >= p.tokens * p.heads) return;
+    uint t = id / p.heads, h = id % p.heads;
+    uint pos = p.pos0 + t;
+    uint kvh = h / (p.heads / p.kvHeads);
+    uint kvDim = p.kvHeads * p.headDim;
+    uint qo = t * p.heads * p.headDim + h * p.headDim;
+    uint so = id * p.capacity;
+    float mx = -3.0e38;
+    for (uint j = 0u; j <= pos; ++j) {
+        float dot = 0.0;
+        for (uint i = 0u; i < p.headDim; ++i) {
+            float qi = p.f16 != 0u ? roundHalf(q[qo + i]) : q[qo + i];
+            dot += qi * k[j * kvDim + kvh * p.headDim + i];
+        }
+        dot *= p.scale;
+        sc[so + j] = dot;
+        mx = max(mx, dot);
+    }
+    float sum = 0.0;
+    for (uint j = 0u; j <= pos; ++j) {
+        float e = exp(sc[so + j] - mx);
+        sc[so + j] = e;
+        sum += e;
+    }
+    float inv = 1.0 / sum;
+    for (uint i = 0u; i < p.headDim; ++i) {
+        float acc = 0.0;
+        for (uint j = 0u; j <= pos; ++j) {
+            float a = sc[so + j] * inv;
+            if (p.f16 != 0u) a = roundHalf(a);
+            acc += a * v[j * kvDim + kvh * p.headDim + i];
+        }
+        o[qo + i] = acc;
+    }
+}

@@ -1,0 +1,46 @@
+#version 450
+// y[t][r] = sum_c W[r][c] * x[t][c]: one invocation per output row and group of
+// TOKENS_PER_INVOCATION tokens, dequantizing W in registers (no barrier, no
+// shared memory: the shape lavapipe rewards). x is already rounded to the
+// weight's dot-product format by round_act.
+#extension GL_GOOGLE_include_directive : require
+#include "push_constants.h"
+layout(local_size_x_id = 0) in;
+layout(binding = 0) readonly buffer Weights { uint W[]; };
+layout(binding = 1) readonly buffer Input { float X[]; };
+layout(binding = 2) writeonly buffer Output { float Y[]; };
+layout(binding = 3) readonly buffer RowScale { float S[]; }; // per-channel types; unused otherwise
+layout(push_constant) uniform PC { MatmulPush p; };
+#include "common/weights.glsl"
+
+#define TOKENS_PER_INVOCATION 4u
+
+void main() {
+    uint row = gl_GlobalInvocationID.x;
+    uint t0 = gl_GlobalInvocationID.y * TOKENS_PER_INVOCATION;
+    if (row >= p.rows || t0 >= p.tokens) return;
+    uint nt = min(TOKENS_PER_INVOCATION, p.tokens - t0);
+    float acc[TOKENS_PER_INVOCATION] = float[](0.0, 0.0, 0.0, 0.0);
+    uint rowOff = row * p.rowBytes;
+#ifdef W_PLAIN
+    for (uint c = 0u; c < p.cols; ++c) {
+        float w = welement(rowOff, c);
+        for (uint t = 0u; t < nt; ++t) acc[t] += w * X[(t0 + t) * p.cols + c];
+    }
+#if defined(W_I8_CH) || defined(W_F8_E4M3_CH)
+    for (uint t = 0u; t < nt; ++t) acc[t] *= S[row];
+#endif
+#else
+    float v[32];
+    for (uint b = 0u; b < p.cols / 32u; ++b) {
+        dequant32(rowOff, b, v);
+        for (uint t = 0u; t < nt; ++t) {
+            uint xo = (t0 + t) * p.cols + b * 32u;
+            float s = 0.0;
+            for (uint e = 0u; e < 32u; ++e) s += v[e] * X[xo + e];
+            acc[t] += s;
+        }
+    }
+#endif
+    for (uint t = 0u; t < nt; ++t) Y[(t0 + t) * p.rows + row] = acc[t];
+}

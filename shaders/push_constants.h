@@ -1,0 +1,83 @@
+// Push-constant blocks, defined once for GLSL and C++ (scalars only, so the
+// std430 push-constant layout equals the C++ layout; sizes are checked).
+#ifndef QB_PUSH_CONSTANTS_H
+#define QB_PUSH_CONSTANTS_H
+
+#ifdef __cplusplus
+#include <cstdint>
+namespace qb::vk {
+using uint = uint32_t;
+#endif
+
+struct MatmulPush {     // y[t][r] = sum_c W[r][c] * x[t][c]
+    uint rows;
+    uint cols;
+    uint tokens;
+    uint rowBytes;      // bytes of one weight row
+};
+
+struct RoundPush {      // activation rounding for a weight type
+    uint cols;          // values per token row
+    uint tokens;
+    uint pad0;
+    uint pad1;
+};
+
+struct NormPush {       // RMSNorm of each token row
+    uint dim;
+    uint tokens;
+    float eps;
+    uint pad0;
+};
+
+struct RopePush {       // rotary embedding on rows of `heads` heads
+    uint heads;
+    uint headDim;
+    uint tokens;
+    uint pos0;
+    uint rowStride;     // floats per token row
+    uint neox;          // 0: pairs (2i, 2i+1); 1: pairs (i, i + d/2)
+    float freqBase;
+    uint pad0;
+};
+
+struct KvStorePush {    // append tokens' K or V rows to a layer's cache
+    uint kvDim;
+    uint tokens;
+    uint pos0;
+    uint f16;           // round to F16 as an F16 cache would
+};
+
+struct AttentionPush {  // causal GQA attention for `tokens` queries at pos0.. over the cache
+    uint heads;
+    uint kvHeads;
+    uint headDim;
+    uint tokens;
+    uint pos0;
+    uint capacity;
+    float scale;
+    uint f16;           // F16 cache: query and probabilities rounded to F16 (as ggml)
+};
+
+struct EltwisePush {    // element-wise ops over n values (bias: period = row length)
+    uint n;
+    uint period;
+    uint pad0;
+    uint pad1;
+};
+
+struct GetRowsPush {    // embedding rows for token ids
+    uint cols;
+    uint tokens;
+    uint rowBytes;
+    uint pad0;
+};
+
+#ifdef __cplusplus
+static_assert(sizeof(MatmulPush) == 16 && sizeof(RoundPush) == 16 && sizeof(NormPush) == 16 && sizeof(RopePush) == 32 &&
+              sizeof(KvStorePush) == 16 && sizeof(AttentionPush) == 32 && sizeof(EltwisePush) == 16 && sizeof(GetRowsPush) == 16,
+              "push-constant structs must keep their std430 sizes");
+} // namespace qb::vk
+#endif
+
+#endif
