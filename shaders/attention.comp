@@ -3,6 +3,8 @@
 // scores over the cache up to the token's position, softmax, weighted sum of V.
 #extension GL_GOOGLE_include_directive : require
 #include "push_constants.h"
+#include "common/half.glsl"
+#include "common/exp.glsl"
 layout(local_size_x_id = 0) in;
 layout(binding = 0) readonly buffer Q { float q[]; };
 layout(binding = 1) readonly buffer K { float k[]; };
@@ -11,7 +13,7 @@ layout(binding = 3) buffer Scores { float sc[]; };
 layout(binding = 4) writeonly buffer Out { float o[]; };
 layout(push_constant) uniform PC { AttentionPush p; };
 
-float roundHalf(float x) { return unpackHalf2x16(packHalf2x16(vec2(x, 0.0))).x; }
+
 
 void main() {
     uint id = gl_GlobalInvocationID.x;
@@ -24,27 +26,31 @@ void main() {
     uint so = id * p.capacity;
     float mx = -3.0e38;
     for (uint j = 0u; j <= pos; ++j) {
-        float dot = 0.0;
+        precise float dot = 0.0;
         for (uint i = 0u; i < p.headDim; ++i) {
-            float qi = p.f16 != 0u ? roundHalf(q[qo + i]) : q[qo + i];
+            float qi = p.f16 != 0u ? roundHalfRte(q[qo + i]) : q[qo + i];
             dot += qi * k[j * kvDim + kvh * p.headDim + i];
         }
         dot *= p.scale;
         sc[so + j] = dot;
         mx = max(mx, dot);
     }
-    float sum = 0.0;
+#ifdef NO_FLOAT64
+    precise float sum = 0.0;
+#else
+    precise double sum = 0.0;
+#endif
     for (uint j = 0u; j <= pos; ++j) {
-        float e = exp(sc[so + j] - mx);
+        float e = expRef(sc[so + j] - mx);
         sc[so + j] = e;
         sum += e;
     }
-    float inv = 1.0 / sum;
+    float inv = float(1.0 / sum);
     for (uint i = 0u; i < p.headDim; ++i) {
-        float acc = 0.0;
+        precise float acc = 0.0;
         for (uint j = 0u; j <= pos; ++j) {
-            float a = sc[so + j] * inv;
-            if (p.f16 != 0u) a = roundHalf(a);
+            precise float a = sc[so + j] * inv;
+            if (p.f16 != 0u) a = roundHalfRte(a);
             acc += a * v[j * kvDim + kvh * p.headDim + i];
         }
         o[qo + i] = acc;

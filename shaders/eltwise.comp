@@ -3,6 +3,7 @@
 // OP_SWIGLU (a = silu(a) * b).
 #extension GL_GOOGLE_include_directive : require
 #include "push_constants.h"
+#include "common/exp.glsl"
 layout(local_size_x_id = 0) in;
 layout(binding = 0) buffer A { float a[]; };
 layout(binding = 1) readonly buffer B { float b[]; };
@@ -12,12 +13,14 @@ void main() {
     uint i = gl_GlobalInvocationID.x;
     if (i >= p.n) return;
 #if defined(OP_ADD)
-    a[i] += b[i];
+    precise float y = a[i] + b[i];
+    a[i] = y;
 #elif defined(OP_BIAS)
     a[i] += b[i % p.period];
 #elif defined(OP_SWIGLU)
     float g = a[i];
-    a[i] = g / (1.0 + exp(-g)) * b[i];
+    precise float y = g / (1.0 + expRef(-g)) * b[i];
+    a[i] = y;
 #else
 #error "no OP_ defined"
 #endif

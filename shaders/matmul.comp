@@ -20,7 +20,8 @@ void main() {
     uint t0 = gl_GlobalInvocationID.y * TOKENS_PER_INVOCATION;
     if (row >= p.rows || t0 >= p.tokens) return;
     uint nt = min(TOKENS_PER_INVOCATION, p.tokens - t0);
-    float acc[TOKENS_PER_INVOCATION] = float[](0.0, 0.0, 0.0, 0.0);
+    // accumulated column by column in the reference's order, never fused into FMAs
+    precise float acc[TOKENS_PER_INVOCATION] = float[](0.0, 0.0, 0.0, 0.0);
     uint rowOff = row * p.rowBytes;
 #ifdef W_PLAIN
     for (uint c = 0u; c < p.cols; ++c) {
@@ -36,9 +37,7 @@ void main() {
         dequant32(rowOff, b, v);
         for (uint t = 0u; t < nt; ++t) {
             uint xo = (t0 + t) * p.cols + b * 32u;
-            float s = 0.0;
-            for (uint e = 0u; e < 32u; ++e) s += v[e] * X[xo + e];
-            acc[t] += s;
+            for (uint e = 0u; e < 32u; ++e) acc[t] += v[e] * X[xo + e];
         }
     }
 #endif

@@ -30,15 +30,15 @@ struct NormPush {       // RMSNorm of each token row
     uint pad0;
 };
 
-struct RopePush {       // rotary embedding on rows of `heads` heads
+struct RopePush {       // rotary embedding on rows of `heads` heads, angles from a table
     uint heads;
     uint headDim;
     uint tokens;
-    uint pos0;
     uint rowStride;     // floats per token row
     uint neox;          // 0: pairs (2i, 2i+1); 1: pairs (i, i + d/2)
-    float freqBase;
     uint pad0;
+    uint pad1;
+    uint pad2;
 };
 
 struct KvStorePush {    // append tokens' K or V rows to a layer's cache

@@ -1,5 +1,7 @@
 #version 450
-// RMSNorm with the gain folded in: y = x / sqrt(mean(x^2) + eps) * w, one invocation per token.
+// RMSNorm with the gain folded in: y = x / sqrt(mean(x^2) + eps) * w, one
+// invocation per token. The sum of squares is in double (as the reference and
+// ggml) unless compiled with NO_FLOAT64 for devices without it.
 #extension GL_GOOGLE_include_directive : require
 #include "push_constants.h"
 layout(local_size_x_id = 0) in;
@@ -12,8 +14,18 @@ void main() {
     uint t = gl_GlobalInvocationID.x;
     if (t >= p.tokens) return;
     uint o = t * p.dim;
-    float sum = 0.0;
+#ifdef NO_FLOAT64
+    precise float sum = 0.0;
     for (uint i = 0u; i < p.dim; ++i) sum += X[o + i] * X[o + i];
-    float scale = 1.0 / sqrt(sum / float(p.dim) + p.eps);
-    for (uint i = 0u; i < p.dim; ++i) Y[o + i] = X[o + i] * scale * G[i];
+    float mean = sum / float(p.dim);
+#else
+    precise double sum = 0.0;
+    for (uint i = 0u; i < p.dim; ++i) sum += double(X[o + i]) * double(X[o + i]);
+    float mean = float(sum / double(p.dim));
+#endif
+    float scale = 1.0 / sqrt(mean + p.eps);
+    for (uint i = 0u; i < p.dim; ++i) {
+        precise float y = X[o + i] * scale * G[i];
+        Y[o + i] = y;
+    }
 }

@@ -1,9 +1,12 @@
 #version 450
 // Rotary position embedding in place: one invocation per (token, head, pair).
+// The angles' cos/sin come from a table [token][pair][2] that the host
+// computes with the reference's own code, so every backend rotates alike.
 #extension GL_GOOGLE_include_directive : require
 #include "push_constants.h"
 layout(local_size_x_id = 0) in;
 layout(binding = 0) buffer Data { float D[]; };
+layout(binding = 1) readonly buffer Angles { float A[]; };
 layout(push_constant) uniform PC { RopePush p; };
 
 void main() {
@@ -11,12 +14,13 @@ void main() {
     uint id = gl_GlobalInvocationID.x;
     if (id >= p.tokens * p.heads * hf) return;
     uint i = id % hf, h = (id / hf) % p.heads, t = id / (hf * p.heads);
-    float theta = float(p.pos0 + t) * pow(p.freqBase, -2.0 * float(i) / float(p.headDim));
-    float c = cos(theta), s = sin(theta);
+    float c = A[(t * hf + i) * 2u], s = A[(t * hf + i) * 2u + 1u];
     uint base = t * p.rowStride + h * p.headDim;
     uint a = p.neox != 0u ? base + i : base + 2u * i;
     uint b = p.neox != 0u ? base + i + hf : base + 2u * i + 1u;
     float x0 = D[a], x1 = D[b];
-    D[a] = x0 * c - x1 * s;
-    D[b] = x0 * s + x1 * c;
+    precise float ra = x0 * c - x1 * s;
+    precise float rb = x0 * s + x1 * c;
+    D[a] = ra;
+    D[b] = rb;
 }

@@ -5,13 +5,12 @@
 // R_I8_DYN (int8 per token), R_I8_STATIC (int8 with the file's input scale).
 #extension GL_GOOGLE_include_directive : require
 #include "push_constants.h"
+#include "common/half.glsl"
 layout(local_size_x_id = 0) in;
 layout(binding = 0) readonly buffer Input { float X[]; };
 layout(binding = 1) writeonly buffer Output { float Y[]; };
 layout(binding = 2) readonly buffer Scale { float inputScale[]; };
 layout(push_constant) uniform PC { RoundPush p; };
-
-float roundHalf(float v) { return unpackHalf2x16(packHalf2x16(vec2(v, 0.0))).x; }
 
 void main() {
 #if defined(R_Q8_0) || defined(R_Q8_K)
@@ -31,8 +30,11 @@ void main() {
     }
 #if defined(R_Q8_0)
     float id = amax != 0.0 ? 127.0 / amax : 0.0;
-    float dh = roundHalf(amax / 127.0);
-    for (uint j = 0u; j < B; ++j) Y[o + j] = roundEven(X[o + j] * id) * dh;
+    float dh = roundHalfRte(amax / 127.0);
+    for (uint j = 0u; j < B; ++j) {
+        precise float y = roundEven(X[o + j] * id) * dh;
+        Y[o + j] = y;
+    }
 #else
     if (amax == 0.0) {
         for (uint j = 0u; j < B; ++j) Y[o + j] = 0.0;
@@ -45,7 +47,7 @@ void main() {
     uint i = gl_GlobalInvocationID.x;
     if (i >= p.cols * p.tokens) return;
 #if defined(R_F16)
-    Y[i] = roundHalf(X[i]);
+    Y[i] = roundHalfRte(X[i]);
 #else
     uint u = floatBitsToUint(X[i]);
     u = (u + (0x7FFFu + ((u >> 16) & 1u))) & 0xFFFF0000u;

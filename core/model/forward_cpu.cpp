@@ -3,6 +3,7 @@
 #include "common/error.h"
 #include "common/half.h"
 #include "model/activation_rounding.h"
+#include "model/exp_ref.h"
 
 #include <algorithm>
 #include <cmath>
@@ -16,11 +17,21 @@ void rmsNorm(const float* x, const float* weight, int n, float eps, float* out) 
     for (int i = 0; i < n; ++i) out[i] = x[i] * scale * weight[i];
 }
 
+void ropeAngles(int pos, int headDim, float freqBase, float* cosOut, float* sinOut) {
+    const float thetaScale = std::pow(freqBase, -2.0f / float(headDim));
+    float theta = float(pos);
+    for (int i = 0; i < headDim / 2; ++i) {
+        cosOut[i] = std::cos(theta);
+        sinOut[i] = std::sin(theta);
+        theta *= thetaScale;
+    }
+}
+
 void softmax(float* x, int n) {
     const float maxv = *std::max_element(x, x + n);
     double sum = 0;
     for (int i = 0; i < n; ++i) {
-        x[i] = std::exp(x[i] - maxv);
+        x[i] = expRef(x[i] - maxv);
         sum += x[i];
     }
     const float inv = float(1.0 / sum);
@@ -31,16 +42,14 @@ namespace {
 
 // Rotary position embedding of one head vector at position `pos`.
 void rope(float* x, int headDim, int pos, float freqBase, RopeLayout layout) {
-    const float thetaScale = std::pow(freqBase, -2.0f / float(headDim));
-    float theta = float(pos);
+    float cs[128], sn[128];
+    ropeAngles(pos, headDim, freqBase, cs, sn);
     for (int i = 0; i < headDim / 2; ++i) {
-        const float c = std::cos(theta), s = std::sin(theta);
         const int a = layout == RopeLayout::Normal ? 2 * i : i;
         const int b = layout == RopeLayout::Normal ? 2 * i + 1 : i + headDim / 2;
         const float x0 = x[a], x1 = x[b];
-        x[a] = x0 * c - x1 * s;
-        x[b] = x0 * s + x1 * c;
-        theta *= thetaScale;
+        x[a] = x0 * cs[i] - x1 * sn[i];
+        x[b] = x0 * sn[i] + x1 * cs[i];
     }
 }
 
@@ -187,7 +196,7 @@ void CpuForward::forward(const int* tokens, int n, std::vector<float>& logits, b
         matmul(L.wUp, xb.data(), n, up.data());
         for (size_t i = 0; i < gate.size(); ++i) {
             const float g = gate[i];
-            gate[i] = g / (1.0f + std::exp(-g)) * up[i];
+            gate[i] = g / (1.0f + expRef(-g)) * up[i];
         }
         matmul(L.wDown, gate.data(), n, proj.data());
 

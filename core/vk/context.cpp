@@ -87,6 +87,7 @@ DeviceInfo describe(VkPhysicalDevice pd, int index) {
     f2.pNext = &f11;
     a.vkGetPhysicalDeviceFeatures2(pd, &f2);
     d.float16 = f12.shaderFloat16 && f11.storageBuffer16BitAccess;
+    d.float64 = f2.features.shaderFloat64 == VK_TRUE;
     d.int8 = f12.shaderInt8 && f12.storageBuffer8BitAccess;
     uint32_t n = 0;
     a.vkEnumerateDeviceExtensionProperties(pd, nullptr, &n, nullptr);
@@ -202,7 +203,10 @@ Context::Context(const ContextOptions& options) {
     qi.queueFamilyIndex = m_queueFamily;
     qi.queueCount = 1;
     qi.pQueuePriorities = &priority;
+    VkPhysicalDeviceFeatures features{};
+    features.shaderFloat64 = m_info.float64 ? VK_TRUE : VK_FALSE;
     VkDeviceCreateInfo di{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
+    di.pEnabledFeatures = &features;
     di.queueCreateInfoCount = 1;
     di.pQueueCreateInfos = &qi;
     VK_CHECK(a.vkCreateDevice(m_physical, &di, nullptr, &m_device));

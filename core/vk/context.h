@@ -21,6 +21,7 @@ struct DeviceInfo {
     bool float16 = false;      // shaderFloat16 + 16-bit storage
     bool int8 = false;         // shaderInt8 + 8-bit storage
     bool integerDot = false;   // VK_KHR_shader_integer_dot_product
+    bool float64 = false;      // shaderFloat64 (reductions in double, as the CPU reference)
     uint32_t apiVersion = 0;
     std::string driver;
 };

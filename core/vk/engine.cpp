@@ -113,6 +113,7 @@ void VkForward::ensureScratch(int n) {
         return std::make_unique<Buffer>(m_ctx, bytes, pl, name);
     };
     m_ids = make(N * 4, "token ids", Placement::HostVisible);
+    m_angles = make(N * VkDeviceSize(c.headDim) * f, "rope angles", Placement::HostVisible);
     m_x = make(N * c.dim * f, "residual stream");
     m_xb = make(N * widest * f, "normed activations");
     m_xr = make(N * widest * f, "rounded activations");
@@ -148,7 +149,7 @@ void VkForward::matmul(const Weight& w, const Buffer& in, Buffer& out, int n) {
 
 void VkForward::rmsNorm(const Buffer& in, const Buffer& gain, Buffer& out, int n) {
     NormPush np{uint32_t(m_model.config.dim), uint32_t(n), m_model.config.normEps, 0};
-    m_batch.dispatch(pipeline("rms_norm", 3, sizeof np), {&in, &gain, &out}, &np, sizeof np, groups(uint64_t(n)));
+    m_batch.dispatch(pipeline(m_ctx.info().float64 ? "rms_norm" : "rms_norm_f32", 3, sizeof np), {&in, &gain, &out}, &np, sizeof np, groups(uint64_t(n)));
 }
 
 void VkForward::eltwise(const char* op, Buffer& a, const Buffer& b, uint32_t count, uint32_t period) {
@@ -158,9 +159,8 @@ void VkForward::eltwise(const char* op, Buffer& a, const Buffer& b, uint32_t cou
 
 void VkForward::rope(Buffer& data, int heads, int n) {
     const ModelConfig& c = m_model.config;
-    RopePush rp{uint32_t(heads), uint32_t(c.headDim), uint32_t(n), uint32_t(m_pos), uint32_t(heads * c.headDim),
-                c.rope == RopeLayout::NeoX ? 1u : 0u, c.ropeFreqBase, 0};
-    m_batch.dispatch(pipeline("rope", 1, sizeof rp), {&data}, &rp, sizeof rp, groups(uint64_t(n) * heads * (c.headDim / 2)));
+    RopePush rp{uint32_t(heads), uint32_t(c.headDim), uint32_t(n), uint32_t(heads * c.headDim), c.rope == RopeLayout::NeoX ? 1u : 0u, 0, 0, 0};
+    m_batch.dispatch(pipeline("rope", 2, sizeof rp), {&data, m_angles.get()}, &rp, sizeof rp, groups(uint64_t(n) * heads * (c.headDim / 2)));
 }
 
 void VkForward::forward(const int* tokens, int n, std::vector<float>& logits, bool allLogits) {
@@ -175,6 +175,15 @@ void VkForward::forward(const int* tokens, int n, std::vector<float>& logits, bo
     ensureScratch(n);
     std::vector<uint32_t> ids(tokens, tokens + n);
     m_ids->upload(ids.data(), ids.size() * 4);
+    std::vector<float> angles(size_t(n) * size_t(c.headDim)), cs(size_t(c.headDim / 2)), sn(size_t(c.headDim / 2));
+    for (int t = 0; t < n; ++t) {
+        ropeAngles(m_pos + t, c.headDim, c.ropeFreqBase, cs.data(), sn.data());
+        for (int i = 0; i < c.headDim / 2; ++i) {
+            angles[size_t(t * c.headDim + 2 * i)] = cs[size_t(i)];
+            angles[size_t(t * c.headDim + 2 * i + 1)] = sn[size_t(i)];
+        }
+    }
+    m_angles->upload(angles.data(), angles.size() * 4);
     const uint32_t dim = uint32_t(c.dim), qDim = uint32_t(c.nHeads * c.headDim), kvDim = uint32_t(c.kvDim()), ffn = uint32_t(c.ffnDim);
 
     // token embeddings
@@ -204,7 +213,7 @@ void VkForward::forward(const int* tokens, int n, std::vector<float>& logits, bo
         m_batch.dispatch(pipeline("kv_store", 2, sizeof kp), {m_v.get(), L.vCache.get()}, &kp, sizeof kp, groups(uint64_t(n) * kvDim));
         AttentionPush ap{uint32_t(c.nHeads), uint32_t(c.nKvHeads), uint32_t(c.headDim), uint32_t(n), uint32_t(m_pos), uint32_t(m_capacity),
                          1.0f / std::sqrt(float(c.headDim)), f16};
-        m_batch.dispatch(pipeline("attention", 5, sizeof ap), {m_q.get(), L.kCache.get(), L.vCache.get(), m_scores.get(), m_att.get()}, &ap,
+        m_batch.dispatch(pipeline(m_ctx.info().float64 ? "attention" : "attention_f32", 5, sizeof ap), {m_q.get(), L.kCache.get(), L.vCache.get(), m_scores.get(), m_att.get()}, &ap,
                          sizeof ap, groups(uint64_t(n) * c.nHeads));
         matmul(L.wo, *m_att, *m_proj, n);
         eltwise("add", *m_x, *m_proj, uint32_t(n) * dim);

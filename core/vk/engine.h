@@ -64,6 +64,7 @@ private:
     Weight m_embedding, m_output;
     std::unique_ptr<Buffer> m_outputNorm, m_dummy;
     std::vector<Layer> m_layers;
+    std::unique_ptr<Buffer> m_angles; // RoPE cos/sin per token and pair, filled by the host
     std::unique_ptr<Buffer> m_ids, m_x, m_xb, m_xr, m_q, m_k, m_v, m_att, m_proj, m_gate, m_up, m_scores, m_logits;
 };
 

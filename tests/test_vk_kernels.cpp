@@ -1,0 +1,211 @@
+// Every Vulkan kernel against its CPU twin on seeded random data, with the
+// Khronos validation layer on (any validation error fails the test) and
+// outputs poisoned with NaN first so unwritten elements are caught.
+#include "model/activation_rounding.h"
+#include "model/forward_cpu.h"
+#include "quant/quantize.h"
+#include "vk/buffer.h"
+#include "vk/command_batch.h"
+#include "vk/pipeline.h"
+#include "push_constants.h"
+
+#include <QtTest>
+#include <cmath>
+#include <random>
+
+using namespace qb;
+using namespace qb::vk;
+
+namespace {
+
+std::vector<float> randomValues(size_t n, unsigned seed, float scale = 1.0f) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> d(0.0f, scale);
+    std::vector<float> v(n);
+    for (auto& x : v) x = d(rng);
+    return v;
+}
+
+double nmse(const std::vector<float>& got, const std::vector<float>& want) {
+    double e = 0, r = 0;
+    for (size_t i = 0; i < want.size(); ++i) {
+        if (!std::isfinite(got[i])) return 1e30;
+        e += double(got[i] - want[i]) * double(got[i] - want[i]);
+        r += double(want[i]) * double(want[i]);
+    }
+    return r > 0 ? e / r : e;
+}
+
+std::unique_ptr<Buffer> bufferWith(Context& ctx, const void* data, size_t bytes, const char* name) {
+    auto b = std::make_unique<Buffer>(ctx, bytes, Placement::DeviceLocal, name);
+    b->upload(data, bytes);
+    return b;
+}
+
+std::unique_ptr<Buffer> poisoned(Context& ctx, size_t floats, const char* name) {
+    std::vector<float> nan(floats, std::nanf(""));
+    return bufferWith(ctx, nan.data(), floats * 4, name);
+}
+
+std::vector<float> read(const Buffer& b, size_t floats) {
+    std::vector<float> v(floats);
+    b.download(v.data(), floats * 4);
+    return v;
+}
+
+std::string lower(std::string s) {
+    for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+} // namespace
+
+class TestVkKernels : public QObject {
+    Q_OBJECT
+    std::unique_ptr<Context> ctx;
+
+private slots:
+    void initTestCase() {
+        ContextOptions o;
+        o.validation = true;
+        ctx = std::make_unique<Context>(o); // no device = failure, not a skip
+        qInfo("device: %s", ctx->label().c_str());
+    }
+    void cleanupTestCase() {
+        QCOMPARE(ctx->validationErrors(), 0);
+        ctx.reset();
+    }
+
+    void matmulAndGetRows_data() {
+        QTest::addColumn<QString>("type");
+        QTest::addColumn<double>("tolerance");
+        for (const char* t : {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "I8_CH", "F8_E4M3_CH"})
+            QTest::newRow(t) << QString(t) << 1e-9; // the kernel and the CPU twin see the same dequantized weights
+    }
+    void matmulAndGetRows() {
+        QFETCH(QString, type);
+        QFETCH(double, tolerance);
+        const GgmlType t = *typeFromName(type.toStdString());
+        const int64_t rows = 48, cols = 512, tokens = 5;
+        const auto w = randomValues(size_t(rows * cols), 1);
+        const size_t stride = rowBytes(t, cols);
+        std::vector<uint8_t> q(stride * rows);
+        std::vector<float> scales(size_t(rows), 1.0f);
+        for (int64_t r = 0; r < rows; ++r) {
+            if (hasRowScale(t)) scales[size_t(r)] = quantizeRowPerChannel(t, &w[size_t(r * cols)], q.data() + size_t(r) * stride, cols);
+            else quantizeRow(t, &w[size_t(r * cols)], q.data() + size_t(r) * stride, cols);
+        }
+        Tensor tensor{"w", t, {cols, rows}, q.data(), q.size()};
+        if (hasRowScale(t)) tensor.rowScale = scales.data();
+        const auto x = randomValues(size_t(tokens * cols), 2);
+
+        // CPU twin: dequantized weights times the rounded activations
+        std::vector<float> want(size_t(tokens * rows)), wrow(static_cast<size_t>(cols)), xr(static_cast<size_t>(cols));
+        for (int64_t tk = 0; tk < tokens; ++tk) {
+            roundActivationsFor(tensor, &x[size_t(tk * cols)], xr.data());
+            for (int64_t r = 0; r < rows; ++r) {
+                tensor.dequantizeRowTo(r, wrow.data());
+                double s = 0;
+                for (int64_t c = 0; c < cols; ++c) s += double(wrow[size_t(c)]) * xr[size_t(c)];
+                want[size_t(tk * rows + r)] = float(s);
+            }
+        }
+        auto wb = bufferWith(*ctx, q.data(), q.size(), "w");
+        auto sb = bufferWith(*ctx, scales.data(), scales.size() * 4, "scales");
+        auto xb = bufferWith(*ctx, x.data(), x.size() * 4, "x");
+        auto xrb = poisoned(*ctx, x.size(), "x rounded");
+        auto yb = poisoned(*ctx, want.size(), "y");
+        auto dummy = poisoned(*ctx, 4, "unused");
+        CommandBatch batch(*ctx);
+        const std::string rounding = t == GgmlType::F32 || t == GgmlType::QB_F8_E4M3_CH ? "" :
+            (t == GgmlType::F16 ? "f16" : t == GgmlType::BF16 ? "bf16" : t == GgmlType::QB_I8_CH ? "i8_dyn" : traits(t).blockElements == 256 ? "q8_k" : "q8_0");
+        const Buffer* in = xb.get();
+        std::unique_ptr<Pipeline> round;
+        if (!rounding.empty()) {
+            round = std::make_unique<Pipeline>(*ctx, "round_act_" + rounding, 3, sizeof(RoundPush), 64);
+            RoundPush rp{uint32_t(cols), uint32_t(tokens), 0, 0};
+            const uint32_t inv = rounding == "q8_0" ? uint32_t(tokens * cols / 32) : rounding == "q8_k" ? uint32_t(tokens * cols / 256)
+                               : rounding == "i8_dyn" ? uint32_t(tokens) : uint32_t(tokens * cols);
+            batch.dispatch(*round, {xb.get(), xrb.get(), dummy.get()}, &rp, sizeof rp, (inv + 63) / 64);
+            in = xrb.get();
+        }
+        Pipeline mm(*ctx, "matmul_" + lower(type.toStdString()), 4, sizeof(MatmulPush), 64);
+        MatmulPush mp{uint32_t(rows), uint32_t(cols), uint32_t(tokens), uint32_t(stride)};
+        batch.dispatch(mm, {wb.get(), in, yb.get(), sb.get()}, &mp, sizeof mp, 1, uint32_t((tokens + 3) / 4));
+        batch.submitAndWait();
+        const double e = nmse(read(*yb, want.size()), want);
+        QVERIFY2(e < std::max(tolerance, 1e-10), qPrintable(QString("%1 matmul nmse %2").arg(type).arg(e)));
+
+        // get_rows: rows 3, 0, 47 of the same weights
+        const std::vector<uint32_t> ids{3, 0, 47};
+        auto idb = bufferWith(*ctx, ids.data(), ids.size() * 4, "ids");
+        auto out = poisoned(*ctx, ids.size() * size_t(cols), "rows");
+        Pipeline gr(*ctx, "get_rows_" + lower(type.toStdString()), 4, sizeof(GetRowsPush), 64);
+        GetRowsPush gp{uint32_t(cols), uint32_t(ids.size()), uint32_t(stride), 0};
+        batch.dispatch(gr, {wb.get(), idb.get(), out.get(), sb.get()}, &gp, sizeof gp, uint32_t((cols / 32 + 63) / 64), uint32_t(ids.size()));
+        batch.submitAndWait();
+        std::vector<float> wantRows;
+        for (uint32_t id : ids) {
+            tensor.dequantizeRowTo(id, wrow.data());
+            wantRows.insert(wantRows.end(), wrow.begin(), wrow.end());
+        }
+        QVERIFY2(nmse(read(*out, wantRows.size()), wantRows) < 1e-12, qPrintable(type + " get_rows"));
+    }
+
+    void rmsNormRopeEltwise() {
+        const uint32_t dim = 64, tokens = 3;
+        const auto x = randomValues(dim * tokens, 3), g = randomValues(dim, 4), b = randomValues(dim * tokens, 5);
+        CommandBatch batch(*ctx);
+        // rms_norm
+        auto xb = bufferWith(*ctx, x.data(), x.size() * 4, "x");
+        auto gb = bufferWith(*ctx, g.data(), g.size() * 4, "g");
+        auto yb = poisoned(*ctx, x.size(), "y");
+        Pipeline norm(*ctx, ctx->info().float64 ? "rms_norm" : "rms_norm_f32", 3, sizeof(NormPush), 64);
+        NormPush np{dim, tokens, 1e-5f, 0};
+        batch.dispatch(norm, {xb.get(), gb.get(), yb.get()}, &np, sizeof np, 1);
+        batch.submitAndWait();
+        std::vector<float> want(x.size());
+        for (uint32_t t = 0; t < tokens; ++t) rmsNorm(&x[t * dim], g.data(), int(dim), 1e-5f, &want[t * dim]);
+        QVERIFY(nmse(read(*yb, want.size()), want) < 1e-10);
+        // rope, both layouts, 2 heads of 32 at positions 7..9: a rotation keeps each pair's norm
+        std::vector<float> angles(tokens * 32);
+        for (uint32_t t = 0; t < tokens; ++t) {
+            float cs[16], sn[16];
+            ropeAngles(int(7 + t), 32, 10000.0f, cs, sn);
+            for (int i = 0; i < 16; ++i) { angles[t * 32 + 2 * i] = cs[i]; angles[t * 32 + 2 * i + 1] = sn[i]; }
+        }
+        auto ab = bufferWith(*ctx, angles.data(), angles.size() * 4, "angles");
+        for (uint32_t neox : {0u, 1u}) {
+            auto rb = bufferWith(*ctx, x.data(), x.size() * 4, "rope");
+            Pipeline rope(*ctx, "rope", 2, sizeof(RopePush), 64);
+            RopePush rp{2, 32, tokens, dim, neox, 0, 0, 0};
+            batch.dispatch(rope, {rb.get(), ab.get()}, &rp, sizeof rp, (tokens * 2 * 16 + 63) / 64);
+            batch.submitAndWait();
+            const auto r = read(*rb, x.size());
+            for (uint32_t t = 0; t < tokens; ++t)
+                for (uint32_t h = 0; h < 2; ++h)
+                    for (uint32_t i = 0; i < 16; ++i) {
+                        const uint32_t base = t * dim + h * 32, a = neox ? base + i : base + 2 * i, c = neox ? base + i + 16 : base + 2 * i + 1;
+                        const double before = double(x[a]) * x[a] + double(x[c]) * x[c], after = double(r[a]) * r[a] + double(r[c]) * r[c];
+                        QVERIFY(std::abs(before - after) < 1e-4 * (1 + before));
+                        const double theta = double(7 + t) * std::pow(10000.0, -2.0 * i / 32);
+                        const double expect = x[a] * std::cos(theta) - x[c] * std::sin(theta);
+                        QVERIFY2(std::abs(r[a] - expect) < 1e-3, qPrintable(QString("neox %1 t %2 h %3 i %4: %5 vs %6").arg(neox).arg(t).arg(h).arg(i).arg(r[a]).arg(expect)));
+                    }
+        }
+        // swiglu and add
+        auto a1 = bufferWith(*ctx, x.data(), x.size() * 4, "a");
+        auto b1 = bufferWith(*ctx, b.data(), b.size() * 4, "b");
+        Pipeline sw(*ctx, "eltwise_swiglu", 2, sizeof(EltwisePush), 64), add(*ctx, "eltwise_add", 2, sizeof(EltwisePush), 64);
+        EltwisePush ep{dim * tokens, 1, 0, 0};
+        batch.dispatch(sw, {a1.get(), b1.get()}, &ep, sizeof ep, 3);
+        batch.dispatch(add, {a1.get(), b1.get()}, &ep, sizeof ep, 3);
+        batch.submitAndWait();
+        std::vector<float> w2(x.size());
+        for (size_t i = 0; i < x.size(); ++i) w2[i] = x[i] / (1 + std::exp(-x[i])) * b[i] + b[i];
+        QVERIFY(nmse(read(*a1, w2.size()), w2) < 1e-10);
+    }
+};
+
+QTEST_APPLESS_MAIN(TestVkKernels)
+#include "test_vk_kernels.moc"
