@@ -22,7 +22,8 @@ void main() {
     uint pos = p.pos0 + t;
     uint kvh = h / (p.heads / p.kvHeads);
     uint kvDim = p.kvHeads * p.headDim;
-    uint qo = t * p.heads * p.headDim + h * p.headDim;
+    uint qo = t * p.qStride + h * p.headDim;
+    uint oo = t * p.heads * p.headDim + h * p.headDim;
     uint so = id * p.capacity;
     float mx = -3.0e38;
     for (uint j = 0u; j <= pos; ++j) {
@@ -53,6 +54,6 @@ void main() {
             if (p.f16 != 0u) a = roundHalfRte(a);
             acc += a * v[j * kvDim + kvh * p.headDim + i];
         }
-        o[qo + i] = acc;
+        o[oo + i] = acc;
     }
 }

@@ -1,6 +1,6 @@
 #version 450
 // Element-wise ops: OP_ADD (a += b), OP_BIAS (a[i] += b[i % period]),
-// OP_SWIGLU (a = silu(a) * b).
+// OP_SWIGLU (a = silu(gate) * up from b's fused gate|up rows).
 #extension GL_GOOGLE_include_directive : require
 #include "push_constants.h"
 #include "common/exp.glsl"
@@ -18,8 +18,10 @@ void main() {
 #elif defined(OP_BIAS)
     a[i] += b[i % p.period];
 #elif defined(OP_SWIGLU)
-    float g = a[i];
-    precise float y = g / (1.0 + expRef(-g)) * b[i];
+    // a[t][j] = silu(gate) * up, from b's fused rows [t][gate (period) | up (period)]
+    uint t = i / p.period, j = i % p.period;
+    float g = b[t * 2u * p.period + j];
+    precise float y = g / (1.0 + expRef(-g)) * b[t * 2u * p.period + p.period + j];
     a[i] = y;
 #else
 #error "no OP_ defined"

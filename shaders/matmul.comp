@@ -8,7 +8,7 @@
 layout(local_size_x_id = 0) in;
 layout(binding = 0) readonly buffer Weights { uint W[]; };
 layout(binding = 1) readonly buffer Input { float X[]; };
-layout(binding = 2) writeonly buffer Output { float Y[]; };
+layout(binding = 2) buffer Output { float Y[]; };
 layout(binding = 3) readonly buffer RowScale { float S[]; }; // per-channel types; unused otherwise
 layout(push_constant) uniform PC { MatmulPush p; };
 #include "common/weights.glsl"
@@ -41,5 +41,13 @@ void main() {
         }
     }
 #endif
-    for (uint t = 0u; t < nt; ++t) Y[(t0 + t) * p.rows + row] = acc[t];
+    for (uint t = 0u; t < nt; ++t) {
+        uint yi = (t0 + t) * p.yStride + p.yOffset + row;
+        if (p.accumulate != 0u) {
+            precise float sum = Y[yi] + acc[t]; // the residual add, in the reference's order
+            Y[yi] = sum;
+        } else {
+            Y[yi] = acc[t];
+        }
+    }
 }

@@ -9,11 +9,15 @@ namespace qb::vk {
 using uint = uint32_t;
 #endif
 
-struct MatmulPush {     // y[t][r] = sum_c W[r][c] * x[t][c]
+struct MatmulPush {     // y[t*yStride + yOffset + r] (+)= sum_c W[r][c] * x[t][c]
     uint rows;
     uint cols;
     uint tokens;
     uint rowBytes;      // bytes of one weight row
+    uint yStride;       // floats per token row of y
+    uint yOffset;       // where this weight's rows start in a y row
+    uint accumulate;    // 1: add to y (fused residual), 0: overwrite
+    uint pad0;
 };
 
 struct RoundPush {      // activation rounding for a weight type
@@ -36,16 +40,20 @@ struct RopePush {       // rotary embedding on rows of `heads` heads, angles fro
     uint tokens;
     uint rowStride;     // floats per token row
     uint neox;          // 0: pairs (2i, 2i+1); 1: pairs (i, i + d/2)
-    uint pad0;
+    uint offset;        // floats before the first head in each token row
     uint pad1;
     uint pad2;
 };
 
-struct KvStorePush {    // append tokens' K or V rows to a layer's cache
+struct KvStorePush {    // append tokens' K and V (from the fused qkv rows) to a layer's caches
     uint kvDim;
     uint tokens;
     uint pos0;
     uint f16;           // round to F16 as an F16 cache would
+    uint rowStride;     // floats per qkv token row
+    uint kOffset;       // K's offset in a row (V follows at kOffset + kvDim)
+    uint pad0;
+    uint pad1;
 };
 
 struct AttentionPush {  // causal GQA attention for `tokens` queries at pos0.. over the cache
@@ -57,9 +65,13 @@ struct AttentionPush {  // causal GQA attention for `tokens` queries at pos0.. o
     uint capacity;
     float scale;
     uint f16;           // F16 cache: query and probabilities rounded to F16 (as ggml)
+    uint qStride;       // floats per token row of the query buffer
+    uint pad0;
+    uint pad1;
+    uint pad2;
 };
 
-struct EltwisePush {    // element-wise ops over n values (bias: period = row length)
+struct EltwisePush {    // element-wise ops over n values (bias: period = row length; swiglu: ffn width)
     uint n;
     uint period;
     uint pad0;
@@ -74,8 +86,8 @@ struct GetRowsPush {    // embedding rows for token ids
 };
 
 #ifdef __cplusplus
-static_assert(sizeof(MatmulPush) == 16 && sizeof(RoundPush) == 16 && sizeof(NormPush) == 16 && sizeof(RopePush) == 32 &&
-              sizeof(KvStorePush) == 16 && sizeof(AttentionPush) == 32 && sizeof(EltwisePush) == 16 && sizeof(GetRowsPush) == 16,
+static_assert(sizeof(MatmulPush) == 32 && sizeof(RoundPush) == 16 && sizeof(NormPush) == 16 && sizeof(RopePush) == 32 &&
+              sizeof(KvStorePush) == 32 && sizeof(AttentionPush) == 48 && sizeof(EltwisePush) == 16 && sizeof(GetRowsPush) == 16,
               "push-constant structs must keep their std430 sizes");
 } // namespace qb::vk
 #endif

@@ -15,7 +15,7 @@ void main() {
     if (id >= p.tokens * p.heads * hf) return;
     uint i = id % hf, h = (id / hf) % p.heads, t = id / (hf * p.heads);
     float c = A[(t * hf + i) * 2u], s = A[(t * hf + i) * 2u + 1u];
-    uint base = t * p.rowStride + h * p.headDim;
+    uint base = t * p.rowStride + p.offset + h * p.headDim;
     uint a = p.neox != 0u ? base + i : base + 2u * i;
     uint b = p.neox != 0u ? base + i + hf : base + 2u * i + 1u;
     float x0 = D[a], x1 = D[b];

@@ -130,7 +130,7 @@ private slots:
             in = xrb.get();
         }
         Pipeline mm(*ctx, "matmul_" + lower(type.toStdString()), 4, sizeof(MatmulPush), 64);
-        MatmulPush mp{uint32_t(rows), uint32_t(cols), uint32_t(tokens), uint32_t(stride)};
+        MatmulPush mp{uint32_t(rows), uint32_t(cols), uint32_t(tokens), uint32_t(stride), uint32_t(rows), 0, 0, 0};
         batch.dispatch(mm, {wb.get(), in, yb.get(), sb.get()}, &mp, sizeof mp, 1, uint32_t((tokens + 3) / 4));
         batch.submitAndWait();
         const double e = nmse(read(*yb, want.size()), want);
@@ -178,7 +178,7 @@ private slots:
         for (uint32_t neox : {0u, 1u}) {
             auto rb = bufferWith(*ctx, x.data(), x.size() * 4, "rope");
             Pipeline rope(*ctx, "rope", 2, sizeof(RopePush), 64);
-            RopePush rp{2, 32, tokens, dim, neox, 0, 0, 0};
+            RopePush rp{2, 32, tokens, dim, neox, 0, 0, 0}; // offset 0: the heads start each row
             batch.dispatch(rope, {rb.get(), ab.get()}, &rp, sizeof rp, (tokens * 2 * 16 + 63) / 64);
             batch.submitAndWait();
             const auto r = read(*rb, x.size());
@@ -193,12 +193,18 @@ private slots:
                         QVERIFY2(std::abs(r[a] - expect) < 1e-3, qPrintable(QString("neox %1 t %2 h %3 i %4: %5 vs %6").arg(neox).arg(t).arg(h).arg(i).arg(r[a]).arg(expect)));
                     }
         }
-        // swiglu and add
-        auto a1 = bufferWith(*ctx, x.data(), x.size() * 4, "a");
+        // swiglu over fused gate|up rows (gate = x, up = b), then add b
+        std::vector<float> gu;
+        for (uint32_t t = 0; t < tokens; ++t) {
+            gu.insert(gu.end(), x.begin() + t * dim, x.begin() + (t + 1) * dim);
+            gu.insert(gu.end(), b.begin() + t * dim, b.begin() + (t + 1) * dim);
+        }
+        auto a1 = poisoned(*ctx, x.size(), "a");
+        auto g1 = bufferWith(*ctx, gu.data(), gu.size() * 4, "gate|up");
         auto b1 = bufferWith(*ctx, b.data(), b.size() * 4, "b");
         Pipeline sw(*ctx, "eltwise_swiglu", 2, sizeof(EltwisePush), 64), add(*ctx, "eltwise_add", 2, sizeof(EltwisePush), 64);
-        EltwisePush ep{dim * tokens, 1, 0, 0};
-        batch.dispatch(sw, {a1.get(), b1.get()}, &ep, sizeof ep, 3);
+        EltwisePush sp{dim * tokens, dim, 0, 0}, ep{dim * tokens, 1, 0, 0};
+        batch.dispatch(sw, {a1.get(), g1.get()}, &sp, sizeof sp, 3);
         batch.dispatch(add, {a1.get(), b1.get()}, &ep, sizeof ep, 3);
         batch.submitAndWait();
         std::vector<float> w2(x.size());

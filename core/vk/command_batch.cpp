@@ -76,20 +76,28 @@ void CommandBatch::dispatch(const Pipeline& p, std::initializer_list<const Buffe
                     ErrorKind::Internal);
     Api& a = api();
     if (!m_open) begin();
-    const VkDescriptorSet set = allocateSet(p);
-    std::vector<VkDescriptorBufferInfo> infos;
-    for (const Buffer* b : buffers) infos.push_back({b->handle(), 0, VK_WHOLE_SIZE});
-    std::vector<VkWriteDescriptorSet> writes;
-    for (uint32_t i = 0; i < infos.size(); ++i) {
-        VkWriteDescriptorSet w{VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
-        w.dstSet = set;
-        w.dstBinding = i;
-        w.descriptorCount = 1;
-        w.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-        w.pBufferInfo = &infos[i];
-        writes.push_back(w);
+    std::vector<uint64_t> key{uint64_t(reinterpret_cast<uintptr_t>(p.handle()))};
+    for (const Buffer* b : buffers) key.push_back(uint64_t(reinterpret_cast<uintptr_t>(b->handle())));
+    VkDescriptorSet set;
+    if (auto it = m_sets.find(key); it != m_sets.end()) {
+        set = it->second;
+    } else {
+        set = allocateSet(p);
+        std::vector<VkDescriptorBufferInfo> infos;
+        for (const Buffer* b : buffers) infos.push_back({b->handle(), 0, VK_WHOLE_SIZE});
+        std::vector<VkWriteDescriptorSet> writes;
+        for (uint32_t i = 0; i < infos.size(); ++i) {
+            VkWriteDescriptorSet w{VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
+            w.dstSet = set;
+            w.dstBinding = i;
+            w.descriptorCount = 1;
+            w.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+            w.pBufferInfo = &infos[i];
+            writes.push_back(w);
+        }
+        a.vkUpdateDescriptorSets(m_ctx.device(), uint32_t(writes.size()), writes.data(), 0, nullptr);
+        m_sets.emplace(std::move(key), set);
     }
-    a.vkUpdateDescriptorSets(m_ctx.device(), uint32_t(writes.size()), writes.data(), 0, nullptr);
     a.vkCmdBindPipeline(m_cb, VK_PIPELINE_BIND_POINT_COMPUTE, p.handle());
     a.vkCmdBindDescriptorSets(m_cb, VK_PIPELINE_BIND_POINT_COMPUTE, p.layout(), 0, 1, &set, 0, nullptr);
     if (pushBytes) a.vkCmdPushConstants(m_cb, p.layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0, pushBytes, push);
@@ -113,9 +121,13 @@ void CommandBatch::submitAndWait() {
     VK_CHECK(a.vkWaitForFences(m_ctx.device(), 1, &m_fence, VK_TRUE, UINT64_MAX));
     VK_CHECK(a.vkResetFences(m_ctx.device(), 1, &m_fence));
     VK_CHECK(a.vkResetCommandBuffer(m_cb, 0));
-    for (VkDescriptorPool p : m_pools) VK_CHECK(a.vkResetDescriptorPool(m_ctx.device(), p, 0));
-    m_poolInUse = 0;
     m_recorded = 0;
+}
+
+void CommandBatch::forgetDescriptorSets() {
+    for (VkDescriptorPool p : m_pools) VK_CHECK(api().vkResetDescriptorPool(m_ctx.device(), p, 0));
+    m_poolInUse = 0;
+    m_sets.clear();
 }
 
 } // namespace qb::vk

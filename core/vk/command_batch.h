@@ -1,12 +1,13 @@
 #pragma once
 // Records many dispatches into one command buffer and submits once (one per
 // token in decode, one per batch in prefill). Every dispatch is followed by a
-// compute-to-compute memory barrier; descriptor sets come from pools that
-// are recycled after each submit.
+// compute-to-compute memory barrier; descriptor sets are written once per
+// (pipeline, buffers) and reused by every later batch.
 #include "vk/buffer.h"
 #include "vk/pipeline.h"
 
 #include <initializer_list>
+#include <map>
 #include <vector>
 
 namespace qb::vk {
@@ -22,6 +23,9 @@ public:
                   uint32_t groupsY = 1, uint32_t groupsZ = 1);
     // Records, submits, waits; the batch is empty and reusable afterwards.
     void submitAndWait();
+    // Descriptor sets are cached per (pipeline, buffers); forget them when
+    // any of those buffers is destroyed.
+    void forgetDescriptorSets();
     int recorded() const { return m_recorded; }
 
 private:
@@ -33,6 +37,7 @@ private:
     VkFence m_fence = VK_NULL_HANDLE;
     std::vector<VkDescriptorPool> m_pools;
     size_t m_poolInUse = 0;
+    std::map<std::vector<uint64_t>, VkDescriptorSet> m_sets;
     bool m_open = false;
     int m_recorded = 0;
 };

@@ -20,13 +20,13 @@ std::string lower(std::string s) {
 }
 
 // Which activation rounding a weight type needs (ggml's vec_dot_type), "" for none.
-std::string roundingFor(const Tensor& t) {
-    switch (t.type) {
+std::string roundingFor(GgmlType type, bool staticInputScale) {
+    switch (type) {
     case GgmlType::Q4_0: case GgmlType::Q4_1: case GgmlType::Q5_0: case GgmlType::Q5_1: case GgmlType::Q8_0: return "q8_0";
     case GgmlType::Q2_K: case GgmlType::Q3_K: case GgmlType::Q4_K: case GgmlType::Q5_K: case GgmlType::Q6_K: return "q8_k";
     case GgmlType::F16: return "f16";
     case GgmlType::BF16: return "bf16";
-    case GgmlType::QB_I8_CH: return t.inputScale ? "i8_static" : "i8_dyn";
+    case GgmlType::QB_I8_CH: return staticInputScale ? "i8_static" : "i8_dyn";
     default: return "";
     }
 }
@@ -52,19 +52,20 @@ VkForward::VkForward(const Model& model, Context& ctx, VkForwardOptions options)
     m_dummy = std::make_unique<Buffer>(ctx, 16, Placement::DeviceLocal, "unused binding");
     for (const LayerWeights& L : w.layers) {
         Layer l;
-        l.wq = uploadWeight(L.wq);
-        l.wk = uploadWeight(L.wk);
-        l.wv = uploadWeight(L.wv);
+        l.qkv = uploadStacked({&L.wq, &L.wk, &L.wv});
+        l.gateUp = uploadStacked({&L.wGate, &L.wUp});
         l.wo = uploadWeight(L.wo);
-        l.gate = uploadWeight(L.wGate);
-        l.up = uploadWeight(L.wUp);
         l.down = uploadWeight(L.wDown);
         l.attnNorm = uploadFloats(L.attnNorm, L.attnNorm.name);
         l.ffnNorm = uploadFloats(L.ffnNorm, L.ffnNorm.name);
-        if (L.bq.present()) {
-            l.bq = uploadFloats(L.bq, L.bq.name);
-            l.bk = uploadFloats(L.bk, L.bk.name);
-            l.bv = uploadFloats(L.bv, L.bv.name);
+        if (L.bq.present()) { // q|k|v biases, matching the fused qkv rows
+            std::vector<float> b = dequantizeTensor(L.bq);
+            for (const Tensor* t : {&L.bk, &L.bv}) {
+                const auto v = dequantizeTensor(*t);
+                b.insert(b.end(), v.begin(), v.end());
+            }
+            l.qkvBias = std::make_unique<Buffer>(ctx, b.size() * 4, Placement::DeviceLocal, L.bq.name + " (q|k|v)");
+            l.qkvBias->upload(b.data(), b.size() * 4);
         }
         const VkDeviceSize cacheBytes = VkDeviceSize(m_capacity) * VkDeviceSize(c.kvDim()) * 4;
         l.kCache = std::make_unique<Buffer>(ctx, cacheBytes, Placement::DeviceLocal, "K cache of " + L.wk.name);
@@ -77,7 +78,11 @@ VkForward::~VkForward() = default;
 
 VkForward::Weight VkForward::uploadWeight(const Tensor& t) {
     Weight w;
-    w.tensor = &t;
+    w.name = t.name;
+    w.type = t.type;
+    w.rows = t.rows();
+    w.cols = t.cols();
+    w.rowStride = t.rowStride();
     w.data = std::make_unique<Buffer>(m_ctx, t.bytes, Placement::DeviceLocal, t.name);
     w.data->upload(t.data, t.bytes); // straight from the mapped file, still quantized
     if (t.rowScale) {
@@ -89,6 +94,41 @@ VkForward::Weight VkForward::uploadWeight(const Tensor& t) {
         w.inputScale->upload(t.inputScale, 4);
     }
     return w;
+}
+
+std::vector<VkForward::Weight> VkForward::uploadStacked(const std::vector<const Tensor*>& parts) {
+    bool same = true;
+    for (const Tensor* t : parts)
+        same = same && t->type == parts[0]->type && t->cols() == parts[0]->cols() && !t->inputScale;
+    std::vector<Weight> out;
+    if (!same) {
+        for (const Tensor* t : parts) out.push_back(uploadWeight(*t));
+        return out;
+    }
+    Weight w;
+    w.type = parts[0]->type;
+    w.cols = parts[0]->cols();
+    w.rowStride = parts[0]->rowStride();
+    uint64_t bytes = 0;
+    for (const Tensor* t : parts) {
+        w.rows += t->rows();
+        bytes += t->bytes;
+        w.name += (w.name.empty() ? "" : "|") + t->name;
+    }
+    w.data = std::make_unique<Buffer>(m_ctx, bytes, Placement::DeviceLocal, w.name);
+    uint64_t offset = 0;
+    for (const Tensor* t : parts) {
+        w.data->upload(t->data, t->bytes, offset);
+        offset += t->bytes;
+    }
+    if (parts[0]->rowScale) {
+        std::vector<float> scales;
+        for (const Tensor* t : parts) scales.insert(scales.end(), t->rowScale, t->rowScale + t->rows());
+        w.rowScale = std::make_unique<Buffer>(m_ctx, scales.size() * 4, Placement::DeviceLocal, w.name + "_scale");
+        w.rowScale->upload(scales.data(), scales.size() * 4);
+    }
+    out.push_back(std::move(w));
+    return out;
 }
 
 std::unique_ptr<Buffer> VkForward::uploadFloats(const Tensor& t, const std::string& name) {
@@ -106,6 +146,7 @@ Pipeline& VkForward::pipeline(const std::string& name, uint32_t bindings, uint32
 
 void VkForward::ensureScratch(int n) {
     if (n <= m_scratchTokens) return;
+    m_batch.forgetDescriptorSets(); // they point at the buffers about to be replaced
     const ModelConfig& c = m_model.config;
     const VkDeviceSize N = VkDeviceSize(n), f = 4;
     const VkDeviceSize widest = VkDeviceSize(std::max(c.dim, c.ffnDim));
@@ -117,34 +158,38 @@ void VkForward::ensureScratch(int n) {
     m_x = make(N * c.dim * f, "residual stream");
     m_xb = make(N * widest * f, "normed activations");
     m_xr = make(N * widest * f, "rounded activations");
-    m_q = make(N * c.nHeads * c.headDim * f, "queries");
-    m_k = make(N * c.kvDim() * f, "keys");
-    m_v = make(N * c.kvDim() * f, "values");
+    m_qkv = make(N * VkDeviceSize(c.nHeads * c.headDim + 2 * c.kvDim()) * f, "q|k|v");
     m_att = make(N * c.nHeads * c.headDim * f, "attention output");
-    m_proj = make(N * c.dim * f, "projection");
-    m_gate = make(N * c.ffnDim * f, "ffn gate");
-    m_up = make(N * c.ffnDim * f, "ffn up");
+    m_gateUp = make(N * 2 * VkDeviceSize(c.ffnDim) * f, "ffn gate|up");
+    m_ffn = make(N * c.ffnDim * f, "ffn hidden");
     m_scores = make(N * c.nHeads * VkDeviceSize(m_capacity) * f, "attention scores");
     m_logits = make(N * c.vocabSize * f, "logits", Placement::HostVisible);
     m_scratchTokens = n;
 }
 
-void VkForward::matmul(const Weight& w, const Buffer& in, Buffer& out, int n) {
-    const Tensor& t = *w.tensor;
-    const std::string rounding = roundingFor(t);
+void VkForward::matmul(const Weight& w, const Buffer& in, Buffer& out, int n, uint32_t yStride, uint32_t yOffset, bool accumulate) {
+    const std::string rounding = roundingFor(w.type, w.inputScale != nullptr);
     const Buffer* x = &in;
     if (!rounding.empty()) {
-        RoundPush rp{uint32_t(t.cols()), uint32_t(n), 0, 0};
-        uint64_t invocations = rounding == "q8_0" ? uint64_t(n) * t.cols() / 32 : rounding == "q8_k" ? uint64_t(n) * t.cols() / 256
-                             : rounding.rfind("i8", 0) == 0 ? uint64_t(n) : uint64_t(n) * t.cols();
+        RoundPush rp{uint32_t(w.cols), uint32_t(n), 0, 0};
+        uint64_t invocations = rounding == "q8_0" ? uint64_t(n) * w.cols / 32 : rounding == "q8_k" ? uint64_t(n) * w.cols / 256
+                             : rounding.rfind("i8", 0) == 0 ? uint64_t(n) : uint64_t(n) * w.cols;
         m_batch.dispatch(pipeline("round_act_" + rounding, 3, sizeof rp), {&in, m_xr.get(), w.inputScale ? w.inputScale.get() : m_dummy.get()},
                          &rp, sizeof rp, groups(invocations));
         x = m_xr.get();
     }
-    MatmulPush mp{uint32_t(t.rows()), uint32_t(t.cols()), uint32_t(n), uint32_t(t.rowStride())};
-    m_batch.dispatch(pipeline("matmul_" + lower(typeName(t.type)), 4, sizeof mp),
-                     {w.data.get(), x, &out, w.rowScale ? w.rowScale.get() : m_dummy.get()}, &mp, sizeof mp, groups(uint64_t(t.rows())),
+    MatmulPush mp{uint32_t(w.rows), uint32_t(w.cols), uint32_t(n), uint32_t(w.rowStride), yStride, yOffset, accumulate ? 1u : 0u, 0};
+    m_batch.dispatch(pipeline("matmul_" + lower(typeName(w.type)), 4, sizeof mp),
+                     {w.data.get(), x, &out, w.rowScale ? w.rowScale.get() : m_dummy.get()}, &mp, sizeof mp, groups(uint64_t(w.rows)),
                      uint32_t((n + 3) / 4));
+}
+
+void VkForward::matmulStacked(const std::vector<Weight>& ws, const Buffer& in, Buffer& out, int n, uint32_t yStride) {
+    uint32_t offset = 0;
+    for (const Weight& w : ws) {
+        matmul(w, in, out, n, yStride, offset, false);
+        offset += uint32_t(w.rows);
+    }
 }
 
 void VkForward::rmsNorm(const Buffer& in, const Buffer& gain, Buffer& out, int n) {
@@ -157,9 +202,9 @@ void VkForward::eltwise(const char* op, Buffer& a, const Buffer& b, uint32_t cou
     m_batch.dispatch(pipeline(std::string("eltwise_") + op, 2, sizeof ep), {&a, &b}, &ep, sizeof ep, groups(count));
 }
 
-void VkForward::rope(Buffer& data, int heads, int n) {
+void VkForward::rope(Buffer& data, int heads, int n, uint32_t rowStride) {
     const ModelConfig& c = m_model.config;
-    RopePush rp{uint32_t(heads), uint32_t(c.headDim), uint32_t(n), uint32_t(heads * c.headDim), c.rope == RopeLayout::NeoX ? 1u : 0u, 0, 0, 0};
+    RopePush rp{uint32_t(heads), uint32_t(c.headDim), uint32_t(n), rowStride, c.rope == RopeLayout::NeoX ? 1u : 0u, 0, 0, 0};
     m_batch.dispatch(pipeline("rope", 2, sizeof rp), {&data, m_angles.get()}, &rp, sizeof rp, groups(uint64_t(n) * heads * (c.headDim / 2)));
 }
 
@@ -187,46 +232,36 @@ void VkForward::forward(const int* tokens, int n, std::vector<float>& logits, bo
     const uint32_t dim = uint32_t(c.dim), qDim = uint32_t(c.nHeads * c.headDim), kvDim = uint32_t(c.kvDim()), ffn = uint32_t(c.ffnDim);
 
     // token embeddings
-    const Tensor& emb = *m_embedding.tensor;
-    GetRowsPush gp{dim, uint32_t(n), uint32_t(emb.rowStride()), 0};
-    m_batch.dispatch(pipeline("get_rows_" + lower(typeName(emb.type)), 4, sizeof gp),
+    GetRowsPush gp{dim, uint32_t(n), uint32_t(m_embedding.rowStride), 0};
+    m_batch.dispatch(pipeline("get_rows_" + lower(typeName(m_embedding.type)), 4, sizeof gp),
                      {m_embedding.data.get(), m_ids.get(), m_x.get(), m_embedding.rowScale ? m_embedding.rowScale.get() : m_dummy.get()}, &gp,
                      sizeof gp, groups(dim, 32), uint32_t(n));
 
+    const uint32_t qkvDim = qDim + 2 * kvDim;
     for (size_t li = 0; li < m_layers.size(); ++li) {
         Layer& L = m_layers[li];
-        // attention
+        // attention: q|k|v in one buffer, RoPE on the q and k heads together
         rmsNorm(*m_x, *L.attnNorm, *m_xb, n);
-        matmul(L.wq, *m_xb, *m_q, n);
-        matmul(L.wk, *m_xb, *m_k, n);
-        matmul(L.wv, *m_xb, *m_v, n);
-        if (L.bq) {
-            eltwise("bias", *m_q, *L.bq, uint32_t(n) * qDim, qDim);
-            eltwise("bias", *m_k, *L.bk, uint32_t(n) * kvDim, kvDim);
-            eltwise("bias", *m_v, *L.bv, uint32_t(n) * kvDim, kvDim);
-        }
-        rope(*m_q, c.nHeads, n);
-        rope(*m_k, c.nKvHeads, n);
+        matmulStacked(L.qkv, *m_xb, *m_qkv, n, qkvDim);
+        if (L.qkvBias) eltwise("bias", *m_qkv, *L.qkvBias, uint32_t(n) * qkvDim, qkvDim);
+        rope(*m_qkv, c.nHeads + c.nKvHeads, n, qkvDim);
         const uint32_t f16 = m_options.kvType == KvCacheType::F16 ? 1u : 0u;
-        KvStorePush kp{kvDim, uint32_t(n), uint32_t(m_pos), f16};
-        m_batch.dispatch(pipeline("kv_store", 2, sizeof kp), {m_k.get(), L.kCache.get()}, &kp, sizeof kp, groups(uint64_t(n) * kvDim));
-        m_batch.dispatch(pipeline("kv_store", 2, sizeof kp), {m_v.get(), L.vCache.get()}, &kp, sizeof kp, groups(uint64_t(n) * kvDim));
+        KvStorePush kp{kvDim, uint32_t(n), uint32_t(m_pos), f16, qkvDim, qDim, 0, 0};
+        m_batch.dispatch(pipeline("kv_store", 3, sizeof kp), {m_qkv.get(), L.kCache.get(), L.vCache.get()}, &kp, sizeof kp,
+                         groups(uint64_t(n) * kvDim));
         AttentionPush ap{uint32_t(c.nHeads), uint32_t(c.nKvHeads), uint32_t(c.headDim), uint32_t(n), uint32_t(m_pos), uint32_t(m_capacity),
-                         1.0f / std::sqrt(float(c.headDim)), f16};
-        m_batch.dispatch(pipeline(m_ctx.info().float64 ? "attention" : "attention_f32", 5, sizeof ap), {m_q.get(), L.kCache.get(), L.vCache.get(), m_scores.get(), m_att.get()}, &ap,
-                         sizeof ap, groups(uint64_t(n) * c.nHeads));
-        matmul(L.wo, *m_att, *m_proj, n);
-        eltwise("add", *m_x, *m_proj, uint32_t(n) * dim);
-        // SwiGLU feed-forward
+                         1.0f / std::sqrt(float(c.headDim)), f16, qkvDim, 0, 0, 0};
+        m_batch.dispatch(pipeline(m_ctx.info().float64 ? "attention" : "attention_f32", 5, sizeof ap),
+                         {m_qkv.get(), L.kCache.get(), L.vCache.get(), m_scores.get(), m_att.get()}, &ap, sizeof ap, groups(uint64_t(n) * c.nHeads));
+        matmul(L.wo, *m_att, *m_x, n, dim, 0, true); // output projection + residual
+        // SwiGLU feed-forward: gate|up in one buffer, then down + residual
         rmsNorm(*m_x, *L.ffnNorm, *m_xb, n);
-        matmul(L.gate, *m_xb, *m_gate, n);
-        matmul(L.up, *m_xb, *m_up, n);
-        eltwise("swiglu", *m_gate, *m_up, uint32_t(n) * ffn);
-        matmul(L.down, *m_gate, *m_proj, n);
-        eltwise("add", *m_x, *m_proj, uint32_t(n) * dim);
+        matmulStacked(L.gateUp, *m_xb, *m_gateUp, n, 2 * ffn);
+        eltwise("swiglu", *m_ffn, *m_gateUp, uint32_t(n) * ffn, ffn);
+        matmul(L.down, *m_ffn, *m_x, n, dim, 0, true);
     }
     rmsNorm(*m_x, *m_outputNorm, *m_xb, n);
-    matmul(m_output, *m_xb, *m_logits, n);
+    matmul(m_output, *m_xb, *m_logits, n, uint32_t(c.vocabSize), 0, false);
     m_batch.submitAndWait();
 
     const size_t V = size_t(c.vocabSize);

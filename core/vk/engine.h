@@ -35,23 +35,32 @@ public:
     Context& context() { return m_ctx; }
 
 private:
+    // One matrix on the device, possibly several tensors of one type stacked
+    // by rows (q|k|v, gate|up) so one dispatch computes them all.
     struct Weight {
-        const Tensor* tensor = nullptr;
+        std::string name;
+        GgmlType type = GgmlType::F32;
+        int64_t rows = 0, cols = 0;
+        size_t rowStride = 0;
         std::unique_ptr<Buffer> data, rowScale, inputScale;
     };
     struct Layer {
-        Weight wq, wk, wv, wo, gate, up, down;
-        std::unique_ptr<Buffer> attnNorm, ffnNorm, bq, bk, bv, kCache, vCache;
+        std::vector<Weight> qkv;     // one stacked weight, or q, k, v apart when their types differ
+        std::vector<Weight> gateUp;  // likewise gate|up
+        Weight wo, down;
+        std::unique_ptr<Buffer> attnNorm, ffnNorm, qkvBias, kCache, vCache;
     };
 
     Weight uploadWeight(const Tensor& t);
+    std::vector<Weight> uploadStacked(const std::vector<const Tensor*>& parts);
     std::unique_ptr<Buffer> uploadFloats(const Tensor& t, const std::string& name);
     Pipeline& pipeline(const std::string& name, uint32_t bindings, uint32_t pushBytes);
     void ensureScratch(int n);
-    void matmul(const Weight& w, const Buffer& in, Buffer& out, int n);
+    void matmul(const Weight& w, const Buffer& in, Buffer& out, int n, uint32_t yStride, uint32_t yOffset, bool accumulate);
+    void matmulStacked(const std::vector<Weight>& ws, const Buffer& in, Buffer& out, int n, uint32_t yStride);
     void rmsNorm(const Buffer& in, const Buffer& gain, Buffer& out, int n);
     void eltwise(const char* op, Buffer& a, const Buffer& b, uint32_t count, uint32_t period = 1);
-    void rope(Buffer& data, int heads, int n);
+    void rope(Buffer& data, int heads, int n, uint32_t rowStride);
 
     const Model& m_model;
     Context& m_ctx;
@@ -65,7 +74,7 @@ private:
     std::unique_ptr<Buffer> m_outputNorm, m_dummy;
     std::vector<Layer> m_layers;
     std::unique_ptr<Buffer> m_angles; // RoPE cos/sin per token and pair, filled by the host
-    std::unique_ptr<Buffer> m_ids, m_x, m_xb, m_xr, m_q, m_k, m_v, m_att, m_proj, m_gate, m_up, m_scores, m_logits;
+    std::unique_ptr<Buffer> m_ids, m_x, m_xb, m_xr, m_qkv, m_att, m_gateUp, m_ffn, m_scores, m_logits;
 };
 
 // "vulkan" or "vulkan:N" -> device selector ("" or "N"); std::nullopt when `device` is not a Vulkan device name.
