@@ -17,6 +17,7 @@ int cmdQuantize(const Argv& argv);
 int cmdImatrix(const Argv& argv);
 int cmdSynth(const Argv& argv);
 int cmdDevices(const Argv& argv);
+int cmdBench(const Argv& argv);
 
 // Reads a whole file (the --text of perplexity and others), naming it on error.
 std::string readTextFile(const std::string& path);

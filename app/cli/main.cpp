@@ -43,6 +43,7 @@ const Command kCommands[] = {
      "           [--threads N] [--report FILE] [--json]     (RECIPE: Q4_K_M Q3_K_M Q5_K_M Q2_K, a type, INT8, FP8)"},
     {"imatrix", qbcli::cmdImatrix, "imatrix MODEL --text FILE -o FILE [--ctx 512] [--chunks N] [--json]"},
     {"devices", qbcli::cmdDevices, "devices [--json]"},
+    {"bench", qbcli::cmdBench, "bench MODEL [--pp 128] [--tg 32] [--device cpu|vulkan[:N]] [--kv-type f16|f32] [-r 3] [--json]"},
     {"synth", qbcli::cmdSynth,
      "synth [--preset llama-110m|tinyllama-1.1b|llama-7b] [--arch llama|qwen2 --dim D --layers L --heads H --kv-heads K --ffn F]\n"
      "           --vocab-from MODEL_OR_VOCAB.gguf [--type F16] [--seed S] OUT.gguf"},

@@ -1,6 +1,9 @@
 #include "vk/engine.h"
 
 #include "common/error.h"
+#include "common/half.h"
+
+#include <cstring>
 #include "push_constants.h"
 
 #include <algorithm>
@@ -46,7 +49,7 @@ VkForward::VkForward(const Model& model, Context& ctx, VkForwardOptions options)
                                            : std::min(c.contextLength > 0 ? c.contextLength : CpuForwardOptions::kDefaultContext,
                                                       CpuForwardOptions::kDefaultContext);
     const ModelWeights& w = model.weights;
-    m_embedding = uploadWeight(w.tokenEmbedding);
+    m_embedding = uploadWeight(w.tokenEmbedding, false); // get_rows reads the file's layout
     m_output = uploadWeight(w.output);
     m_outputNorm = uploadFloats(w.outputNorm, "output_norm.weight");
     m_dummy = std::make_unique<Buffer>(ctx, 16, Placement::DeviceLocal, "unused binding");
@@ -76,15 +79,54 @@ VkForward::VkForward(const Model& model, Context& ctx, VkForwardOptions options)
 
 VkForward::~VkForward() = default;
 
-VkForward::Weight VkForward::uploadWeight(const Tensor& t) {
+void VkForward::uploadData(Weight& w, const std::vector<const Tensor*>& parts) {
+    uint64_t bytes = 0;
+    for (const Tensor* t : parts) bytes += t->bytes;
+    w.repacked = w.type == GgmlType::Q4_0 || w.type == GgmlType::Q8_0;
+    if (!w.repacked) { // straight from the mapped file, still quantized
+        w.data = std::make_unique<Buffer>(m_ctx, bytes, Placement::DeviceLocal, w.name);
+        uint64_t offset = 0;
+        for (const Tensor* t : parts) {
+            w.data->upload(t->data, t->bytes, offset);
+            offset += t->bytes;
+        }
+        return;
+    }
+    // repack: quants into 16-byte slots, scales (F16 -> F32, exact) apart, both
+    // ordered [block][row] so neighbouring invocations (rows) read neighbouring memory
+    const int blockBytes = traits(w.type).blockBytes, quantBytes = blockBytes - 2, slot = w.type == GgmlType::Q4_0 ? 16 : 32;
+    const uint64_t blocks = bytes / uint64_t(blockBytes), nb = uint64_t(w.cols / 32), rows = blocks / nb;
+    std::vector<uint8_t> quants(size_t(blocks) * size_t(slot), 0);
+    std::vector<float> scales(static_cast<size_t>(blocks));
+    uint64_t i = 0; // block index in file order: row-major (row, block)
+    for (const Tensor* t : parts)
+        for (uint64_t k = 0; k < t->bytes / uint64_t(blockBytes); ++k, ++i) {
+            const uint8_t* src = t->data + k * uint64_t(blockBytes);
+            const uint64_t dst = (i % nb) * rows + i / nb;
+            uint16_t h;
+            std::memcpy(&h, src, 2);
+            scales[size_t(dst)] = halfToFloat(h);
+            std::memcpy(&quants[size_t(dst) * size_t(slot)], src + 2, size_t(quantBytes));
+        }
+    w.data = std::make_unique<Buffer>(m_ctx, quants.size(), Placement::DeviceLocal, w.name + " (repacked quants)");
+    w.data->upload(quants.data(), quants.size());
+    w.rowScale = std::make_unique<Buffer>(m_ctx, scales.size() * 4, Placement::DeviceLocal, w.name + " (block scales)");
+    w.rowScale->upload(scales.data(), scales.size() * 4);
+}
+
+VkForward::Weight VkForward::uploadWeight(const Tensor& t, bool allowRepack) {
     Weight w;
     w.name = t.name;
     w.type = t.type;
     w.rows = t.rows();
     w.cols = t.cols();
     w.rowStride = t.rowStride();
-    w.data = std::make_unique<Buffer>(m_ctx, t.bytes, Placement::DeviceLocal, t.name);
-    w.data->upload(t.data, t.bytes); // straight from the mapped file, still quantized
+    if (allowRepack) {
+        uploadData(w, {&t});
+    } else {
+        w.data = std::make_unique<Buffer>(m_ctx, t.bytes, Placement::DeviceLocal, t.name);
+        w.data->upload(t.data, t.bytes);
+    }
     if (t.rowScale) {
         w.rowScale = std::make_unique<Buffer>(m_ctx, VkDeviceSize(t.rows()) * 4, Placement::DeviceLocal, t.name + "_scale");
         w.rowScale->upload(t.rowScale, VkDeviceSize(t.rows()) * 4);
@@ -109,18 +151,11 @@ std::vector<VkForward::Weight> VkForward::uploadStacked(const std::vector<const 
     w.type = parts[0]->type;
     w.cols = parts[0]->cols();
     w.rowStride = parts[0]->rowStride();
-    uint64_t bytes = 0;
     for (const Tensor* t : parts) {
         w.rows += t->rows();
-        bytes += t->bytes;
         w.name += (w.name.empty() ? "" : "|") + t->name;
     }
-    w.data = std::make_unique<Buffer>(m_ctx, bytes, Placement::DeviceLocal, w.name);
-    uint64_t offset = 0;
-    for (const Tensor* t : parts) {
-        w.data->upload(t->data, t->bytes, offset);
-        offset += t->bytes;
-    }
+    uploadData(w, parts);
     if (parts[0]->rowScale) {
         std::vector<float> scales;
         for (const Tensor* t : parts) scales.insert(scales.end(), t->rowScale, t->rowScale + t->rows());
@@ -179,9 +214,13 @@ void VkForward::matmul(const Weight& w, const Buffer& in, Buffer& out, int n, ui
         x = m_xr.get();
     }
     MatmulPush mp{uint32_t(w.rows), uint32_t(w.cols), uint32_t(n), uint32_t(w.rowStride), yStride, yOffset, accumulate ? 1u : 0u, 0};
-    m_batch.dispatch(pipeline("matmul_" + lower(typeName(w.type)), 4, sizeof mp),
-                     {w.data.get(), x, &out, w.rowScale ? w.rowScale.get() : m_dummy.get()}, &mp, sizeof mp, groups(uint64_t(w.rows)),
-                     uint32_t((n + 3) / 4));
+    if (w.repacked) // 4 rows x 1 token per invocation
+        m_batch.dispatch(pipeline("matmul_repacked_" + lower(typeName(w.type)), 4, sizeof mp), {w.data.get(), x, &out, w.rowScale.get()}, &mp,
+                         sizeof mp, groups(uint64_t(w.rows + 3) / 4), uint32_t(n));
+    else // 1 row x 4 tokens per invocation
+        m_batch.dispatch(pipeline("matmul_" + lower(typeName(w.type)), 4, sizeof mp),
+                         {w.data.get(), x, &out, w.rowScale ? w.rowScale.get() : m_dummy.get()}, &mp, sizeof mp, groups(uint64_t(w.rows)),
+                         uint32_t((n + 3) / 4));
 }
 
 void VkForward::matmulStacked(const std::vector<Weight>& ws, const Buffer& in, Buffer& out, int n, uint32_t yStride) {

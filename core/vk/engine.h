@@ -42,6 +42,7 @@ private:
         GgmlType type = GgmlType::F32;
         int64_t rows = 0, cols = 0;
         size_t rowStride = 0;
+        bool repacked = false; // Q4_0/Q8_0 as aligned quants + F32 scales (rowScale holds the scales)
         std::unique_ptr<Buffer> data, rowScale, inputScale;
     };
     struct Layer {
@@ -51,7 +52,8 @@ private:
         std::unique_ptr<Buffer> attnNorm, ffnNorm, qkvBias, kCache, vCache;
     };
 
-    Weight uploadWeight(const Tensor& t);
+    Weight uploadWeight(const Tensor& t, bool allowRepack = true);
+    void uploadData(Weight& w, const std::vector<const Tensor*>& parts);
     std::vector<Weight> uploadStacked(const std::vector<const Tensor*>& parts);
     std::unique_ptr<Buffer> uploadFloats(const Tensor& t, const std::string& name);
     Pipeline& pipeline(const std::string& name, uint32_t bindings, uint32_t pushBytes);
