@@ -68,13 +68,30 @@ private slots:
         QCOMPARE(back.out.trimmed(), QByteArray("Once upon a time"));
     }
     void generateJson() {
-        const Run r = cli({"generate", shared("models/stories260K.gguf"), "-p", "", "-n", "40", "--temp", "0", "--json"});
+        const Run r = cli({"generate", shared("models/stories260K.gguf"), "-p", "", "-n", "40", "--temp", "0", "--json", "--device", "cpu"});
         QCOMPARE(r.code, 0);
         const QJsonObject j = QJsonDocument::fromJson(r.out).object();
         QVERIFY2(j["text"].toString().startsWith("Once upon a time, there was a little girl named Lily."), r.out.constData());
         QCOMPARE(j["ids"].toArray().size(), 40);
         QVERIFY(j["tokens_per_second"].toDouble() > 0);
         QVERIFY(j["device"].toString().startsWith("cpu"));
+    }
+    void defaultDeviceIsVulkanAndAgreesWithCpu() {
+        const Run gpu = cli({"generate", shared("models/stories260K.gguf"), "-p", "Once", "-n", "60", "--temp", "0", "--json"});
+        const Run cpu = cli({"generate", shared("models/stories260K.gguf"), "-p", "Once", "-n", "60", "--temp", "0", "--json", "--device", "cpu"});
+        QCOMPARE(gpu.code, 0);
+        const QJsonObject g = QJsonDocument::fromJson(gpu.out).object(), c = QJsonDocument::fromJson(cpu.out).object();
+        QVERIFY2(g["device"].toString().contains("Vulkan"), qPrintable(g["device"].toString()));
+        QCOMPARE(g["ids"], c["ids"]);
+        const Run devices = cli({"devices", "--json"});
+        QCOMPARE(devices.code, 0);
+        const QJsonArray list = QJsonDocument::fromJson(devices.out).array();
+        QVERIFY(!list.isEmpty());
+        QVERIFY(list.first().toObject().contains("memory_bytes") && list.first().toObject().contains("type"));
+        const Run bench = cli({"bench", shared("models/stories260K.gguf"), "--pp", "16", "--tg", "4", "-r", "1", "--json"});
+        QCOMPARE(bench.code, 0);
+        const QJsonObject bj = QJsonDocument::fromJson(bench.out).object();
+        QVERIFY(bj["pp_tokens_per_second"].toDouble() > 0 && bj["tg_tokens_per_second"].toDouble() > 0 && bj.contains("device"));
     }
     void generateSeeded() {
         const QStringList a{"generate", shared("models/stories260K.gguf"), "-p", "Once", "-n", "30", "--temp", "1", "--top-p", "0.9", "--seed", "7", "--json"};

@@ -3,6 +3,7 @@
 #include "common/error.h"
 #include "vk/engine.h"
 
+#include <cstdio>
 #include <thread>
 
 namespace qbcli {
@@ -25,7 +26,23 @@ int threadCount(const Args& args) {
 
 Backend makeBackend(const Args& args, const qb::Model& model, int contextLength, qb::KvCacheType kvType) {
     Backend b;
-    const std::string device = args.get("--device", "cpu");
+    // Default: Vulkan when a device is present, else the CPU reference.
+    std::string device = args.get("--device", "");
+    if (device.empty()) {
+        try {
+            auto ctx = std::make_unique<qb::vk::Context>(qb::vk::ContextOptions{});
+            qb::vk::VkForwardOptions o;
+            o.contextLength = contextLength;
+            o.kvType = kvType;
+            b.forward = std::make_unique<qb::vk::VkForward>(model, *ctx, o);
+            b.vulkan = std::move(ctx);
+            b.label = b.vulkan->label();
+            return b;
+        } catch (const qb::Error& e) {
+            std::fprintf(stderr, "note: no usable Vulkan device (%s); running on the CPU\n", e.what());
+            device = "cpu";
+        }
+    }
     if (device == "cpu") {
         b.pool = std::make_unique<qb::ThreadPool>(threadCount(args));
         qb::CpuForwardOptions o;
