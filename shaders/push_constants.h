@@ -66,7 +66,7 @@ struct AttentionPush {  // causal GQA attention for `tokens` queries at pos0.. o
     float scale;
     uint f16;           // F16 cache: query and probabilities rounded to F16 (as ggml)
     uint qStride;       // floats per token row of the query buffer
-    uint pad0;
+    uint pad0;          // attention_decode: 1 = NeoX RoPE pairs
     uint pad1;
     uint pad2;
 };

@@ -283,8 +283,15 @@ void VkForward::forward(const int* tokens, int n, std::vector<float>& logits, bo
         rmsNorm(*m_x, *L.attnNorm, *m_xb, n);
         matmulStacked(L.qkv, *m_xb, *m_qkv, n, qkvDim);
         if (L.qkvBias) eltwise("bias", *m_qkv, *L.qkvBias, uint32_t(n) * qkvDim, qkvDim);
-        rope(*m_qkv, c.nHeads + c.nKvHeads, n, qkvDim);
         const uint32_t f16 = m_options.kvType == KvCacheType::F16 ? 1u : 0u;
+        if (n == 1) { // decode: RoPE, cache append and attention in one dispatch
+            AttentionPush ap{uint32_t(c.nHeads), uint32_t(c.nKvHeads), uint32_t(c.headDim), 1u, uint32_t(m_pos), uint32_t(m_capacity),
+                             1.0f / std::sqrt(float(c.headDim)), f16, qkvDim, c.rope == RopeLayout::NeoX ? 1u : 0u, 0, 0};
+            m_batch.dispatch(pipeline(m_ctx.info().float64 ? "attention_decode" : "attention_decode_f32", 6, sizeof ap),
+                             {m_qkv.get(), L.kCache.get(), L.vCache.get(), m_scores.get(), m_att.get(), m_angles.get()}, &ap, sizeof ap,
+                             groups(uint64_t(c.nHeads)));
+        } else {
+        rope(*m_qkv, c.nHeads + c.nKvHeads, n, qkvDim);
         KvStorePush kp{kvDim, uint32_t(n), uint32_t(m_pos), f16, qkvDim, qDim, 0, 0};
         m_batch.dispatch(pipeline("kv_store", 3, sizeof kp), {m_qkv.get(), L.kCache.get(), L.vCache.get()}, &kp, sizeof kp,
                          groups(uint64_t(n) * kvDim));
@@ -292,6 +299,7 @@ void VkForward::forward(const int* tokens, int n, std::vector<float>& logits, bo
                          1.0f / std::sqrt(float(c.headDim)), f16, qkvDim, 0, 0, 0};
         m_batch.dispatch(pipeline(m_ctx.info().float64 ? "attention" : "attention_f32", 5, sizeof ap),
                          {m_qkv.get(), L.kCache.get(), L.vCache.get(), m_scores.get(), m_att.get()}, &ap, sizeof ap, groups(uint64_t(n) * c.nHeads));
+        }
         matmul(L.wo, *m_att, *m_x, n, dim, 0, true); // output projection + residual
         // SwiGLU feed-forward: gate|up in one buffer, then down + residual
         rmsNorm(*m_x, *L.ffnNorm, *m_xb, n);
