@@ -214,9 +214,12 @@ void VkForward::matmul(const Weight& w, const Buffer& in, Buffer& out, int n, ui
         x = m_xr.get();
     }
     MatmulPush mp{uint32_t(w.rows), uint32_t(w.cols), uint32_t(n), uint32_t(w.rowStride), yStride, yOffset, accumulate ? 1u : 0u, 0};
-    if (w.repacked) // 4 rows x 1 token per invocation
+    if (w.repacked && n == 1) // decode: 4 rows x 1 token per invocation
         m_batch.dispatch(pipeline("matmul_repacked_" + lower(typeName(w.type)), 4, sizeof mp), {w.data.get(), x, &out, w.rowScale.get()}, &mp,
-                         sizeof mp, groups(uint64_t(w.rows + 3) / 4), uint32_t(n));
+                         sizeof mp, groups(uint64_t(w.rows + 3) / 4), 1);
+    else if (w.repacked) // prefill: 4 rows x 4 tokens per invocation
+        m_batch.dispatch(pipeline("matmul_repacked4_" + lower(typeName(w.type)), 4, sizeof mp), {w.data.get(), x, &out, w.rowScale.get()}, &mp,
+                         sizeof mp, groups(uint64_t(w.rows + 3) / 4), uint32_t((n + 3) / 4));
     else // 1 row x 4 tokens per invocation
         m_batch.dispatch(pipeline("matmul_" + lower(typeName(w.type)), 4, sizeof mp),
                          {w.data.get(), x, &out, w.rowScale ? w.rowScale.get() : m_dummy.get()}, &mp, sizeof mp, groups(uint64_t(w.rows)),
