@@ -5,12 +5,15 @@
 #include "push_constants.h"
 #include "common/half.glsl"
 #include "common/exp.glsl"
+#include "common/kv.glsl"
 layout(local_size_x_id = 0) in;
 layout(binding = 0) readonly buffer Q { float q[]; };
-layout(binding = 1) readonly buffer K { float k[]; };
-layout(binding = 2) readonly buffer V { float v[]; };
-layout(binding = 3) buffer Scores { float sc[]; };
-layout(binding = 4) writeonly buffer Out { float o[]; };
+layout(binding = 1) readonly buffer KCache { uint K[]; };
+layout(binding = 2) readonly buffer VCache { uint V[]; };
+layout(binding = 3) readonly buffer KScales { float KS[]; };
+layout(binding = 4) readonly buffer VScales { float VS[]; };
+layout(binding = 5) buffer Scores { float sc[]; };
+layout(binding = 6) writeonly buffer Out { float o[]; };
 layout(push_constant) uniform PC { AttentionPush p; };
 
 
@@ -29,8 +32,12 @@ void main() {
     for (uint j = 0u; j <= pos; ++j) {
         precise float dot = 0.0;
         for (uint i = 0u; i < p.headDim; ++i) {
-            float qi = p.f16 != 0u ? roundHalfRte(q[qo + i]) : q[qo + i];
-            dot += qi * k[j * kvDim + kvh * p.headDim + i];
+#ifdef KV_F16
+            float qi = roundHalfRte(q[qo + i]); // an F16 cache multiplies in F16, as ggml
+#else
+            float qi = q[qo + i];
+#endif
+            dot += qi * KV_LOAD(K, KS, j * kvDim + kvh * p.headDim + i);
         }
         dot *= p.scale;
         sc[so + j] = dot;
@@ -51,8 +58,10 @@ void main() {
         precise float acc = 0.0;
         for (uint j = 0u; j <= pos; ++j) {
             precise float a = sc[so + j] * inv;
-            if (p.f16 != 0u) a = roundHalfRte(a);
-            acc += a * v[j * kvDim + kvh * p.headDim + i];
+#ifdef KV_F16
+            a = roundHalfRte(a);
+#endif
+            acc += a * KV_LOAD(V, VS, j * kvDim + kvh * p.headDim + i);
         }
         o[oo + i] = acc;
     }

@@ -1,17 +1,18 @@
 #version 450
-// Decode step (one new token) in one dispatch: RoPE on the token's q and k,
-// the K/V cache append and causal GQA attention, one invocation per query
-// head. The first head of each KV group writes the cache; every head uses its
+// Decode step (one new token) in one dispatch for F32 and F16 caches: RoPE on
+// the token's q and k, the K/V cache append and causal GQA attention, one
+// invocation per query head. The first head of each KV group writes the cache; every head uses its
 // own (identical) rotated k and v for the newest position, so no invocation
 // waits on another. Arithmetic matches rope/kv_store/attention exactly.
 #extension GL_GOOGLE_include_directive : require
 #include "push_constants.h"
 #include "common/half.glsl"
 #include "common/exp.glsl"
+#include "common/kv.glsl"
 layout(local_size_x_id = 0) in;
 layout(binding = 0) readonly buffer QKV { float qkv[]; };
-layout(binding = 1) buffer KCache { float K[]; };
-layout(binding = 2) buffer VCache { float V[]; };
+layout(binding = 1) buffer KCache { uint K[]; };
+layout(binding = 2) buffer VCache { uint V[]; };
 layout(binding = 3) buffer Scores { float sc[]; };
 layout(binding = 4) writeonly buffer Out { float o[]; };
 layout(binding = 5) readonly buffer Angles { float A[]; };
@@ -39,26 +40,29 @@ void main() {
     uint so = h * p.capacity;
     bool writer = h % groups == 0u;
     if (writer) {
-        for (uint i = 0u; i < p.headDim; ++i) {
-            float k = rotated(kBase, i), v = qkv[vBase + i];
-            if (p.f16 != 0u) { k = roundHalfRte(k); v = roundHalfRte(v); }
-            K[pos * kvDim + kvh * p.headDim + i] = k;
-            V[pos * kvDim + kvh * p.headDim + i] = v;
+#if defined(KV_F16)
+        for (uint i = 0u; i < p.headDim; i += 2u) { // headDim is even; pairs never straddle heads
+            uint o2 = (pos * kvDim + kvh * p.headDim + i) / 2u;
+            K[o2] = packHalf2x16(vec2(roundHalfRte(rotated(kBase, i)), roundHalfRte(rotated(kBase, i + 1u))));
+            V[o2] = packHalf2x16(vec2(roundHalfRte(qkv[vBase + i]), roundHalfRte(qkv[vBase + i + 1u])));
         }
+#else
+        for (uint i = 0u; i < p.headDim; ++i) {
+            K[pos * kvDim + kvh * p.headDim + i] = floatBitsToUint(rotated(kBase, i));
+            V[pos * kvDim + kvh * p.headDim + i] = floatBitsToUint(qkv[vBase + i]);
+        }
+#endif
     }
     float mx = -3.0e38;
     for (uint j = 0u; j <= pos; ++j) {
         precise float dot = 0.0;
         for (uint i = 0u; i < p.headDim; ++i) {
             float qi = rotated(qBase, i);
-            if (p.f16 != 0u) qi = roundHalfRte(qi);
-            float kj;
-            if (j == pos) {
-                kj = rotated(kBase, i);
-                if (p.f16 != 0u) kj = roundHalfRte(kj);
-            } else {
-                kj = K[j * kvDim + kvh * p.headDim + i];
-            }
+            float kj = j == pos ? rotated(kBase, i) : KV_LOAD(K, KS, j * kvDim + kvh * p.headDim + i);
+#ifdef KV_F16
+            qi = roundHalfRte(qi);
+            if (j == pos) kj = roundHalfRte(kj);
+#endif
             dot += qi * kj;
         }
         dot *= p.scale;
@@ -80,12 +84,11 @@ void main() {
         precise float acc = 0.0;
         for (uint j = 0u; j <= pos; ++j) {
             precise float a = sc[so + j] * inv;
-            if (p.f16 != 0u) a = roundHalfRte(a);
-            float vj = V[j * kvDim + kvh * p.headDim + i];
-            if (j == pos) {
-                vj = qkv[vBase + i];
-                if (p.f16 != 0u) vj = roundHalfRte(vj);
-            }
+            float vj = j == pos ? qkv[vBase + i] : KV_LOAD(V, VS, j * kvDim + kvh * p.headDim + i);
+#ifdef KV_F16
+            a = roundHalfRte(a);
+            if (j == pos) vj = roundHalfRte(vj);
+#endif
             acc += a * vj;
         }
         o[qBase + i] = acc;

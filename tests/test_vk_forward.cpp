@@ -125,6 +125,43 @@ private slots:
         qInfo("Vulkan KV cache: F32 %.4f, F16 %.4f (8 chunks)", ppl[0], ppl[1]);
         QVERIFY(std::abs(ppl[1] - ppl[0]) < 0.01 * ppl[0]);
     }
+    void kvCacheTypes_data() {
+        QTest::addColumn<QString>("kv");
+        QTest::newRow("q8_0") << "q8_0";
+        QTest::newRow("fp8") << "fp8";
+    }
+    void kvCacheTypes() {
+        // Quantized caches: the Vulkan engine stores them packed and computes
+        // exactly what the CPU reference computes; quality stays near F32.
+        QFETCH(QString, kv);
+        const KvCacheType type = *kvCacheTypeFromName(kv.toStdString());
+        auto m = loadModel(qbtest::sharedPath("models/stories260K.gguf"));
+        CpuForwardOptions co;
+        co.contextLength = 512;
+        co.kvType = type;
+        CpuForward cpu(*m, pool, co);
+        vk::VkForwardOptions o;
+        o.contextLength = 512;
+        o.kvType = type;
+        vk::VkForward gpu(*m, *ctx, o);
+        vk::VkForwardOptions f32Options = o;
+        f32Options.kvType = KvCacheType::F32;
+        vk::VkForward reference(*m, *ctx, f32Options);
+        const double a = perplexity(cpu, *m, 8), b = perplexity(gpu, *m, 8), f32 = perplexity(reference, *m, 8);
+        qInfo("KV cache %s: PPL cpu %.4f vulkan %.4f (F32 cache %.4f), %llu bytes vs %llu", qPrintable(kv), a, b, f32,
+              (unsigned long long)gpu.kvCacheBytes(), (unsigned long long)reference.kvCacheBytes());
+        QCOMPARE(a, b);
+        QVERIFY(std::abs(b - f32) < 0.03 * f32);
+        QVERIFY(gpu.kvCacheBytes() * 3 < reference.kvCacheBytes()); // 1 byte a value + a scale per 32, against 4
+    }
+    void f16CacheHalvesMemory() {
+        auto m = loadModel(qbtest::sharedPath("models/stories260K.gguf"));
+        vk::VkForwardOptions a, b;
+        a.kvType = KvCacheType::F32;
+        b.kvType = KvCacheType::F16;
+        vk::VkForward f32(*m, *ctx, a), f16(*m, *ctx, b);
+        QCOMPARE(f16.kvCacheBytes() * 2, f32.kvCacheBytes());
+    }
     void contextFull() {
         auto m = loadModel(qbtest::sharedPath("models/stories260K.gguf"));
         vk::VkForwardOptions o;

@@ -24,6 +24,13 @@ int threadCount(const Args& args) {
     return n;
 }
 
+qb::KvCacheType kvCacheType(const Args& args) {
+    const std::string name = args.get("--kv-type", "f16");
+    const auto t = qb::kvCacheTypeFromName(name);
+    if (!t) throw qb::Error("option '--kv-type': '" + name + "', expected f16, f32, q8_0 or fp8");
+    return *t;
+}
+
 Backend makeBackend(const Args& args, const qb::Model& model, int contextLength, qb::KvCacheType kvType) {
     Backend b;
     // Default: Vulkan when a device is present, else the CPU reference.

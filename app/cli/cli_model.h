@@ -15,6 +15,7 @@ namespace qbcli {
 
 std::unique_ptr<qb::Model> loadRunnableModel(const Args& args, const std::string& path);
 int threadCount(const Args& args);
+qb::KvCacheType kvCacheType(const Args& args); // --kv-type f16 (default) | f32 | q8_0 | fp8
 
 // A forward pass on the device --device names, with what it needs kept alive.
 struct Backend {

@@ -36,9 +36,8 @@ int cmdBench(const Argv& argv) {
     const int pp = args.getInt("--pp", 128), tg = args.getInt("--tg", 32);
     const int reps = args.has("-r") ? args.getInt("-r", 3) : args.getInt("--repetitions", 3);
     if (pp < 0 || tg < 0 || pp + tg == 0 || reps < 1) throw qb::Error("bench: expected --pp >= 0, --tg >= 0 (not both 0) and --repetitions >= 1");
-    const std::string kv = args.get("--kv-type", "f16");
-    if (kv != "f16" && kv != "f32") throw qb::Error("option '--kv-type': '" + kv + "', expected f16 or f32");
-    Backend backend = makeBackend(args, *model, std::max(pp, tg) + 1, kv == "f16" ? qb::KvCacheType::F16 : qb::KvCacheType::F32);
+    const std::string kv = qb::kvCacheTypeName(kvCacheType(args));
+    Backend backend = makeBackend(args, *model, std::max(pp, tg) + 1, kvCacheType(args));
     qb::ForwardPass& fwd = *backend.forward;
 
     std::mt19937 rng(1234);

@@ -39,7 +39,7 @@ int cmdGenerate(const Argv& argv) {
     // context: --ctx, else just what this run needs (within the trained length)
     const int ctx = args.getInt("--ctx", std::min(int(ids.size()) + nPredict, std::max(model->config.contextLength, 1)));
     if (ctx < 1) throw qb::Error("option '--ctx': expected a positive number of tokens");
-    Backend backend = makeBackend(args, *model, ctx, args.get("--kv-type", "f16") == "f32" ? qb::KvCacheType::F32 : qb::KvCacheType::F16);
+    Backend backend = makeBackend(args, *model, ctx, kvCacheType(args));
     qb::ForwardPass& fwd = *backend.forward;
     const std::string device = backend.label;
     if (int(ids.size()) + nPredict > fwd.capacity())

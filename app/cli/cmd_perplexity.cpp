@@ -23,15 +23,14 @@ int cmdPerplexity(const Argv& argv) {
         throw qb::fileError(model->path, "general.synthetic is true: perplexity of synthetic (random) weights means nothing");
     const int ctx = args.has("-c") ? args.getInt("-c", 512) : args.getInt("--ctx", 512);
     const int maxChunks = args.getInt("--chunks", -1);
-    const std::string kvType = args.get("--kv-type", "f16");
-    if (kvType != "f16" && kvType != "f32") throw qb::Error("option '--kv-type': '" + kvType + "', expected f16 or f32");
+    const std::string kvType = qb::kvCacheTypeName(kvCacheType(args));
     const std::string text = readTextFile(textPath);
     qb::Tokenizer tok(model->vocab);
     const std::vector<int> tokens = tok.encode(text, true, false);
     if (ctx > model->config.contextLength)
         std::fprintf(stderr, "warning: --ctx %d is longer than the model's trained context %d\n", ctx, model->config.contextLength);
 
-    Backend backend = makeBackend(args, *model, ctx, kvType == "f16" ? qb::KvCacheType::F16 : qb::KvCacheType::F32);
+    Backend backend = makeBackend(args, *model, ctx, kvCacheType(args));
     qb::ForwardPass& fwd = *backend.forward;
     const std::string device = backend.label;
     Progress progress("perplexity");

@@ -34,16 +34,16 @@ const Command kCommands[] = {
     {"detokenize", qbcli::cmdDetokenize, "detokenize MODEL ID... [--json]"},
     {"generate", qbcli::cmdGenerate,
      "generate MODEL -p PROMPT -n N [--temp T] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S]\n"
-     "           [--device cpu|vulkan[:N]] [--kv-type f16|f32] [--tokenizer TOK.bin] [--threads N] [--json]"},
+     "           [--device cpu|vulkan[:N]] [--kv-type f16|f32|q8_0|fp8] [--tokenizer TOK.bin] [--threads N] [--json]"},
     {"perplexity", qbcli::cmdPerplexity,
-     "perplexity MODEL --text FILE [--ctx 512] [--chunks K] [--device cpu|vulkan[:N]] [--kv-type f16|f32] [--threads N] [--json]"},
+     "perplexity MODEL --text FILE [--ctx 512] [--chunks K] [--device cpu|vulkan[:N]] [--kv-type f16|f32|q8_0|fp8] [--threads N] [--json]"},
     {"quantize", qbcli::cmdQuantize,
      "quantize IN OUT --type TYPE|RECIPE [--method rtn|imatrix|gptq|awq] [--imatrix FILE] [--calib FILE]\n"
      "           [--group 32|64|128] [--act-order] [--act dynamic|static] [--pure] [--format gguf|safetensors]\n"
      "           [--threads N] [--report FILE] [--json]     (RECIPE: Q4_K_M Q3_K_M Q5_K_M Q2_K, a type, INT8, FP8)"},
     {"imatrix", qbcli::cmdImatrix, "imatrix MODEL --text FILE -o FILE [--ctx 512] [--chunks N] [--json]"},
     {"devices", qbcli::cmdDevices, "devices [--json]"},
-    {"bench", qbcli::cmdBench, "bench MODEL [--pp 128] [--tg 32] [--device cpu|vulkan[:N]] [--kv-type f16|f32] [-r 3] [--json]"},
+    {"bench", qbcli::cmdBench, "bench MODEL [--pp 128] [--tg 32] [--device cpu|vulkan[:N]] [--kv-type f16|f32|q8_0|fp8] [-r 3] [--json]"},
     {"synth", qbcli::cmdSynth,
      "synth [--preset llama-110m|tinyllama-1.1b|llama-7b] [--arch llama|qwen2 --dim D --layers L --heads H --kv-heads K --ffn F]\n"
      "           --vocab-from MODEL_OR_VOCAB.gguf [--type F16] [--seed S] OUT.gguf"},

@@ -4,6 +4,8 @@
 #include "common/half.h"
 #include "model/activation_rounding.h"
 #include "model/exp_ref.h"
+#include "quant/fp8.h"
+#include "quant/quantize.h"
 
 #include <algorithm>
 #include <cmath>
@@ -15,6 +17,49 @@ void rmsNorm(const float* x, const float* weight, int n, float eps, float* out) 
     for (int i = 0; i < n; ++i) sum += double(x[i]) * double(x[i]);
     const float scale = 1.0f / std::sqrt(float(sum / n) + eps);
     for (int i = 0; i < n; ++i) out[i] = x[i] * scale * weight[i];
+}
+
+std::optional<KvCacheType> kvCacheTypeFromName(const std::string& n) {
+    if (n == "f32") return KvCacheType::F32;
+    if (n == "f16") return KvCacheType::F16;
+    if (n == "q8_0") return KvCacheType::Q8_0;
+    if (n == "fp8") return KvCacheType::FP8;
+    return std::nullopt;
+}
+
+const char* kvCacheTypeName(KvCacheType t) {
+    switch (t) {
+    case KvCacheType::F32: return "f32";
+    case KvCacheType::F16: return "f16";
+    case KvCacheType::Q8_0: return "q8_0";
+    case KvCacheType::FP8: return "fp8";
+    }
+    return "f16";
+}
+
+void roundKvRow(KvCacheType t, float* row, int n) {
+    switch (t) {
+    case KvCacheType::F32: return;
+    case KvCacheType::F16:
+        for (int i = 0; i < n; ++i) row[i] = halfToFloat(floatToHalf(row[i]));
+        return;
+    case KvCacheType::Q8_0: {
+        uint8_t block[34];
+        for (int b = 0; b < n; b += 32) {
+            quantizeRow(GgmlType::Q8_0, row + b, block, 32);
+            dequantizeRow(GgmlType::Q8_0, block, row + b, 32);
+        }
+        return;
+    }
+    case KvCacheType::FP8:
+        for (int b = 0; b < n; b += 32) {
+            float amax = 0;
+            for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(row[b + i]));
+            const float s = amax / kFp8E4M3Max;
+            for (int i = 0; i < 32; ++i) row[b + i] = s > 0 ? fp8E4M3ToFloat(floatToFp8E4M3(row[b + i] / s)) * s : 0.0f;
+        }
+        return;
+    }
 }
 
 void ropeAngles(int pos, int headDim, float freqBase, float* cosOut, float* sinOut) {
@@ -53,6 +98,7 @@ void rope(float* x, int headDim, int pos, float freqBase, RopeLayout layout) {
     }
 }
 
+// The query and the probabilities meet an F16 cache in F16 (ggml's mul_mat with F16 K/V).
 float roundKv(float v, KvCacheType t) { return t == KvCacheType::F16 ? halfToFloat(floatToHalf(v)) : v; }
 
 } // namespace
@@ -62,6 +108,9 @@ CpuForward::CpuForward(const Model& model, ThreadPool& pool, CpuForwardOptions o
     const ModelConfig& c = model.config;
     // The KV cache is allocated up front, so a default never takes a huge
     // trained context (128K x layers x kvDim) on trust from the file.
+    if ((options.kvType == KvCacheType::Q8_0 || options.kvType == KvCacheType::FP8) && c.kvDim() % 32 != 0)
+        throw Error(model.path + ": a " + kvCacheTypeName(options.kvType) + " KV cache needs rows of a multiple of 32 values, this model's are " +
+                    std::to_string(c.kvDim()));
     m_capacity = options.contextLength > 0 ? options.contextLength
                                            : std::min(c.contextLength > 0 ? c.contextLength : CpuForwardOptions::kDefaultContext,
                                                       CpuForwardOptions::kDefaultContext);
@@ -174,10 +223,10 @@ void CpuForward::forward(const int* tokens, int n, std::vector<float>& logits, b
         // append keys and values to the cache
         for (int t = 0; t < n; ++t) {
             const size_t at = (size_t(l) * m_capacity + size_t(m_pos + t)) * kvDim;
-            for (int i = 0; i < kvDim; ++i) {
-                m_keyCache[at + i] = roundKv(k[size_t(t) * kvDim + i], m_options.kvType);
-                m_valueCache[at + i] = roundKv(v[size_t(t) * kvDim + i], m_options.kvType);
-            }
+            std::copy_n(&k[size_t(t) * kvDim], kvDim, &m_keyCache[at]);
+            std::copy_n(&v[size_t(t) * kvDim], kvDim, &m_valueCache[at]);
+            roundKvRow(m_options.kvType, &m_keyCache[at], kvDim);
+            roundKvRow(m_options.kvType, &m_valueCache[at], kvDim);
         }
 
         // grouped-query attention over the cache, then the output projection

@@ -7,11 +7,22 @@
 #include "model/model.h"
 
 #include <functional>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace qb {
 
-enum class KvCacheType { F32, F16 };
+// How the KV cache stores keys and values. F16 also rounds the query and the
+// attention probabilities to F16, as llama.cpp's F16 cache does; Q8_0 stores
+// 32-value blocks with an F16 scale (llama.cpp's quantizer); FP8 stores E4M3
+// values with one F32 scale (max|x| / 448) per 32-value block.
+enum class KvCacheType { F32, F16, Q8_0, FP8 };
+std::optional<KvCacheType> kvCacheTypeFromName(const std::string& name); // f32 f16 q8_0 fp8
+const char* kvCacheTypeName(KvCacheType t);
+// Rounds one cache row (n values, a multiple of 32 for the block types) in place
+// to what the cache keeps.
+void roundKvRow(KvCacheType t, float* row, int n);
 
 struct CpuForwardOptions {
     // llama.cpp keeps its KV cache in F16 by default; F16 here rounds what

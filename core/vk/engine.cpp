@@ -45,6 +45,9 @@ std::optional<std::string> vulkanSelector(const std::string& device) {
 VkForward::VkForward(const Model& model, Context& ctx, VkForwardOptions options)
     : m_model(model), m_ctx(ctx), m_options(options), m_batch(ctx) {
     const ModelConfig& c = model.config;
+    if ((options.kvType == KvCacheType::Q8_0 || options.kvType == KvCacheType::FP8) && c.kvDim() % 32 != 0)
+        throw Error(model.path + ": a " + std::string(kvCacheTypeName(options.kvType)) + " KV cache needs rows of a multiple of 32 values, this model's are " +
+                    std::to_string(c.kvDim()));
     m_capacity = options.contextLength > 0 ? options.contextLength
                                            : std::min(c.contextLength > 0 ? c.contextLength : CpuForwardOptions::kDefaultContext,
                                                       CpuForwardOptions::kDefaultContext);
@@ -70,14 +73,28 @@ VkForward::VkForward(const Model& model, Context& ctx, VkForwardOptions options)
             l.qkvBias = std::make_unique<Buffer>(ctx, b.size() * 4, Placement::DeviceLocal, L.bq.name + " (q|k|v)");
             l.qkvBias->upload(b.data(), b.size() * 4);
         }
-        const VkDeviceSize cacheBytes = VkDeviceSize(m_capacity) * VkDeviceSize(c.kvDim()) * 4;
-        l.kCache = std::make_unique<Buffer>(ctx, cacheBytes, Placement::DeviceLocal, "K cache of " + L.wk.name);
-        l.vCache = std::make_unique<Buffer>(ctx, cacheBytes, Placement::DeviceLocal, "V cache of " + L.wv.name);
+        // the cache in its storage format: 4, 2 or 1 bytes a value (+ a scale per 32 for Q8_0 / FP8)
+        const VkDeviceSize values = VkDeviceSize(m_capacity) * VkDeviceSize(c.kvDim());
+        const VkDeviceSize bytesPer = options.kvType == KvCacheType::F32 ? 4 : options.kvType == KvCacheType::F16 ? 2 : 1;
+        l.kCache = std::make_unique<Buffer>(ctx, values * bytesPer, Placement::DeviceLocal, "K cache of " + L.wk.name);
+        l.vCache = std::make_unique<Buffer>(ctx, values * bytesPer, Placement::DeviceLocal, "V cache of " + L.wv.name);
+        const VkDeviceSize scaleBytes = bytesPer == 1 ? values / 32 * 4 : 16;
+        l.kScales = std::make_unique<Buffer>(ctx, scaleBytes, Placement::DeviceLocal, "K cache scales of " + L.wk.name);
+        l.vScales = std::make_unique<Buffer>(ctx, scaleBytes, Placement::DeviceLocal, "V cache scales of " + L.wv.name);
         m_layers.push_back(std::move(l));
     }
 }
 
 VkForward::~VkForward() = default;
+
+uint64_t VkForward::kvCacheBytes() const {
+    uint64_t n = 0;
+    for (const Layer& l : m_layers) {
+        n += l.kCache->size() + l.vCache->size();
+        if (m_options.kvType == KvCacheType::Q8_0 || m_options.kvType == KvCacheType::FP8) n += l.kScales->size() + l.vScales->size();
+    }
+    return n;
+}
 
 void VkForward::uploadData(Weight& w, const std::vector<const Tensor*>& parts) {
     uint64_t bytes = 0;
@@ -286,22 +303,27 @@ void VkForward::forward(const int* tokens, int n, std::vector<float>& logits, bo
         rmsNorm(*m_x, *L.attnNorm, *m_xb, n);
         matmulStacked(L.qkv, *m_xb, *m_qkv, n, qkvDim);
         if (L.qkvBias) eltwise("bias", *m_qkv, *L.qkvBias, uint32_t(n) * qkvDim, qkvDim);
-        const uint32_t f16 = m_options.kvType == KvCacheType::F16 ? 1u : 0u;
-        if (n == 1) { // decode: RoPE, cache append and attention in one dispatch
+        const std::string kv = kvCacheTypeName(m_options.kvType), f64 = m_ctx.info().float64 ? "" : "_nof64";
+        const bool plainCache = m_options.kvType == KvCacheType::F32 || m_options.kvType == KvCacheType::F16;
+        const float scale = 1.0f / std::sqrt(float(c.headDim));
+        if (n == 1 && plainCache) { // decode: RoPE, cache append and attention in one dispatch
             AttentionPush ap{uint32_t(c.nHeads), uint32_t(c.nKvHeads), uint32_t(c.headDim), 1u, uint32_t(m_pos), uint32_t(m_capacity),
-                             1.0f / std::sqrt(float(c.headDim)), f16, qkvDim, c.rope == RopeLayout::NeoX ? 1u : 0u, 0, 0};
-            m_batch.dispatch(pipeline(m_ctx.info().float64 ? "attention_decode" : "attention_decode_f32", 6, sizeof ap),
+                             scale, 0, qkvDim, c.rope == RopeLayout::NeoX ? 1u : 0u, 0, 0};
+            m_batch.dispatch(pipeline("attention_decode_" + kv + f64, 6, sizeof ap),
                              {m_qkv.get(), L.kCache.get(), L.vCache.get(), m_scores.get(), m_att.get(), m_angles.get()}, &ap, sizeof ap,
                              groups(uint64_t(c.nHeads)));
         } else {
-        rope(*m_qkv, c.nHeads + c.nKvHeads, n, qkvDim);
-        KvStorePush kp{kvDim, uint32_t(n), uint32_t(m_pos), f16, qkvDim, qDim, 0, 0};
-        m_batch.dispatch(pipeline("kv_store", 3, sizeof kp), {m_qkv.get(), L.kCache.get(), L.vCache.get()}, &kp, sizeof kp,
-                         groups(uint64_t(n) * kvDim));
-        AttentionPush ap{uint32_t(c.nHeads), uint32_t(c.nKvHeads), uint32_t(c.headDim), uint32_t(n), uint32_t(m_pos), uint32_t(m_capacity),
-                         1.0f / std::sqrt(float(c.headDim)), f16, qkvDim, 0, 0, 0};
-        m_batch.dispatch(pipeline(m_ctx.info().float64 ? "attention" : "attention_f32", 5, sizeof ap),
-                         {m_qkv.get(), L.kCache.get(), L.vCache.get(), m_scores.get(), m_att.get()}, &ap, sizeof ap, groups(uint64_t(n) * c.nHeads));
+            rope(*m_qkv, c.nHeads + c.nKvHeads, n, qkvDim);
+            KvStorePush kp{kvDim, uint32_t(n), uint32_t(m_pos), 0, qkvDim, qDim, 0, 0};
+            const uint64_t storeInvocations = plainCache ? uint64_t(n) * kvDim / (m_options.kvType == KvCacheType::F16 ? 2 : 1)
+                                                         : uint64_t(n) * kvDim / 32;
+            m_batch.dispatch(pipeline("kv_store_" + kv, 5, sizeof kp), {m_qkv.get(), L.kCache.get(), L.vCache.get(), L.kScales.get(), L.vScales.get()},
+                             &kp, sizeof kp, groups(storeInvocations));
+            AttentionPush ap{uint32_t(c.nHeads), uint32_t(c.nKvHeads), uint32_t(c.headDim), uint32_t(n), uint32_t(m_pos), uint32_t(m_capacity),
+                             scale, 0, qkvDim, 0, 0, 0};
+            m_batch.dispatch(pipeline("attention_" + kv + f64, 7, sizeof ap),
+                             {m_qkv.get(), L.kCache.get(), L.vCache.get(), L.kScales.get(), L.vScales.get(), m_scores.get(), m_att.get()}, &ap,
+                             sizeof ap, groups(uint64_t(n) * c.nHeads));
         }
         matmul(L.wo, *m_att, *m_x, n, dim, 0, true); // output projection + residual
         // SwiGLU feed-forward: gate|up in one buffer, then down + residual

@@ -33,6 +33,7 @@ public:
     int position() const override { return m_pos; }
     int capacity() const override { return m_capacity; }
     Context& context() { return m_ctx; }
+    uint64_t kvCacheBytes() const; // device memory of all layers' K and V caches (with scales)
 
 private:
     // One matrix on the device, possibly several tensors of one type stacked
@@ -49,7 +50,7 @@ private:
         std::vector<Weight> qkv;     // one stacked weight, or q, k, v apart when their types differ
         std::vector<Weight> gateUp;  // likewise gate|up
         Weight wo, down;
-        std::unique_ptr<Buffer> attnNorm, ffnNorm, qkvBias, kCache, vCache;
+        std::unique_ptr<Buffer> attnNorm, ffnNorm, qkvBias, kCache, vCache, kScales, vScales;
     };
 
     Weight uploadWeight(const Tensor& t, bool allowRepack = true);

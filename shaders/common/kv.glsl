@@ -1,0 +1,50 @@
+// KV cache storage formats (one per variant): KV_F32 (float bits), KV_F16
+// (two halves per uint), KV_Q8_0 (int8 bytes + an F16-valued scale per
+// 32-value block, as llama.cpp's Q8_0 quantizer makes them) and KV_FP8
+// (E4M3 bytes + an F32 scale max|x|/448 per 32-value block). Caches are bound
+// as uint[] with the block scales in a float[] beside them.
+
+float fp8e4m3(uint v) {
+    uint e = (v >> 3) & 15u, m = v & 7u;
+    float mag = e == 0u ? float(m) * exp2(-9.0) : (1.0 + float(m) / 8.0) * exp2(float(e) - 7.0);
+    return (v & 128u) != 0u ? -mag : mag;
+}
+
+#if defined(KV_F32)
+#define KV_LOAD(B, S, i) uintBitsToFloat(B[i])
+#elif defined(KV_F16)
+#define KV_LOAD(B, S, i) unpackHalf2x16(B[(i) >> 1u])[(i) & 1u]
+#elif defined(KV_Q8_0)
+#define KV_LOAD(B, S, i) (float(int(B[(i) >> 2u] << (24u - 8u * ((i) & 3u))) >> 24) * S[(i) >> 5u])
+#elif defined(KV_FP8)
+#define KV_LOAD(B, S, i) (fp8e4m3((B[(i) >> 2u] >> (8u * ((i) & 3u))) & 0xFFu) * S[(i) >> 5u])
+#else
+#error "no KV_<TYPE> defined"
+#endif
+
+// The CPU's floatToFp8E4M3 (core/quant/fp8.cpp), step for step.
+uint fp8encode(float f) {
+    if (isnan(f)) return 0x7Fu;
+    uint sgn = f < 0.0 || (f == 0.0 && floatBitsToUint(f) != 0u) ? 0x80u : 0u;
+    float a = abs(f);
+    if (a >= 448.0) return sgn | 0x7Eu;
+    int e;
+    frexp(a, e);
+    int ex = e - 1 + 7;
+    float stp = ex <= 0 ? exp2(-9.0) : exp2(float(e - 1 - 3));
+    precise float rounded = roundEven(a / stp) * stp;
+    if (rounded == 0.0) return sgn;
+    int e2;
+    frexp(rounded, e2);
+    int ex2 = e2 - 1 + 7;
+    uint code;
+    if (ex2 <= 0) code = uint(int(rounded / exp2(-9.0)));
+    else code = uint((ex2 << 3) | int(round((rounded / exp2(float(e2 - 1)) - 1.0) * 8.0)));
+    return sgn | min(code, 0x7Eu);
+}
+
+// roundf: halves away from zero, exactly.
+float roundAway(float x) {
+    float t = trunc(x);
+    return abs(x - t) >= 0.5 ? t + sign(x) : t;
+}
