@@ -4,6 +4,7 @@
 #include "model/forward_cpu.h"
 #include "model/sampler.h"
 #include "model/tokenizer.h"
+#include "support/test_eval.h"
 #include "support/test_paths.h"
 
 #include <QtTest>
@@ -15,14 +16,7 @@ namespace {
 std::vector<int> greedy(const Model& m, int n) {
     ThreadPool pool(2);
     CpuForward fwd(m, pool);
-    std::vector<int> ids{m.vocab->bos};
-    std::vector<float> logits;
-    fwd.forward(ids.data(), 1, logits, false);
-    for (int i = 0; i < n; ++i) {
-        ids.push_back(argmax(logits.data(), m.config.vocabSize));
-        fwd.forward(&ids.back(), 1, logits, false);
-    }
-    return ids;
+    return qbtest::greedyFromBos(fwd, m, n);
 }
 
 // The temperature-0 sample printed in llama2.c's doc/stories260K.md.

@@ -4,6 +4,7 @@
 #include "eval/perplexity.h"
 #include "model/sampler.h"
 #include "model/tokenizer.h"
+#include "support/test_eval.h"
 #include "support/test_paths.h"
 #include "vk/engine.h"
 
@@ -13,25 +14,8 @@ using namespace qb;
 
 namespace {
 
-std::vector<int> greedy(ForwardPass& fwd, const Model& m, int n) {
-    std::vector<int> ids{m.vocab->bos};
-    std::vector<float> logits;
-    fwd.forward(ids.data(), 1, logits, false);
-    for (int i = 0; i < n; ++i) {
-        ids.push_back(argmax(logits.data(), m.config.vocabSize));
-        fwd.forward(&ids.back(), 1, logits, false);
-    }
-    return ids;
-}
-
-double perplexity(ForwardPass& fwd, const Model& m, int chunks) {
-    Tokenizer tok(m.vocab);
-    const auto tokens = tok.encode(qbtest::readFile(qbtest::sharedPath("text/tinystories_val.txt")), true, false);
-    return computePerplexity(tokens, m.vocab->bos, 512, chunks, m.config.vocabSize, [&](const std::vector<int>& chunk, std::vector<float>& logits) {
-               fwd.reset();
-               fwd.forward(chunk.data(), int(chunk.size()), logits, true);
-           }).ppl;
-}
+std::vector<int> greedy(ForwardPass& fwd, const Model& m, int n) { return qbtest::greedyFromBos(fwd, m, n); }
+double perplexity(ForwardPass& fwd, const Model& m, int chunks) { return qbtest::valPerplexity(fwd, m, 512, chunks); }
 
 } // namespace
 

@@ -6,6 +6,10 @@
 
 namespace qb {
 
+// Throws qb::Error for an empty batch, a token outside [0, vocabSize), or
+// "context full" when position + n exceeds capacity. Every backend calls it first.
+void checkForwardInput(const int* tokens, int n, int position, int capacity, int vocabSize);
+
 class ForwardPass {
 public:
     virtual ~ForwardPass() = default;

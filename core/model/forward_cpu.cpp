@@ -178,14 +178,7 @@ void CpuForward::attention(int layer, const float* q, int n, float* out) const {
 void CpuForward::forward(const int* tokens, int n, std::vector<float>& logits, bool allLogits) {
     const ModelConfig& c = m_model.config;
     const ModelWeights& w = m_model.weights;
-    if (n <= 0) throw Error("forward: no tokens to run");
-    if (m_pos + n > m_capacity)
-        throw Error("context full: " + std::to_string(m_pos) + " + " + std::to_string(n) + " tokens exceed the context of " +
-                    std::to_string(m_capacity));
-    for (int t = 0; t < n; ++t)
-        if (tokens[t] < 0 || tokens[t] >= c.vocabSize)
-            throw Error("forward: token id " + std::to_string(tokens[t]) + " is outside the vocabulary (0.." +
-                        std::to_string(c.vocabSize - 1) + ")");
+    checkForwardInput(tokens, n, m_pos, m_capacity, c.vocabSize);
 
     const int dim = c.dim, qDim = c.nHeads * c.headDim, kvDim = c.kvDim(), ffn = c.ffnDim;
     std::vector<float> x(size_t(n) * dim), xb(size_t(n) * dim), q(size_t(n) * qDim), k(size_t(n) * kvDim),

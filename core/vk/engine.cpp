@@ -269,13 +269,7 @@ void VkForward::rope(Buffer& data, int heads, int n, uint32_t rowStride) {
 
 void VkForward::forward(const int* tokens, int n, std::vector<float>& logits, bool allLogits) {
     const ModelConfig& c = m_model.config;
-    if (n <= 0) throw Error("forward: no tokens to run");
-    if (m_pos + n > m_capacity)
-        throw Error("context full: " + std::to_string(m_pos) + " + " + std::to_string(n) + " tokens exceed the context of " +
-                    std::to_string(m_capacity));
-    for (int t = 0; t < n; ++t)
-        if (tokens[t] < 0 || tokens[t] >= c.vocabSize)
-            throw Error("forward: token id " + std::to_string(tokens[t]) + " is outside the vocabulary (0.." + std::to_string(c.vocabSize - 1) + ")");
+    checkForwardInput(tokens, n, m_pos, m_capacity, c.vocabSize);
     ensureScratch(n);
     std::vector<uint32_t> ids(tokens, tokens + n);
     m_ids->upload(ids.data(), ids.size() * 4);

@@ -2,24 +2,40 @@
 
 #include "eval/perplexity.h"
 #include "model/forward_cpu.h"
+#include "model/sampler.h"
 #include "model/tokenizer.h"
 #include "support/test_paths.h"
 
 namespace qbtest {
 
-double valPerplexity(const qb::Model& m, int ctx, int chunks) {
+double valPerplexity(qb::ForwardPass& fwd, const qb::Model& m, int ctx, int chunks) {
     qb::Tokenizer tok(m.vocab);
     const auto tokens = tok.encode(readFile(sharedPath("text/tinystories_val.txt")), true, false);
-    qb::ThreadPool pool(2);
-    qb::CpuForwardOptions o;
-    o.contextLength = ctx;
-    qb::CpuForward fwd(m, pool, o);
     return qb::computePerplexity(tokens, m.vocab->bos, ctx, chunks, m.config.vocabSize,
                                  [&](const std::vector<int>& chunk, std::vector<float>& logits) {
                                      fwd.reset();
                                      fwd.forward(chunk.data(), int(chunk.size()), logits, true);
                                  })
         .ppl;
+}
+
+double valPerplexity(const qb::Model& m, int ctx, int chunks) {
+    qb::ThreadPool pool(2);
+    qb::CpuForwardOptions o;
+    o.contextLength = ctx;
+    qb::CpuForward fwd(m, pool, o);
+    return valPerplexity(fwd, m, ctx, chunks);
+}
+
+std::vector<int> greedyFromBos(qb::ForwardPass& fwd, const qb::Model& m, int n) {
+    std::vector<int> ids{m.vocab->bos};
+    std::vector<float> logits;
+    fwd.forward(ids.data(), 1, logits, false);
+    for (int i = 0; i < n; ++i) {
+        ids.push_back(qb::argmax(logits.data(), m.config.vocabSize));
+        fwd.forward(&ids.back(), 1, logits, false);
+    }
+    return ids;
 }
 
 } // namespace qbtest

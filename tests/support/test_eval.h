@@ -1,10 +1,16 @@
 #pragma once
-// Perplexity of a model on ../shared/text/tinystories_val.txt by
-// llama-perplexity's method, for tests that compare models.
+// Evaluation helpers shared by tests: perplexity on ../shared/text/tinystories_val.txt
+// by llama-perplexity's method, and greedy decoding from BOS on any backend.
+#include "model/forward.h"
 #include "model/model.h"
+
+#include <vector>
 
 namespace qbtest {
 
 double valPerplexity(const qb::Model& model, int ctx = 512, int chunks = 50);
+double valPerplexity(qb::ForwardPass& forward, const qb::Model& model, int ctx, int chunks);
+// BOS followed by n greedy tokens, one forward() per token.
+std::vector<int> greedyFromBos(qb::ForwardPass& forward, const qb::Model& model, int n);
 
 } // namespace qbtest
