@@ -41,7 +41,9 @@ Backend makeBackend(const Args& args, const qb::Model& model, int contextLength,
             qb::vk::VkForwardOptions o;
             o.contextLength = contextLength;
             o.kvType = kvType;
-            b.forward = std::make_unique<qb::vk::VkForward>(model, *ctx, o);
+            auto fwd = std::make_unique<qb::vk::VkForward>(model, *ctx, o);
+            std::fprintf(stderr, "vulkan: %s: %s\n", ctx->label().c_str(), fwd->kernelPaths().c_str());
+            b.forward = std::move(fwd);
             b.vulkan = std::move(ctx);
             b.label = b.vulkan->label();
             return b;
@@ -67,7 +69,9 @@ Backend makeBackend(const Args& args, const qb::Model& model, int contextLength,
     qb::vk::VkForwardOptions o;
     o.contextLength = contextLength;
     o.kvType = kvType;
-    b.forward = std::make_unique<qb::vk::VkForward>(model, *b.vulkan, o);
+    auto fwd = std::make_unique<qb::vk::VkForward>(model, *b.vulkan, o);
+    std::fprintf(stderr, "vulkan: %s: %s\n", b.vulkan->label().c_str(), fwd->kernelPaths().c_str());
+    b.forward = std::move(fwd);
     b.label = b.vulkan->label();
     return b;
 }

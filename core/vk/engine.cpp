@@ -87,6 +87,13 @@ VkForward::VkForward(const Model& model, Context& ctx, VkForwardOptions options)
 
 VkForward::~VkForward() = default;
 
+std::string VkForward::kernelPaths() const {
+    const DeviceInfo& d = m_ctx.info();
+    return std::string(d.float64 ? "double" : "float (no shaderFloat64)") + " reductions, Q4_0/Q8_0 repacked row kernels, KV cache " +
+           kvCacheTypeName(m_options.kvType) + ", subgroup " + std::to_string(d.subgroupSize) +
+           " (subgroup, fp16-arithmetic and int-dot variants not built yet)";
+}
+
 uint64_t VkForward::kvCacheBytes() const {
     uint64_t n = 0;
     for (const Layer& l : m_layers) {

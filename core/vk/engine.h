@@ -34,6 +34,8 @@ public:
     int capacity() const override { return m_capacity; }
     Context& context() { return m_ctx; }
     uint64_t kvCacheBytes() const; // device memory of all layers' K and V caches (with scales)
+    // The kernel paths chosen from the device's features, for logs and reports.
+    std::string kernelPaths() const;
 
 private:
     // One matrix on the device, possibly several tensors of one type stacked
