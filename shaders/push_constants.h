@@ -49,7 +49,7 @@ struct KvStorePush {    // append tokens' K and V (from the fused qkv rows) to a
     uint kvDim;
     uint tokens;
     uint pos0;
-    uint f16;           // round to F16 as an F16 cache would
+    uint pad2;          // (the shader variant decides the cache format)
     uint rowStride;     // floats per qkv token row
     uint kOffset;       // K's offset in a row (V follows at kOffset + kvDim)
     uint pad0;
@@ -64,7 +64,7 @@ struct AttentionPush {  // causal GQA attention for `tokens` queries at pos0.. o
     uint pos0;
     uint capacity;
     float scale;
-    uint f16;           // F16 cache: query and probabilities rounded to F16 (as ggml)
+    uint pad3;          // (the shader variant decides the cache format)
     uint qStride;       // floats per token row of the query buffer
     uint pad0;          // attention_decode: 1 = NeoX RoPE pairs
     uint pad1;
