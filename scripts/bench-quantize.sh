@@ -6,13 +6,7 @@
 # Reference point from the issue: llama-quantize does F16->Q4_0 at about
 # 130-270 MB/s of input on this 2-core machine.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-cli=${QUANTBENCH_CLI:-build/bin/quantbench-cli}
-shared=${QUANTBENCH_SHARED:-../shared}
-[[ -x $cli ]] || scripts/build.sh >/dev/null
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-"$cli" synth --preset llama-110m --vocab-from "$shared/vocab/ggml-vocab-llama-spm.gguf" --type F16 "$work/f16.gguf" >/dev/null 2>&1
+source "$(dirname "$0")/bench-common.sh"
 echo "input: synthetic weights, llama-110m preset, F16, $(stat -c %s "$work/f16.gguf") bytes; threads: $(nproc)"
 for t in Q8_0 Q4_0 Q4_K; do
   json=$("$cli" quantize "$work/f16.gguf" "$work/$t.gguf" --type "$t" --pure --json 2>/dev/null)

@@ -5,13 +5,7 @@
 # each number to its target from the Vulkan engine issue (lavapipe, 2 cores):
 # 110M Q4_0 decode >= 40, prefill >= 100; stories260K decode >= 500.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-cli=${QUANTBENCH_CLI:-build/bin/quantbench-cli}
-shared=${QUANTBENCH_SHARED:-../shared}
-[[ -x $cli ]] || scripts/build.sh >/dev/null
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-"$cli" synth --preset llama-110m --vocab-from "$shared/vocab/ggml-vocab-llama-spm.gguf" --type F16 "$work/f16.gguf" >/dev/null 2>&1
+source "$(dirname "$0")/bench-common.sh"
 "$cli" quantize "$work/f16.gguf" "$work/q4_0.gguf" --type Q4_0 --pure >/dev/null 2>&1
 run() { # label model device pp-target tg-target
   local json

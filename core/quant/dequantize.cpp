@@ -5,6 +5,7 @@
 #include "common/half.h"
 #include "quant/fp8.h"
 #include "quant/ggml_type.h"
+#include "quant/quant_blocks.h"
 
 #include <cstring>
 
@@ -117,17 +118,6 @@ void dequantQ3_K(const uint8_t* b, float* y) {
     }
 }
 
-// The 6-bit (scale, min) pair j of a K-quant 12-byte scale array.
-void scaleMinK4(int j, const uint8_t* q, uint8_t& sc, uint8_t& mn) {
-    if (j < 4) {
-        sc = q[j] & 63;
-        mn = q[j + 4] & 63;
-    } else {
-        sc = uint8_t((q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4));
-        mn = uint8_t((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-    }
-}
-
 // block_q4_K: d, dmin (f16), scales[12], qs[128]
 void dequantQ4_K(const uint8_t* b, float* y) {
     const float d = half(b), dmin = half(b + 2);
@@ -135,9 +125,9 @@ void dequantQ4_K(const uint8_t* b, float* y) {
     const uint8_t* q = b + 16;
     for (int j = 0, is = 0; j < 256; j += 64, is += 2) {
         uint8_t sc, mn;
-        scaleMinK4(is, scales, sc, mn);
+        quant::scaleMinK4(is, scales, sc, mn);
         const float d1 = d * sc, m1 = dmin * mn;
-        scaleMinK4(is + 1, scales, sc, mn);
+        quant::scaleMinK4(is + 1, scales, sc, mn);
         const float d2 = d * sc, m2 = dmin * mn;
         for (int l = 0; l < 32; ++l) *y++ = d1 * float(q[l] & 0x0f) - m1;
         for (int l = 0; l < 32; ++l) *y++ = d2 * float(q[l] >> 4) - m2;
@@ -154,9 +144,9 @@ void dequantQ5_K(const uint8_t* b, float* y) {
     uint8_t u1 = 1, u2 = 2;
     for (int j = 0, is = 0; j < 256; j += 64, is += 2) {
         uint8_t sc, mn;
-        scaleMinK4(is, scales, sc, mn);
+        quant::scaleMinK4(is, scales, sc, mn);
         const float d1 = d * sc, m1 = dmin * mn;
-        scaleMinK4(is + 1, scales, sc, mn);
+        quant::scaleMinK4(is + 1, scales, sc, mn);
         const float d2 = d * sc, m2 = dmin * mn;
         for (int l = 0; l < 32; ++l) *y++ = d1 * float((ql[l] & 0x0f) + ((qh[l] & u1) ? 16 : 0)) - m1;
         for (int l = 0; l < 32; ++l) *y++ = d2 * float((ql[l] >> 4) + ((qh[l] & u2) ? 16 : 0)) - m2;

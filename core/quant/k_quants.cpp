@@ -27,22 +27,12 @@ void packScalesMins(const uint8_t* ls, const uint8_t* lm, uint8_t* scales) {
     }
 }
 
-void scaleMin(int j, const uint8_t* q, uint8_t& d, uint8_t& m) {
-    if (j < 4) {
-        d = q[j] & 63;
-        m = q[j + 4] & 63;
-    } else {
-        d = uint8_t((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
-        m = uint8_t((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-    }
-}
-
 // Final levels for Q4_K/Q5_K from the stored (quantized) scales and mins.
 void requantizeWithMins(const float* x, const uint8_t* block, uint8_t* L, int nmax) {
     const float d = getHalf(block), dmin = getHalf(block + 2);
     for (int j = 0; j < QK / 32; ++j) {
         uint8_t sc, m;
-        scaleMin(j, block + 4, sc, m);
+        scaleMinK4(j, block + 4, sc, m);
         const float dd = d * sc;
         if (!dd) continue;
         const float dm = dmin * m;

@@ -18,6 +18,17 @@ inline float getHalf(const uint8_t* p) {
     return halfToFloat(h);
 }
 
+// The 6-bit (scale, min) pair j of a Q4_K/Q5_K 12-byte scale array.
+inline void scaleMinK4(int j, const uint8_t* q, uint8_t& sc, uint8_t& mn) {
+    if (j < 4) {
+        sc = q[j] & 63;
+        mn = q[j + 4] & 63;
+    } else {
+        sc = uint8_t((q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4));
+        mn = uint8_t((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+    }
+}
+
 void quantizeQ8_0(const float* x, uint8_t* y, int64_t n);
 void quantizeQ4_0(const float* x, uint8_t* y, int64_t n, const float* importance);
 void quantizeQ4_1(const float* x, uint8_t* y, int64_t n, const float* importance);
