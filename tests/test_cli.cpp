@@ -112,7 +112,7 @@ private slots:
         const std::string bad = dir + "/broken.gguf";
         qbtest::writeFile(bad, std::string("GGUF\x03\0\0\0", 8) + std::string(10, '\x7f'));
         const std::string before = qbtest::readFile(bad);
-        for (const QString& cmd : {"info", "generate", "perplexity"}) {
+        for (const QString& cmd : QStringList{"info", "generate", "perplexity"}) {
             QStringList args{cmd, QString::fromStdString(bad)};
             if (cmd == "perplexity") args << "--text" << shared("text/tinystories_sample.txt");
             const Run r = cli(args);

@@ -22,13 +22,6 @@ namespace {
 
 double perplexityOf(const Model& m) { return qbtest::valPerplexity(m, 512, 20); }
 
-std::vector<float> logits(const Model& m, const std::vector<int>& ids) {
-    ThreadPool pool(2);
-    CpuForward fwd(m, pool);
-    std::vector<float> out;
-    fwd.forward(ids.data(), int(ids.size()), out, true);
-    return out;
-}
 
 } // namespace
 
@@ -103,7 +96,7 @@ private slots:
         auto back = loadModel(dir + "/hf");
         QCOMPARE(back->weights.layers[0].wq.type, GgmlType::QB_F8_E4M3_CH);
         const std::vector<int> ids{1, 403, 407, 261, 378, 300, 301};
-        QCOMPARE(logits(*back, ids), logits(*fp8, ids));
+        QCOMPARE(qbtest::cpuLogits(*back, ids), qbtest::cpuLogits(*fp8, ids));
     }
 };
 

@@ -7,6 +7,7 @@
 #include "model/hf_names.h"
 #include "model/tokenizer.h"
 #include "model/hf_export.h"
+#include "support/test_eval.h"
 #include "support/test_paths.h"
 
 #include <QtTest>
@@ -16,13 +17,6 @@ using namespace qb;
 
 namespace {
 
-std::vector<float> logitsFor(const Model& m, const std::vector<int>& ids) {
-    ThreadPool pool(2);
-    CpuForward fwd(m, pool);
-    std::vector<float> logits;
-    fwd.forward(ids.data(), int(ids.size()), logits, true);
-    return logits;
-}
 
 double nmse(const std::vector<float>& a, const std::vector<float>& b) {
     double err = 0, ref = 0;
@@ -67,7 +61,7 @@ private slots:
         const auto ids = a.encode(text, true, false);
         QCOMPARE(b.encode(text, true, false), ids);
         const std::vector<int> first64(ids.begin(), ids.begin() + 64);
-        QVERIFY(nmse(logitsFor(*hf, first64), logitsFor(*gguf, first64)) < 1e-12);
+        QVERIFY(nmse(qbtest::cpuLogits(*hf, first64), qbtest::cpuLogits(*gguf, first64)) < 1e-12);
     }
     void qwen2KeepsHfLayoutWithNeoxRope() {
         // A small random Qwen2 model written as GGUF, exported to HF: no permute, biases kept.
@@ -122,10 +116,10 @@ private slots:
         QCOMPARE(hf->config.arch, Architecture::Qwen2);
         QVERIFY(hf->weights.layers[0].bq.present());
         const std::vector<int> ids{1, 300, 301, 302, 303, 304, 305, 306};
-        const auto a = logitsFor(*hf, ids), b = logitsFor(*gguf, ids);
+        const auto a = qbtest::cpuLogits(*hf, ids), b = qbtest::cpuLogits(*gguf, ids);
         QVERIFY(nmse(a, b) < 1e-12);
         // and the position matters (RoPE is applied): a shifted sequence changes the last logits
-        QVERIFY(nmse(logitsFor(*gguf, {1, 306}), std::vector<float>(b.end() - 512, b.end())) > 1e-6);
+        QVERIFY(nmse(qbtest::cpuLogits(*gguf, {1, 306}), std::vector<float>(b.end() - 512, b.end())) > 1e-6);
     }
 };
 

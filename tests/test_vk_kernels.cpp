@@ -117,15 +117,13 @@ private slots:
         auto yb = poisoned(*ctx, want.size(), "y");
         auto dummy = poisoned(*ctx, 4, "unused");
         CommandBatch batch(*ctx);
-        const std::string rounding = t == GgmlType::F32 || t == GgmlType::QB_F8_E4M3_CH ? "" :
-            (t == GgmlType::F16 ? "f16" : t == GgmlType::BF16 ? "bf16" : t == GgmlType::QB_I8_CH ? "i8_dyn" : traits(t).blockElements == 256 ? "q8_k" : "q8_0");
+        const ActivationRounding rounding = activationRounding(t);
         const Buffer* in = xb.get();
         std::unique_ptr<Pipeline> round;
-        if (!rounding.empty()) {
-            round = std::make_unique<Pipeline>(*ctx, "round_act_" + rounding, 3, sizeof(RoundPush), 64);
+        if (rounding != ActivationRounding::None) {
+            round = std::make_unique<Pipeline>(*ctx, std::string("round_act_") + activationRoundingName(rounding), 3, sizeof(RoundPush), 64);
             RoundPush rp{uint32_t(cols), uint32_t(tokens), 0, 0};
-            const uint32_t inv = rounding == "q8_0" ? uint32_t(tokens * cols / 32) : rounding == "q8_k" ? uint32_t(tokens * cols / 256)
-                               : rounding == "i8_dyn" ? uint32_t(tokens) : uint32_t(tokens * cols);
+            const uint32_t inv = uint32_t(tokens * cols / activationRoundingSpan(rounding, cols));
             batch.dispatch(*round, {xb.get(), xrb.get(), dummy.get()}, &rp, sizeof rp, (inv + 63) / 64);
             in = xrb.get();
         }

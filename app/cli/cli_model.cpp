@@ -31,28 +31,37 @@ qb::KvCacheType kvCacheType(const Args& args) {
     return *t;
 }
 
-Backend makeBackend(const Args& args, const qb::Model& model, int contextLength, qb::KvCacheType kvType) {
+namespace {
+
+Backend vulkanBackend(const qb::Model& model, const std::string& selector, int contextLength, qb::KvCacheType kvType) {
     Backend b;
-    // Default: Vulkan when a device is present, else the CPU reference.
+    qb::vk::ContextOptions co;
+    co.selector = selector;
+    b.vulkan = std::make_unique<qb::vk::Context>(co);
+    qb::vk::VkForwardOptions o;
+    o.contextLength = contextLength;
+    o.kvType = kvType;
+    auto fwd = std::make_unique<qb::vk::VkForward>(model, *b.vulkan, o);
+    std::fprintf(stderr, "vulkan: %s: %s\n", b.vulkan->label().c_str(), fwd->kernelPaths().c_str());
+    b.forward = std::move(fwd);
+    b.label = b.vulkan->label();
+    return b;
+}
+
+} // namespace
+
+Backend makeBackend(const Args& args, const qb::Model& model, int contextLength, qb::KvCacheType kvType) {
     std::string device = args.get("--device", "");
-    if (device.empty()) {
+    if (device.empty()) { // default: Vulkan when a device is present, else the CPU reference
         try {
-            auto ctx = std::make_unique<qb::vk::Context>(qb::vk::ContextOptions{});
-            qb::vk::VkForwardOptions o;
-            o.contextLength = contextLength;
-            o.kvType = kvType;
-            auto fwd = std::make_unique<qb::vk::VkForward>(model, *ctx, o);
-            std::fprintf(stderr, "vulkan: %s: %s\n", ctx->label().c_str(), fwd->kernelPaths().c_str());
-            b.forward = std::move(fwd);
-            b.vulkan = std::move(ctx);
-            b.label = b.vulkan->label();
-            return b;
+            return vulkanBackend(model, "", contextLength, kvType);
         } catch (const qb::Error& e) {
             std::fprintf(stderr, "note: no usable Vulkan device (%s); running on the CPU\n", e.what());
             device = "cpu";
         }
     }
     if (device == "cpu") {
+        Backend b;
         b.pool = std::make_unique<qb::ThreadPool>(threadCount(args));
         qb::CpuForwardOptions o;
         o.contextLength = contextLength;
@@ -63,17 +72,7 @@ Backend makeBackend(const Args& args, const qb::Model& model, int contextLength,
     }
     const auto selector = qb::vk::vulkanSelector(device);
     if (!selector) throw qb::Error("option '--device': '" + device + "', expected cpu, vulkan or vulkan:N");
-    qb::vk::ContextOptions co;
-    co.selector = *selector;
-    b.vulkan = std::make_unique<qb::vk::Context>(co);
-    qb::vk::VkForwardOptions o;
-    o.contextLength = contextLength;
-    o.kvType = kvType;
-    auto fwd = std::make_unique<qb::vk::VkForward>(model, *b.vulkan, o);
-    std::fprintf(stderr, "vulkan: %s: %s\n", b.vulkan->label().c_str(), fwd->kernelPaths().c_str());
-    b.forward = std::move(fwd);
-    b.label = b.vulkan->label();
-    return b;
+    return vulkanBackend(model, *selector, contextLength, kvType);
 }
 
 } // namespace qbcli

@@ -52,7 +52,7 @@ nlohmann::json reportJson(const qb::QuantizeReport& r) {
     j["tensors"] = nlohmann::json::array();
     for (const auto& t : r.tensors)
         j["tensors"].push_back({{"name", t.name}, {"source_type", t.sourceType}, {"type", t.type}, {"shape", t.shape},
-                                {"bytes", t.bytes}, {"method", t.method}, {"rmse", t.rmse}, {"max_abs_error", t.maxAbsError},
+                                {"source_bytes", t.sourceBytes}, {"bytes", t.bytes}, {"method", t.method}, {"rmse", t.rmse}, {"max_abs_error", t.maxAbsError},
                                 {"snr_db", std::isfinite(t.snrDb) ? nlohmann::json(t.snrDb) : nlohmann::json(nullptr)},
                                 {"rel_frobenius", t.relFrobenius}});
     return j;
@@ -162,14 +162,14 @@ int cmdImatrix(const Argv& argv) {
     if (text.empty()) throw qb::Error("imatrix: --text FILE (calibration text) is required");
     const auto model = loadInput(args, args.positional()[0]);
     const auto stats = calibrate(*model, text, false, 0, args);
-    int chunks = 0;
-    for (const auto& [n, s] : stats) chunks = std::max<int>(chunks, int(s.tokens));
+    int64_t tokens = 0; // per weight: every weight sees every calibration token
+    for (const auto& [n, s] : stats) tokens = std::max(tokens, s.tokens);
     const auto m = qb::ImportanceMatrix::fromCalibration(stats, 1, std::filesystem::path(text).filename().string());
     m.save(out);
     if (args.flag("--json"))
-        std::printf("%s\n", nlohmann::json{{"output", out}, {"entries", m.values.size()}, {"tokens", chunks}}.dump().c_str());
+        std::printf("%s\n", nlohmann::json{{"output", out}, {"entries", m.values.size()}, {"tokens", tokens}}.dump().c_str());
     else
-        std::printf("imatrix: %zu tensors from %d tokens of %s written to %s\n", m.values.size(), chunks, text.c_str(), out.c_str());
+        std::printf("imatrix: %zu tensors from %lld tokens of %s written to %s\n", m.values.size(), (long long)tokens, text.c_str(), out.c_str());
     return 0;
 }
 

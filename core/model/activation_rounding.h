@@ -12,6 +12,15 @@
 
 namespace qb {
 
+// The rounding a weight type's dot product applies to its input row: one
+// mapping for the CPU reference, the Vulkan engine (round_act_<name> shader
+// variants) and the tests.
+enum class ActivationRounding { None, Q8_0, Q8_K, F16, BF16, I8Dynamic, I8Static };
+ActivationRounding activationRounding(GgmlType weightType, bool staticInputScale = false);
+const char* activationRoundingName(ActivationRounding r); // "q8_0", ..., "i8_dyn", "i8_static"; "" for None
+// Values one rounding unit covers: a block (32 or 256), a whole row (int8), or one value.
+int64_t activationRoundingSpan(ActivationRounding r, int64_t cols);
+
 // Writes `x` rounded as ggml would quantize it for a dot with `weightType`
 // into `out` (n values, a multiple of the weight's block size). F32 weights
 // copy `x` unchanged.

@@ -115,6 +115,16 @@ CpuForward::CpuForward(const Model& model, ThreadPool& pool, CpuForwardOptions o
                                            : std::min(c.contextLength > 0 ? c.contextLength : CpuForwardOptions::kDefaultContext,
                                                       CpuForwardOptions::kDefaultContext);
     const size_t cacheFloats = size_t(c.nLayers) * size_t(m_capacity) * size_t(c.kvDim());
+    for (const LayerWeights& L : model.weights.layers) {
+        LayerVectors v{dequantizeTensor(L.attnNorm), dequantizeTensor(L.ffnNorm), {}, {}, {}};
+        if (L.bq.present()) {
+            v.bq = dequantizeTensor(L.bq);
+            v.bk = dequantizeTensor(L.bk);
+            v.bv = dequantizeTensor(L.bv);
+        }
+        m_vectors.push_back(std::move(v));
+    }
+    m_outputNorm = dequantizeTensor(model.weights.outputNorm);
     m_keyCache.assign(cacheFloats, 0.0f);
     m_valueCache.assign(cacheFloats, 0.0f);
 }
@@ -191,15 +201,15 @@ void CpuForward::forward(const int* tokens, int n, std::vector<float>& logits, b
         const LayerWeights& L = w.layers[size_t(l)];
 
         // attention rmsnorm
-        const std::vector<float> attnNorm = dequantizeTensor(L.attnNorm);
-        for (int t = 0; t < n; ++t) rmsNorm(&x[size_t(t) * dim], attnNorm.data(), dim, c.normEps, &xb[size_t(t) * dim]);
+        const LayerVectors& V = m_vectors[size_t(l)];
+        for (int t = 0; t < n; ++t) rmsNorm(&x[size_t(t) * dim], V.attnNorm.data(), dim, c.normEps, &xb[size_t(t) * dim]);
 
         // qkv matmuls (+ biases for Qwen2)
         matmul(L.wq, xb.data(), n, q.data());
         matmul(L.wk, xb.data(), n, k.data());
         matmul(L.wv, xb.data(), n, v.data());
-        if (L.bq.present()) {
-            const auto bq = dequantizeTensor(L.bq), bk = dequantizeTensor(L.bk), bv = dequantizeTensor(L.bv);
+        if (!V.bq.empty()) {
+            const auto &bq = V.bq, &bk = V.bk, &bv = V.bv;
             for (int t = 0; t < n; ++t) {
                 for (int i = 0; i < qDim; ++i) q[size_t(t) * qDim + i] += bq[size_t(i)];
                 for (int i = 0; i < kvDim; ++i) k[size_t(t) * kvDim + i] += bk[size_t(i)];
@@ -230,8 +240,7 @@ void CpuForward::forward(const int* tokens, int n, std::vector<float>& logits, b
         for (size_t i = 0; i < x.size(); ++i) x[i] += proj[i];
 
         // ffn rmsnorm
-        const std::vector<float> ffnNorm = dequantizeTensor(L.ffnNorm);
-        for (int t = 0; t < n; ++t) rmsNorm(&x[size_t(t) * dim], ffnNorm.data(), dim, c.normEps, &xb[size_t(t) * dim]);
+        for (int t = 0; t < n; ++t) rmsNorm(&x[size_t(t) * dim], V.ffnNorm.data(), dim, c.normEps, &xb[size_t(t) * dim]);
 
         // SwiGLU: down( silu(gate(x)) * up(x) )
         matmul(L.wGate, xb.data(), n, gate.data());
@@ -247,9 +256,8 @@ void CpuForward::forward(const int* tokens, int n, std::vector<float>& logits, b
     }
 
     // final rmsnorm and the classifier, for every token or just the last
-    const std::vector<float> outNorm = dequantizeTensor(w.outputNorm);
     const int first = allLogits ? 0 : n - 1, count = n - first;
-    for (int t = first; t < n; ++t) rmsNorm(&x[size_t(t) * dim], outNorm.data(), dim, c.normEps, &xb[size_t(t - first) * dim]);
+    for (int t = first; t < n; ++t) rmsNorm(&x[size_t(t) * dim], m_outputNorm.data(), dim, c.normEps, &xb[size_t(t - first) * dim]);
     logits.resize(size_t(count) * c.vocabSize);
     matmul(w.output, xb.data(), count, logits.data());
 

@@ -62,6 +62,12 @@ private:
     int m_pos = 0;
     std::vector<float> m_keyCache;   // [layer][position][kvDim]
     std::vector<float> m_valueCache; // [layer][position][kvDim]
+    // Norm gains and Qwen2 biases as F32, dequantized once (they may be stored F16).
+    struct LayerVectors {
+        std::vector<float> attnNorm, ffnNorm, bq, bk, bv;
+    };
+    std::vector<LayerVectors> m_vectors;
+    std::vector<float> m_outputNorm;
     Observer m_observer;
 };
 

@@ -155,7 +155,7 @@ std::unique_ptr<Model> loadLlama2cModel(const std::string& path, const LoadOptio
     std::string tok = options.tokenizerPath;
     if (tok.empty()) { // llama2.c's own conventions: tokenizer.bin, or tok<vocab>.bin beside the checkpoint
         const auto dir = std::filesystem::path(path).parent_path();
-        for (const std::string cand : {"tok" + std::to_string(vocab) + ".bin", std::string("tokenizer.bin")})
+        for (const std::string& cand : {"tok" + std::to_string(vocab) + ".bin", std::string("tokenizer.bin")})
             if (std::filesystem::exists(dir / cand)) { tok = (dir / cand).string(); break; }
     }
     if (!tok.empty()) m->vocab = readLlama2cTokenizer(tok, vocab);

@@ -69,6 +69,4 @@ std::vector<std::string> Pretokenizer::split(const std::string& text) const {
     return words;
 }
 
-std::vector<std::string> Pretokenizer::knownNames() { return {"gpt-2", "llama-bpe", "qwen2"}; }
-
 } // namespace qb

@@ -16,7 +16,6 @@ public:
     ~Pretokenizer();
     std::vector<std::string> split(const std::string& text) const;
 
-    static std::vector<std::string> knownNames();
     // The regex (PCRE syntax, as in tokenizer.json) for a known name.
     static std::string pattern(const std::string& pre);
 

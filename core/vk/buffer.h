@@ -21,7 +21,6 @@ public:
     VkBuffer handle() const { return m_buffer; }
     VkDeviceSize size() const { return m_size; }
     const std::string& name() const { return m_name; }
-    bool mappable() const { return m_mapped != nullptr; }
 
     void upload(const void* data, VkDeviceSize bytes, VkDeviceSize offset = 0);
     void download(void* data, VkDeviceSize bytes, VkDeviceSize offset = 0) const;

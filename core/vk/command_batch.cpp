@@ -106,7 +106,6 @@ void CommandBatch::dispatch(const Pipeline& p, std::initializer_list<const Buffe
     barrier.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
     barrier.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
     a.vkCmdPipelineBarrier(m_cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &barrier, 0, nullptr, 0, nullptr);
-    ++m_recorded;
 }
 
 void CommandBatch::submitAndWait() {
@@ -121,7 +120,6 @@ void CommandBatch::submitAndWait() {
     VK_CHECK(a.vkWaitForFences(m_ctx.device(), 1, &m_fence, VK_TRUE, UINT64_MAX));
     VK_CHECK(a.vkResetFences(m_ctx.device(), 1, &m_fence));
     VK_CHECK(a.vkResetCommandBuffer(m_cb, 0));
-    m_recorded = 0;
 }
 
 void CommandBatch::forgetDescriptorSets() {

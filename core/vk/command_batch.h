@@ -26,7 +26,6 @@ public:
     // Descriptor sets are cached per (pipeline, buffers); forget them when
     // any of those buffers is destroyed.
     void forgetDescriptorSets();
-    int recorded() const { return m_recorded; }
 
 private:
     void begin();
@@ -39,7 +38,6 @@ private:
     size_t m_poolInUse = 0;
     std::map<std::vector<uint64_t>, VkDescriptorSet> m_sets;
     bool m_open = false;
-    int m_recorded = 0;
 };
 
 } // namespace qb::vk

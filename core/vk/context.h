@@ -47,7 +47,6 @@ public:
     const DeviceInfo& info() const { return m_info; }
     VkDeviceSize minStorageAlignment() const { return m_minStorageAlignment; }
     VkDeviceSize maxStorageRange() const { return m_maxStorageRange; }
-    bool validationEnabled() const { return m_validation; }
     int validationErrors() const { return m_validationErrors.load(); }
     // Memory type index with all of `want`; throws naming `what` when none fits.
     uint32_t memoryType(uint32_t typeBits, VkMemoryPropertyFlags want, const std::string& what) const;

@@ -4,6 +4,7 @@
 #include "common/half.h"
 
 #include <cstring>
+#include "model/activation_rounding.h"
 #include "push_constants.h"
 
 #include <algorithm>
@@ -20,18 +21,6 @@ uint32_t groups(uint64_t n, uint32_t per = kWorkgroup) { return uint32_t((n + pe
 std::string lower(std::string s) {
     for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
     return s;
-}
-
-// Which activation rounding a weight type needs (ggml's vec_dot_type), "" for none.
-std::string roundingFor(GgmlType type, bool staticInputScale) {
-    switch (type) {
-    case GgmlType::Q4_0: case GgmlType::Q4_1: case GgmlType::Q5_0: case GgmlType::Q5_1: case GgmlType::Q8_0: return "q8_0";
-    case GgmlType::Q2_K: case GgmlType::Q3_K: case GgmlType::Q4_K: case GgmlType::Q5_K: case GgmlType::Q6_K: return "q8_k";
-    case GgmlType::F16: return "f16";
-    case GgmlType::BF16: return "bf16";
-    case GgmlType::QB_I8_CH: return staticInputScale ? "i8_static" : "i8_dyn";
-    default: return "";
-    }
 }
 
 } // namespace
@@ -227,13 +216,12 @@ void VkForward::ensureScratch(int n) {
 }
 
 void VkForward::matmul(const Weight& w, const Buffer& in, Buffer& out, int n, uint32_t yStride, uint32_t yOffset, bool accumulate) {
-    const std::string rounding = roundingFor(w.type, w.inputScale != nullptr);
+    const ActivationRounding rounding = activationRounding(w.type, w.inputScale != nullptr);
     const Buffer* x = &in;
-    if (!rounding.empty()) {
+    if (rounding != ActivationRounding::None) {
         RoundPush rp{uint32_t(w.cols), uint32_t(n), 0, 0};
-        uint64_t invocations = rounding == "q8_0" ? uint64_t(n) * w.cols / 32 : rounding == "q8_k" ? uint64_t(n) * w.cols / 256
-                             : rounding.rfind("i8", 0) == 0 ? uint64_t(n) : uint64_t(n) * w.cols;
-        m_batch.dispatch(pipeline("round_act_" + rounding, 3, sizeof rp), {&in, m_xr.get(), w.inputScale ? w.inputScale.get() : m_dummy.get()},
+        const uint64_t invocations = uint64_t(n) * uint64_t(w.cols) / uint64_t(activationRoundingSpan(rounding, w.cols));
+        m_batch.dispatch(pipeline(std::string("round_act_") + activationRoundingName(rounding), 3, sizeof rp), {&in, m_xr.get(), w.inputScale ? w.inputScale.get() : m_dummy.get()},
                          &rp, sizeof rp, groups(invocations));
         x = m_xr.get();
     }

@@ -32,7 +32,6 @@ public:
     void reset() override { m_pos = 0; }
     int position() const override { return m_pos; }
     int capacity() const override { return m_capacity; }
-    Context& context() { return m_ctx; }
     uint64_t kvCacheBytes() const; // device memory of all layers' K and V caches (with scales)
     // The kernel paths chosen from the device's features, for logs and reports.
     std::string kernelPaths() const;

@@ -27,6 +27,14 @@ double valPerplexity(const qb::Model& m, int ctx, int chunks) {
     return valPerplexity(fwd, m, ctx, chunks);
 }
 
+std::vector<float> cpuLogits(const qb::Model& m, const std::vector<int>& ids) {
+    qb::ThreadPool pool(2);
+    qb::CpuForward fwd(m, pool);
+    std::vector<float> logits;
+    fwd.forward(ids.data(), int(ids.size()), logits, true);
+    return logits;
+}
+
 std::vector<int> greedyFromBos(qb::ForwardPass& fwd, const qb::Model& m, int n) {
     std::vector<int> ids{m.vocab->bos};
     std::vector<float> logits;

@@ -10,6 +10,8 @@ namespace qbtest {
 
 double valPerplexity(const qb::Model& model, int ctx = 512, int chunks = 50);
 double valPerplexity(qb::ForwardPass& forward, const qb::Model& model, int ctx, int chunks);
+// Logits of every position of `ids`, run in one batch on the CPU reference.
+std::vector<float> cpuLogits(const qb::Model& model, const std::vector<int>& ids);
 // BOS followed by n greedy tokens, one forward() per token.
 std::vector<int> greedyFromBos(qb::ForwardPass& forward, const qb::Model& model, int n);
 
