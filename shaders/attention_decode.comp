@@ -53,18 +53,22 @@ void main() {
         }
 #endif
     }
+    // this token's rotated query (and key, value), rounded as the cache rounds them, once
+    float qr[256], kr[256], vr[256];
+    for (uint i = 0u; i < p.headDim; ++i) {
+        qr[i] = rotated(qBase, i);
+        kr[i] = rotated(kBase, i);
+        vr[i] = qkv[vBase + i];
+#ifdef KV_F16
+        qr[i] = roundHalfRte(qr[i]);
+        kr[i] = roundHalfRte(kr[i]);
+        vr[i] = roundHalfRte(vr[i]);
+#endif
+    }
     float mx = -3.0e38;
     for (uint j = 0u; j <= pos; ++j) {
         precise float dot = 0.0;
-        for (uint i = 0u; i < p.headDim; ++i) {
-            float qi = rotated(qBase, i);
-            float kj = j == pos ? rotated(kBase, i) : KV_LOAD(K, KS, j * kvDim + kvh * p.headDim + i);
-#ifdef KV_F16
-            qi = roundHalfRte(qi);
-            if (j == pos) kj = roundHalfRte(kj);
-#endif
-            dot += qi * kj;
-        }
+        for (uint i = 0u; i < p.headDim; ++i) dot += qr[i] * (j == pos ? kr[i] : KV_LOAD(K, KS, j * kvDim + kvh * p.headDim + i));
         dot *= p.scale;
         sc[so + j] = dot;
         mx = max(mx, dot);
@@ -84,12 +88,10 @@ void main() {
         precise float acc = 0.0;
         for (uint j = 0u; j <= pos; ++j) {
             precise float a = sc[so + j] * inv;
-            float vj = j == pos ? qkv[vBase + i] : KV_LOAD(V, VS, j * kvDim + kvh * p.headDim + i);
 #ifdef KV_F16
             a = roundHalfRte(a);
-            if (j == pos) vj = roundHalfRte(vj);
 #endif
-            acc += a * vj;
+            acc += a * (j == pos ? vr[i] : KV_LOAD(V, VS, j * kvDim + kvh * p.headDim + i));
         }
         o[qBase + i] = acc;
     }

@@ -4,6 +4,7 @@
 #include "push_constants.h"
 layout(local_size_x_id = 0) in;
 layout(binding = 0) readonly buffer Weights { uint W[]; };
+#define WWORD(i) W[i]
 layout(binding = 1) readonly buffer Ids { uint ids[]; };
 layout(binding = 2) writeonly buffer Output { float Y[]; };
 layout(binding = 3) readonly buffer RowScale { float S[]; };

@@ -6,8 +6,11 @@
 #extension GL_GOOGLE_include_directive : require
 #include "push_constants.h"
 layout(local_size_x_id = 0) in;
-layout(binding = 0) readonly buffer Weights { uint W[]; };
-layout(binding = 1) readonly buffer Input { float X[]; };
+// weights and input as R32_UINT / R32_SFLOAT texel buffers (SIMD gathers on lavapipe)
+layout(binding = 0) uniform usamplerBuffer Wt;
+layout(binding = 1) uniform samplerBuffer Xt;
+#define WWORD(i) texelFetch(Wt, int(i)).x
+#define X(i) texelFetch(Xt, int(i)).x
 layout(binding = 2) buffer Output { float Y[]; };
 layout(binding = 3) readonly buffer RowScale { float S[]; }; // per-channel types; unused otherwise
 layout(push_constant) uniform PC { MatmulPush p; };
@@ -26,7 +29,7 @@ void main() {
 #ifdef W_PLAIN
     for (uint c = 0u; c < p.cols; ++c) {
         float w = welement(rowOff, c);
-        for (uint t = 0u; t < nt; ++t) acc[t] += w * X[(t0 + t) * p.cols + c];
+        for (uint t = 0u; t < nt; ++t) acc[t] += w * X((t0 + t) * p.cols + c);
     }
 #if defined(W_I8_CH) || defined(W_F8_E4M3_CH)
     for (uint t = 0u; t < nt; ++t) acc[t] *= S[row];
@@ -37,7 +40,7 @@ void main() {
         dequant32(rowOff, b, v);
         for (uint t = 0u; t < nt; ++t) {
             uint xo = (t0 + t) * p.cols + b * 32u;
-            for (uint e = 0u; e < 32u; ++e) acc[t] += v[e] * X[xo + e];
+            for (uint e = 0u; e < 32u; ++e) acc[t] += v[e] * X(xo + e);
         }
     }
 #endif

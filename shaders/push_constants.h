@@ -27,11 +27,22 @@ struct RoundPush {      // activation rounding for a weight type
     uint pad1;
 };
 
+struct ActQuantPush {   // activations quantized to Q8_0 blocks for the integer-dot matmuls
+    uint cols;          // values per token row of the result
+    uint tokens;
+    float eps;          // RMSNorm epsilon (norm variants)
+    uint inStride;      // floats per token row of the input (2 * cols for swiglu's gate|up rows)
+    uint firstToken;    // input row of the first token (the last token alone, for logits)
+    uint pad0;
+    uint pad1;
+    uint pad2;
+};
+
 struct NormPush {       // RMSNorm of each token row
     uint dim;
     uint tokens;
     float eps;
-    uint pad0;
+    uint firstToken;    // input row of the first token (the last token alone, for logits)
 };
 
 struct RopePush {       // rotary embedding on rows of `heads` heads, angles from a table
@@ -86,7 +97,7 @@ struct GetRowsPush {    // embedding rows for token ids
 };
 
 #ifdef __cplusplus
-static_assert(sizeof(MatmulPush) == 32 && sizeof(RoundPush) == 16 && sizeof(NormPush) == 16 && sizeof(RopePush) == 32 &&
+static_assert(sizeof(MatmulPush) == 32 && sizeof(RoundPush) == 16 && sizeof(ActQuantPush) == 32 && sizeof(NormPush) == 16 && sizeof(RopePush) == 32 &&
               sizeof(KvStorePush) == 32 && sizeof(AttentionPush) == 48 && sizeof(EltwisePush) == 16 && sizeof(GetRowsPush) == 16,
               "push-constant structs must keep their std430 sizes");
 } // namespace qb::vk

@@ -13,7 +13,7 @@ layout(push_constant) uniform PC { NormPush p; };
 void main() {
     uint t = gl_GlobalInvocationID.x;
     if (t >= p.tokens) return;
-    uint o = t * p.dim;
+    uint o = (t + p.firstToken) * p.dim, oy = t * p.dim;
 #ifdef NO_FLOAT64
     precise float sum = 0.0;
     for (uint i = 0u; i < p.dim; ++i) sum += X[o + i] * X[o + i];
@@ -26,6 +26,6 @@ void main() {
     float scale = 1.0 / sqrt(mean + p.eps);
     for (uint i = 0u; i < p.dim; ++i) {
         precise float y = X[o + i] * scale * G[i];
-        Y[o + i] = y;
+        Y[oy + i] = y;
     }
 }

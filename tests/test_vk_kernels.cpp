@@ -2,10 +2,13 @@
 // Khronos validation layer on (any validation error fails the test) and
 // outputs poisoned with NaN first so unwritten elements are caught.
 #include "model/activation_rounding.h"
+#include "model/block_dot.h"
+#include "vk/repack.h"
 #include "model/forward_cpu.h"
 #include "quant/quantize.h"
 #include "vk/buffer.h"
 #include "vk/command_batch.h"
+#include "vk/kernel_variants.h"
 #include "vk/pipeline.h"
 #include "push_constants.h"
 
@@ -127,7 +130,7 @@ private slots:
             batch.dispatch(*round, {xb.get(), xrb.get(), dummy.get()}, &rp, sizeof rp, (inv + 63) / 64);
             in = xrb.get();
         }
-        Pipeline mm(*ctx, "matmul_" + lower(type.toStdString()), 4, sizeof(MatmulPush), 64);
+        Pipeline mm(*ctx, "matmul_" + lower(type.toStdString()), 4, sizeof(MatmulPush), 64, matmulBindings());
         MatmulPush mp{uint32_t(rows), uint32_t(cols), uint32_t(tokens), uint32_t(stride), uint32_t(rows), 0, 0, 0};
         batch.dispatch(mm, {wb.get(), in, yb.get(), sb.get()}, &mp, sizeof mp, 1, uint32_t((tokens + 3) / 4));
         batch.submitAndWait();
@@ -148,6 +151,62 @@ private slots:
             wantRows.insert(wantRows.end(), wrow.begin(), wrow.end());
         }
         QVERIFY2(nmse(read(*out, wantRows.size()), wantRows) < 1e-12, qPrintable(type + " get_rows"));
+    }
+
+    // The integer-dot path (act_q8_0 + matmul_q) against integerDotRow, bit for
+    // bit, in both the SWAR and the integer-dot-product variants, for decode
+    // (1 token) and prefill (5 tokens: the 4-token kernel with a ragged end),
+    // rows not a multiple of 4, and the residual accumulate.
+    void integerDotMatmul_data() {
+        QTest::addColumn<QString>("type");
+        QTest::addColumn<bool>("dot4");
+        QTest::addColumn<int>("tokens");
+        for (const char* t : {"Q4_0", "Q8_0"})
+            for (bool d : {false, true})
+                for (int n : {1, 5}) QTest::newRow(qPrintable(QString("%1 %2 %3 tokens").arg(t, d ? "dot4" : "swar").arg(n))) << QString(t) << d << n;
+    }
+    void integerDotMatmul() {
+        QFETCH(QString, type);
+        QFETCH(bool, dot4);
+        QFETCH(int, tokens);
+        if (dot4 && !ctx->info().integerDot) QSKIP("device has no integer dot product; the SWAR rows cover it");
+        const GgmlType t = *typeFromName(type.toStdString());
+        const int64_t rows = 42, cols = 256;
+        const auto w = randomValues(size_t(rows * cols), 3);
+        const size_t stride = rowBytes(t, cols);
+        std::vector<uint8_t> q(stride * rows);
+        for (int64_t r = 0; r < rows; ++r) quantizeRow(t, &w[size_t(r * cols)], q.data() + size_t(r) * stride, cols);
+        const auto x = randomValues(size_t(tokens * cols), 4, 3.0f);
+        const auto y0 = randomValues(size_t(tokens * rows), 5); // the residual the result is added to
+        Q8Blocks xq;
+        quantizeQ8Blocks(x.data(), int64_t(x.size()), xq);
+        std::vector<float> want(y0);
+        for (int tk = 0; tk < tokens; ++tk)
+            for (int64_t r = 0; r < rows; ++r) {
+                const float dot = integerDotRow(t, q.data() + size_t(r) * stride, cols, xq, tk * (cols / 32));
+                want[size_t(tk * rows + r)] = y0[size_t(tk * rows + r)] + dot;
+            }
+        const RepackedBlocks packed = repackBlocks(t, cols, {{q.data(), q.size()}});
+        auto qb = bufferWith(*ctx, packed.quants.data(), packed.quants.size(), "repacked quants");
+        auto db = bufferWith(*ctx, packed.scales.data(), packed.scales.size() * 4, "block scales");
+        auto xb = bufferWith(*ctx, x.data(), x.size() * 4, "x");
+        auto yb = bufferWith(*ctx, y0.data(), y0.size() * 4, "y");
+        auto xqb = poisoned(*ctx, size_t(tokens * cols / 32 * 16), "x quants");
+        auto xmb = poisoned(*ctx, size_t(tokens * cols / 32 * 2), "x meta");
+        auto dummy = poisoned(*ctx, 4, "unused");
+        CommandBatch batch(*ctx);
+        const std::string layout = dot4 ? "_bytes" : "_pairs";
+        Pipeline act(*ctx, "act_q8_0_none" + layout, 4, sizeof(ActQuantPush), 8, actQuantBindings());
+        ActQuantPush ap{uint32_t(cols), uint32_t(tokens), 1e-5f, uint32_t(cols), 0, 0, 0, 0};
+        batch.dispatch(act, {xb.get(), dummy.get(), xqb.get(), xmb.get()}, &ap, sizeof ap, uint32_t((tokens * cols / 32 + 7) / 8));
+        const std::string name = std::string(tokens == 1 ? "matmul_q_" : "matmul_q4t_") + (dot4 ? "dot4_" : "") + lower(type.toStdString());
+        Pipeline mm(*ctx, name, 5, sizeof(MatmulPush), 64, matmulQBindings());
+        MatmulPush mp{uint32_t(rows), uint32_t(cols), uint32_t(tokens), uint32_t(stride), uint32_t(rows), 0, 1, 0};
+        batch.dispatch(mm, {qb.get(), xqb.get(), yb.get(), db.get(), xmb.get()}, &mp, sizeof mp, 1, tokens == 1 ? 1u : uint32_t((tokens + 3) / 4));
+        batch.submitAndWait();
+        const auto got = read(*yb, want.size());
+        for (size_t i = 0; i < want.size(); ++i)
+            QVERIFY2(got[i] == want[i], qPrintable(QString("%1: y[%2] = %3, CPU %4").arg(name.c_str()).arg(i).arg(got[i], 0, 'g', 9).arg(want[i], 0, 'g', 9)));
     }
 
     void rmsNormRopeEltwise() {

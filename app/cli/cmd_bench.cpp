@@ -1,6 +1,7 @@
 // quantbench-cli bench: prefill and decode speed, like llama-bench.
 #include "cli/args.h"
 #include "cli/cli_model.h"
+#include "vk/engine.h"
 #include "cli/commands.h"
 #include "common/error.h"
 
@@ -68,6 +69,8 @@ int cmdBench(const Argv& argv) {
             tgRates.push_back(tg / std::chrono::duration<double>(Clock::now() - t0).count());
         }
     }
+    if (const auto* vk = dynamic_cast<const qb::vk::VkForward*>(&fwd)) // QUANTBENCH_VK_PROFILE=1
+        if (const std::string report = vk->profileReport(); !report.empty()) std::fprintf(stderr, "%s", report.c_str());
     const Stat ppS = ppRates.empty() ? Stat{} : stats(ppRates), tgS = tgRates.empty() ? Stat{} : stats(tgRates);
     const bool synthetic = model->config.synthetic;
     if (args.flag("--json")) {

@@ -1,5 +1,7 @@
 #include "model/activation_rounding.h"
 
+#include "model/block_dot.h"
+
 #include "common/half.h"
 
 #include <cmath>
@@ -10,17 +12,12 @@ namespace qb {
 
 namespace {
 
-// Q8_0 / Q8_1 blocks of 32: d = amax/127 stored as F16, q = round(x * 127/amax).
-// (x86 ggml rounds half to even here, as _mm256_round_ps does.)
+// Q8_0 / Q8_1 blocks of 32: d = amax/127 stored as F16, q = round(x * 127/amax)
+// (x86 ggml rounds half to even here, as _mm256_round_ps does).
 void roundQ8_0(const float* x, float* out, int64_t n) {
-    for (int64_t b = 0; b < n; b += 32) {
-        float amax = 0;
-        for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(x[b + j]));
-        const float d = amax / 127.0f;
-        const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
-        const float dh = halfToFloat(floatToHalf(d));
-        for (int j = 0; j < 32; ++j) out[b + j] = std::nearbyint(x[b + j] * id) * dh;
-    }
+    Q8Blocks blocks;
+    quantizeQ8Blocks(x, n, blocks);
+    for (int64_t i = 0; i < n; ++i) out[i] = float(blocks.q[size_t(i)]) * blocks.d[size_t(i / 32)];
 }
 
 // Q8_K blocks of 256: scale from the signed value of largest magnitude, F32 d.

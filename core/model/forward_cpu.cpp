@@ -1,5 +1,7 @@
 #include "model/forward_cpu.h"
 
+#include "model/block_dot.h"
+
 #include "common/error.h"
 #include "common/half.h"
 #include "model/activation_rounding.h"
@@ -132,6 +134,15 @@ CpuForward::CpuForward(const Model& model, ThreadPool& pool, CpuForwardOptions o
 void CpuForward::matmul(const Tensor& w, const float* xIn, int n, float* y) const {
     const int64_t rows = w.rows(), cols = w.cols();
     if (m_observer) m_observer(w, xIn, n);
+    if (hasIntegerDot(w.type)) { // ggml's integer block dot against Q8_0-quantized activations
+        Q8Blocks xq;
+        quantizeQ8Blocks(xIn, int64_t(n) * cols, xq);
+        m_pool.parallelFor(rows, [&](int64_t begin, int64_t end) {
+            for (int64_t r = begin; r < end; ++r)
+                for (int t = 0; t < n; ++t) y[int64_t(t) * rows + r] = integerDotRow(w.type, w.row(r), cols, xq, int64_t(t) * (cols / 32));
+        });
+        return;
+    }
     // activations rounded as ggml's CPU backend rounds them for this weight type
     std::vector<float> rounded(static_cast<size_t>(n * cols));
     for (int t = 0; t < n; ++t) roundActivationsFor(w, xIn + int64_t(t) * cols, &rounded[size_t(t * cols)]);

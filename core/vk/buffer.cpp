@@ -15,7 +15,7 @@ Buffer::Buffer(Context& ctx, VkDeviceSize bytes, Placement placement, std::strin
                     ErrorKind::Internal);
     VkBufferCreateInfo bi{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
     bi.size = (bytes + 15) / 16 * 16;
-    bi.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+    bi.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
     bi.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
     VK_CHECK(a.vkCreateBuffer(ctx.device(), &bi, nullptr, &m_buffer));
     VkMemoryRequirements req;
@@ -42,9 +42,28 @@ Buffer::Buffer(Context& ctx, VkDeviceSize bytes, Placement placement, std::strin
 
 Buffer::~Buffer() {
     Api& a = api();
+    for (const auto& [format, view] : m_views) a.vkDestroyBufferView(m_ctx.device(), view, nullptr);
     if (m_mapped) a.vkUnmapMemory(m_ctx.device(), m_memory);
     if (m_buffer) a.vkDestroyBuffer(m_ctx.device(), m_buffer, nullptr);
     if (m_memory) a.vkFreeMemory(m_ctx.device(), m_memory, nullptr);
+}
+
+VkBufferView Buffer::texelView(VkFormat format) const {
+    if (auto it = m_views.find(format); it != m_views.end()) return it->second;
+    const VkDeviceSize texel = format == VK_FORMAT_R32G32B32A32_UINT ? 16 : format == VK_FORMAT_R32G32_SFLOAT ? 8 : 4;
+    const VkDeviceSize texels = m_size / texel;
+    if (texels > m_ctx.maxTexelElements())
+        throw Error("Vulkan: buffer '" + m_name + "' holds " + std::to_string(texels) + " texels, more than the device's maxTexelBufferElements (" +
+                    std::to_string(m_ctx.maxTexelElements()) + ")");
+    VkBufferViewCreateInfo vi{VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO};
+    vi.buffer = m_buffer;
+    vi.format = format;
+    vi.offset = 0;
+    vi.range = texels * texel;
+    VkBufferView view;
+    VK_CHECK(api().vkCreateBufferView(m_ctx.device(), &vi, nullptr, &view));
+    m_views.emplace(format, view);
+    return view;
 }
 
 void Buffer::upload(const void* data, VkDeviceSize bytes, VkDeviceSize offset) {

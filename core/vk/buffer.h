@@ -5,6 +5,7 @@
 // and downloads go through a staging buffer.
 #include "vk/context.h"
 
+#include <map>
 #include <string>
 
 namespace qb::vk {
@@ -24,6 +25,10 @@ public:
 
     void upload(const void* data, VkDeviceSize bytes, VkDeviceSize offset = 0);
     void download(void* data, VkDeviceSize bytes, VkDeviceSize offset = 0) const;
+    // A view of the whole buffer as a uniform texel buffer of `format` (made
+    // once per format); throws naming the buffer when it exceeds the device's
+    // maxTexelBufferElements.
+    VkBufferView texelView(VkFormat format) const;
 
 private:
     Context& m_ctx;
@@ -32,6 +37,7 @@ private:
     VkBuffer m_buffer = VK_NULL_HANDLE;
     VkDeviceMemory m_memory = VK_NULL_HANDLE;
     void* m_mapped = nullptr;
+    mutable std::map<VkFormat, VkBufferView> m_views;
 };
 
 // Records one copy on the context's queue and waits for it.

@@ -2,11 +2,17 @@
 
 #include "common/error.h"
 
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+
 namespace qb::vk {
 
 namespace {
 constexpr uint32_t kSetsPerPool = 512;
 constexpr uint32_t kBuffersPerSet = 8;
+constexpr uint32_t kMaxTimestamps = 4096;
 } // namespace
 
 CommandBatch::CommandBatch(Context& ctx) : m_ctx(ctx) {
@@ -18,11 +24,19 @@ CommandBatch::CommandBatch(Context& ctx) : m_ctx(ctx) {
     VK_CHECK(a.vkAllocateCommandBuffers(ctx.device(), &ai, &m_cb));
     VkFenceCreateInfo fi{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
     VK_CHECK(a.vkCreateFence(ctx.device(), &fi, nullptr, &m_fence));
+    const char* prof = std::getenv("QUANTBENCH_VK_PROFILE");
+    if (prof && *prof && std::strcmp(prof, "0") != 0 && ctx.timestampPeriod() > 0) {
+        VkQueryPoolCreateInfo qi{VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
+        qi.queryType = VK_QUERY_TYPE_TIMESTAMP;
+        qi.queryCount = kMaxTimestamps;
+        VK_CHECK(a.vkCreateQueryPool(ctx.device(), &qi, nullptr, &m_queries));
+    }
 }
 
 CommandBatch::~CommandBatch() {
     Api& a = api();
     for (VkDescriptorPool p : m_pools) a.vkDestroyDescriptorPool(m_ctx.device(), p, nullptr);
+    if (m_queries) a.vkDestroyQueryPool(m_ctx.device(), m_queries, nullptr);
     if (m_fence) a.vkDestroyFence(m_ctx.device(), m_fence, nullptr);
     if (m_cb) a.vkFreeCommandBuffers(m_ctx.device(), m_ctx.commandPool(), 1, &m_cb);
 }
@@ -32,17 +46,23 @@ void CommandBatch::begin() {
     bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
     VK_CHECK(api().vkBeginCommandBuffer(m_cb, &bi));
     m_open = true;
+    if (m_queries) {
+        m_queryNames.clear();
+        api().vkCmdResetQueryPool(m_cb, m_queries, 0, kMaxTimestamps);
+        api().vkCmdWriteTimestamp(m_cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, m_queries, 0);
+    }
 }
 
 VkDescriptorSet CommandBatch::allocateSet(const Pipeline& p) {
     Api& a = api();
     for (;;) {
         if (m_poolInUse == m_pools.size()) {
-            VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, kSetsPerPool * kBuffersPerSet};
+            const VkDescriptorPoolSize sizes[] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, kSetsPerPool * kBuffersPerSet},
+                                                  {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, kSetsPerPool * kBuffersPerSet}};
             VkDescriptorPoolCreateInfo pi{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
             pi.maxSets = kSetsPerPool;
-            pi.poolSizeCount = 1;
-            pi.pPoolSizes = &size;
+            pi.poolSizeCount = 2;
+            pi.pPoolSizes = sizes;
             VkDescriptorPool pool;
             VK_CHECK(a.vkCreateDescriptorPool(m_ctx.device(), &pi, nullptr, &pool));
             m_pools.push_back(pool);
@@ -84,15 +104,25 @@ void CommandBatch::dispatch(const Pipeline& p, std::initializer_list<const Buffe
     } else {
         set = allocateSet(p);
         std::vector<VkDescriptorBufferInfo> infos;
-        for (const Buffer* b : buffers) infos.push_back({b->handle(), 0, VK_WHOLE_SIZE});
+        std::vector<VkBufferView> views;
+        for (const Buffer* b : buffers) {
+            infos.push_back({b->handle(), 0, VK_WHOLE_SIZE});
+            const VkFormat f = p.texelFormat(uint32_t(views.size()));
+            views.push_back(f == VK_FORMAT_UNDEFINED ? VK_NULL_HANDLE : b->texelView(f));
+        }
         std::vector<VkWriteDescriptorSet> writes;
         for (uint32_t i = 0; i < infos.size(); ++i) {
             VkWriteDescriptorSet w{VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
             w.dstSet = set;
             w.dstBinding = i;
             w.descriptorCount = 1;
-            w.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-            w.pBufferInfo = &infos[i];
+            if (views[i]) {
+                w.descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+                w.pTexelBufferView = &views[i];
+            } else {
+                w.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+                w.pBufferInfo = &infos[i];
+            }
             writes.push_back(w);
         }
         a.vkUpdateDescriptorSets(m_ctx.device(), uint32_t(writes.size()), writes.data(), 0, nullptr);
@@ -106,6 +136,10 @@ void CommandBatch::dispatch(const Pipeline& p, std::initializer_list<const Buffe
     barrier.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
     barrier.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
     a.vkCmdPipelineBarrier(m_cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &barrier, 0, nullptr, 0, nullptr);
+    if (m_queries && m_queryNames.size() + 1 < kMaxTimestamps) {
+        m_queryNames.push_back(p.name());
+        a.vkCmdWriteTimestamp(m_cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, m_queries, uint32_t(m_queryNames.size()));
+    }
 }
 
 void CommandBatch::submitAndWait() {
@@ -120,6 +154,38 @@ void CommandBatch::submitAndWait() {
     VK_CHECK(a.vkWaitForFences(m_ctx.device(), 1, &m_fence, VK_TRUE, UINT64_MAX));
     VK_CHECK(a.vkResetFences(m_ctx.device(), 1, &m_fence));
     VK_CHECK(a.vkResetCommandBuffer(m_cb, 0));
+    if (m_queries && !m_queryNames.empty()) {
+        std::vector<uint64_t> ts(m_queryNames.size() + 1);
+        VK_CHECK(a.vkGetQueryPoolResults(m_ctx.device(), m_queries, 0, uint32_t(ts.size()), ts.size() * 8, ts.data(), 8,
+                                         VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT));
+        for (size_t i = 0; i < m_queryNames.size(); ++i) {
+            PipelineTime& pt = m_profile[m_queryNames[i]];
+            pt.dispatches += 1;
+            pt.ns += double(ts[i + 1] - ts[i]) * double(m_ctx.timestampPeriod());
+        }
+        m_batches += 1;
+    }
+}
+
+std::string CommandBatch::profileReport() const {
+    if (m_profile.empty()) return {};
+    std::vector<std::pair<std::string, PipelineTime>> rows(m_profile.begin(), m_profile.end());
+    std::sort(rows.begin(), rows.end(), [](const auto& x, const auto& y) { return x.second.ns > y.second.ns; });
+    double total = 0;
+    uint64_t dispatches = 0;
+    for (const auto& r : rows) {
+        total += r.second.ns;
+        dispatches += r.second.dispatches;
+    }
+    std::ostringstream o;
+    o.setf(std::ios::fixed);
+    o.precision(1);
+    o << "Vulkan device time per pipeline (" << m_ctx.info().name << ", " << m_batches << " submits, " << dispatches << " dispatches, "
+      << total / 1e6 << " ms):\n";
+    for (const auto& [name, pt] : rows)
+        o << "  " << name << std::string(name.size() < 30 ? 30 - name.size() : 1, ' ') << pt.ns / 1e6 << " ms  " << 100.0 * pt.ns / total << "%  "
+          << pt.dispatches << " dispatches, " << pt.ns / 1e3 / double(pt.dispatches) << " us each\n";
+    return o.str();
 }
 
 void CommandBatch::forgetDescriptorSets() {

@@ -3,11 +3,14 @@
 // token in decode, one per batch in prefill). Every dispatch is followed by a
 // compute-to-compute memory barrier; descriptor sets are written once per
 // (pipeline, buffers) and reused by every later batch.
+// QUANTBENCH_VK_PROFILE=1 writes a timestamp after every dispatch and sums the
+// device time per pipeline (profileReport()).
 #include "vk/buffer.h"
 #include "vk/pipeline.h"
 
 #include <initializer_list>
 #include <map>
+#include <string>
 #include <vector>
 
 namespace qb::vk {
@@ -26,6 +29,9 @@ public:
     // Descriptor sets are cached per (pipeline, buffers); forget them when
     // any of those buffers is destroyed.
     void forgetDescriptorSets();
+    // Device time per pipeline over all batches so far, slowest first; empty
+    // unless profiling is on.
+    std::string profileReport() const;
 
 private:
     void begin();
@@ -38,6 +44,15 @@ private:
     size_t m_poolInUse = 0;
     std::map<std::vector<uint64_t>, VkDescriptorSet> m_sets;
     bool m_open = false;
+    // profiling (QUANTBENCH_VK_PROFILE)
+    struct PipelineTime {
+        uint64_t dispatches = 0;
+        double ns = 0;
+    };
+    VkQueryPool m_queries = VK_NULL_HANDLE;
+    std::vector<std::string> m_queryNames; // pipeline of each timestamp after the first
+    std::map<std::string, PipelineTime> m_profile;
+    double m_batches = 0;
 };
 
 } // namespace qb::vk

@@ -93,9 +93,22 @@ DeviceInfo describe(VkPhysicalDevice pd, int index) {
     a.vkEnumerateDeviceExtensionProperties(pd, nullptr, &n, nullptr);
     std::vector<VkExtensionProperties> exts(n);
     a.vkEnumerateDeviceExtensionProperties(pd, nullptr, &n, exts.data());
-    d.integerDot = std::any_of(exts.begin(), exts.end(), [](const VkExtensionProperties& e) {
-        return std::strcmp(e.extensionName, "VK_KHR_shader_integer_dot_product") == 0;
+    const bool dotExt = std::any_of(exts.begin(), exts.end(), [](const VkExtensionProperties& e) {
+        return std::strcmp(e.extensionName, VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME) == 0;
     });
+    if (dotExt) {
+        VkPhysicalDeviceShaderIntegerDotProductFeaturesKHR df{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES_KHR};
+        VkPhysicalDeviceFeatures2 g2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
+        g2.pNext = &df;
+        a.vkGetPhysicalDeviceFeatures2(pd, &g2);
+        VkPhysicalDeviceShaderIntegerDotProductPropertiesKHR dp{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_PROPERTIES_KHR};
+        VkPhysicalDeviceProperties2 q2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
+        q2.pNext = &dp;
+        a.vkGetPhysicalDeviceProperties2(pd, &q2);
+        d.integerDot = df.shaderIntegerDotProduct == VK_TRUE;
+        d.integerDotAccelerated = d.integerDot && dp.integerDotProduct4x8BitPackedSignedAccelerated == VK_TRUE;
+    }
+    d.subgroupArithmetic = (sub.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) && (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT);
     VkPhysicalDeviceMemoryProperties mem;
     a.vkGetPhysicalDeviceMemoryProperties(pd, &mem);
     for (uint32_t h = 0; h < mem.memoryHeapCount; ++h)
@@ -187,6 +200,7 @@ Context::Context(const ContextOptions& options) {
     a.vkGetPhysicalDeviceProperties(m_physical, &props);
     m_minStorageAlignment = props.limits.minStorageBufferOffsetAlignment;
     m_maxStorageRange = props.limits.maxStorageBufferRange;
+    m_maxTexelElements = props.limits.maxTexelBufferElements;
     a.vkGetPhysicalDeviceMemoryProperties(m_physical, &m_memory);
 
     uint32_t nq = 0;
@@ -197,6 +211,7 @@ Context::Context(const ContextOptions& options) {
     for (uint32_t i = 0; i < nq && !found; ++i)
         if (qf[i].queueFlags & VK_QUEUE_COMPUTE_BIT) { m_queueFamily = i; found = true; }
     if (!found) throw Error("Vulkan: device '" + m_info.name + "' has no compute queue");
+    if (qf[m_queueFamily].timestampValidBits > 0) m_timestampPeriod = props.limits.timestampPeriod;
 
     const float priority = 1.0f;
     VkDeviceQueueCreateInfo qi{VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};
@@ -207,6 +222,14 @@ Context::Context(const ContextOptions& options) {
     features.shaderFloat64 = m_info.float64 ? VK_TRUE : VK_FALSE;
     VkDeviceCreateInfo di{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
     di.pEnabledFeatures = &features;
+    VkPhysicalDeviceShaderIntegerDotProductFeaturesKHR dotFeatures{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES_KHR};
+    const char* dotExtension = VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME;
+    if (m_info.integerDot) { // the DOT4 kernel variants
+        dotFeatures.shaderIntegerDotProduct = VK_TRUE;
+        di.pNext = &dotFeatures;
+        di.enabledExtensionCount = 1;
+        di.ppEnabledExtensionNames = &dotExtension;
+    }
     di.queueCreateInfoCount = 1;
     di.pQueueCreateInfos = &qi;
     VK_CHECK(a.vkCreateDevice(m_physical, &di, nullptr, &m_device));

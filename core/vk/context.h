@@ -20,7 +20,9 @@ struct DeviceInfo {
     uint32_t subgroupSize = 0;
     bool float16 = false;      // shaderFloat16 + 16-bit storage
     bool int8 = false;         // shaderInt8 + 8-bit storage
-    bool integerDot = false;   // VK_KHR_shader_integer_dot_product
+    bool integerDot = false;   // VK_KHR_shader_integer_dot_product with shaderIntegerDotProduct
+    bool integerDotAccelerated = false; // 4x8-bit packed signed dot product in hardware
+    bool subgroupArithmetic = false;    // subgroupAdd & co. in compute shaders
     bool float64 = false;      // shaderFloat64 (reductions in double, as the CPU reference)
     uint32_t apiVersion = 0;
     std::string driver;
@@ -47,6 +49,8 @@ public:
     const DeviceInfo& info() const { return m_info; }
     VkDeviceSize minStorageAlignment() const { return m_minStorageAlignment; }
     VkDeviceSize maxStorageRange() const { return m_maxStorageRange; }
+    VkDeviceSize maxTexelElements() const { return m_maxTexelElements; }
+    float timestampPeriod() const { return m_timestampPeriod; } // ns per tick; 0 when the queue has no timestamps
     int validationErrors() const { return m_validationErrors.load(); }
     // Memory type index with all of `want`; throws naming `what` when none fits.
     uint32_t memoryType(uint32_t typeBits, VkMemoryPropertyFlags want, const std::string& what) const;
@@ -67,7 +71,8 @@ private:
     VkCommandPool m_commandPool = VK_NULL_HANDLE;
     VkPipelineCache m_pipelineCache = VK_NULL_HANDLE;
     VkPhysicalDeviceMemoryProperties m_memory{};
-    VkDeviceSize m_minStorageAlignment = 16, m_maxStorageRange = 1u << 27;
+    VkDeviceSize m_minStorageAlignment = 16, m_maxStorageRange = 1u << 27, m_maxTexelElements = 65536;
+    float m_timestampPeriod = 0;
     DeviceInfo m_info;
     bool m_validation = false;
     std::atomic<int> m_validationErrors{0};

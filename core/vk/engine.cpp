@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include "model/activation_rounding.h"
+#include "vk/repack.h"
 #include "push_constants.h"
 
 #include <algorithm>
@@ -15,7 +16,7 @@ namespace qb::vk {
 
 namespace {
 
-constexpr uint32_t kWorkgroup = 64;
+constexpr uint32_t kWorkgroup = 64, kSmallWorkgroup = 8;
 uint32_t groups(uint64_t n, uint32_t per = kWorkgroup) { return uint32_t((n + per - 1) / per); }
 
 std::string lower(std::string s) {
@@ -32,7 +33,7 @@ std::optional<std::string> vulkanSelector(const std::string& device) {
 }
 
 VkForward::VkForward(const Model& model, Context& ctx, VkForwardOptions options)
-    : m_model(model), m_ctx(ctx), m_options(options), m_batch(ctx) {
+    : m_model(model), m_ctx(ctx), m_options(options), m_kernels(chooseKernelVariants(ctx.info())), m_batch(ctx) {
     const ModelConfig& c = model.config;
     if ((options.kvType == KvCacheType::Q8_0 || options.kvType == KvCacheType::FP8) && c.kvDim() % 32 != 0)
         throw Error(model.path + ": a " + std::string(kvCacheTypeName(options.kvType)) + " KV cache needs rows of a multiple of 32 values, this model's are " +
@@ -78,9 +79,7 @@ VkForward::~VkForward() = default;
 
 std::string VkForward::kernelPaths() const {
     const DeviceInfo& d = m_ctx.info();
-    return std::string(d.float64 ? "double" : "float (no shaderFloat64)") + " reductions, Q4_0/Q8_0 repacked row kernels, KV cache " +
-           kvCacheTypeName(m_options.kvType) + ", subgroup " + std::to_string(d.subgroupSize) +
-           " (subgroup, fp16-arithmetic and int-dot variants not built yet)";
+    return m_kernels.describe() + ", KV cache " + kvCacheTypeName(m_options.kvType) + ", subgroup size " + std::to_string(d.subgroupSize);
 }
 
 uint64_t VkForward::kvCacheBytes() const {
@@ -95,7 +94,7 @@ uint64_t VkForward::kvCacheBytes() const {
 void VkForward::uploadData(Weight& w, const std::vector<const Tensor*>& parts) {
     uint64_t bytes = 0;
     for (const Tensor* t : parts) bytes += t->bytes;
-    w.repacked = w.type == GgmlType::Q4_0 || w.type == GgmlType::Q8_0;
+    w.repacked = repackable(w.type);
     if (!w.repacked) { // straight from the mapped file, still quantized
         w.data = std::make_unique<Buffer>(m_ctx, bytes, Placement::DeviceLocal, w.name);
         uint64_t offset = 0;
@@ -105,26 +104,13 @@ void VkForward::uploadData(Weight& w, const std::vector<const Tensor*>& parts) {
         }
         return;
     }
-    // repack: quants into 16-byte slots, scales (F16 -> F32, exact) apart, both
-    // ordered [block][row] so neighbouring invocations (rows) read neighbouring memory
-    const int blockBytes = traits(w.type).blockBytes, quantBytes = blockBytes - 2, slot = w.type == GgmlType::Q4_0 ? 16 : 32;
-    const uint64_t blocks = bytes / uint64_t(blockBytes), nb = uint64_t(w.cols / 32), rows = blocks / nb;
-    std::vector<uint8_t> quants(size_t(blocks) * size_t(slot), 0);
-    std::vector<float> scales(static_cast<size_t>(blocks));
-    uint64_t i = 0; // block index in file order: row-major (row, block)
-    for (const Tensor* t : parts)
-        for (uint64_t k = 0; k < t->bytes / uint64_t(blockBytes); ++k, ++i) {
-            const uint8_t* src = t->data + k * uint64_t(blockBytes);
-            const uint64_t dst = (i % nb) * rows + i / nb;
-            uint16_t h;
-            std::memcpy(&h, src, 2);
-            scales[size_t(dst)] = halfToFloat(h);
-            std::memcpy(&quants[size_t(dst) * size_t(slot)], src + 2, size_t(quantBytes));
-        }
-    w.data = std::make_unique<Buffer>(m_ctx, quants.size(), Placement::DeviceLocal, w.name + " (repacked quants)");
-    w.data->upload(quants.data(), quants.size());
-    w.rowScale = std::make_unique<Buffer>(m_ctx, scales.size() * 4, Placement::DeviceLocal, w.name + " (block scales)");
-    w.rowScale->upload(scales.data(), scales.size() * 4);
+    std::vector<std::pair<const uint8_t*, uint64_t>> spans;
+    for (const Tensor* t : parts) spans.emplace_back(t->data, t->bytes);
+    const RepackedBlocks r = repackBlocks(w.type, w.cols, spans);
+    w.data = std::make_unique<Buffer>(m_ctx, r.quants.size(), Placement::DeviceLocal, w.name + " (repacked quants)");
+    w.data->upload(r.quants.data(), r.quants.size());
+    w.rowScale = std::make_unique<Buffer>(m_ctx, r.scales.size() * 4, Placement::DeviceLocal, w.name + " (block scales)");
+    w.rowScale->upload(r.scales.data(), r.scales.size() * 4);
 }
 
 VkForward::Weight VkForward::uploadWeight(const Tensor& t, bool allowRepack) {
@@ -186,9 +172,10 @@ std::unique_ptr<Buffer> VkForward::uploadFloats(const Tensor& t, const std::stri
     return b;
 }
 
-Pipeline& VkForward::pipeline(const std::string& name, uint32_t bindings, uint32_t pushBytes) {
+Pipeline& VkForward::pipeline(const std::string& name, uint32_t bindings, uint32_t pushBytes, std::vector<VkFormat> texelFormats, uint32_t workgroup) {
     auto it = m_pipelines.find(name);
-    if (it == m_pipelines.end()) it = m_pipelines.emplace(name, std::make_unique<Pipeline>(m_ctx, name, bindings, pushBytes, kWorkgroup)).first;
+    if (it == m_pipelines.end())
+        it = m_pipelines.emplace(name, std::make_unique<Pipeline>(m_ctx, name, bindings, pushBytes, workgroup, std::move(texelFormats))).first;
     return *it->second;
 }
 
@@ -212,10 +199,17 @@ void VkForward::ensureScratch(int n) {
     m_ffn = make(N * c.ffnDim * f, "ffn hidden");
     m_scores = make(N * c.nHeads * VkDeviceSize(m_capacity) * f, "attention scores");
     m_logits = make(N * c.vocabSize * f, "logits", Placement::HostVisible);
+    m_xq = make(N * (widest / 32) * 64, "activations as Q8_0 quants");
+    m_xm = make(N * (widest / 32) * 8, "activation Q8_0 scales and sums");
     m_scratchTokens = n;
 }
 
 void VkForward::matmul(const Weight& w, const Buffer& in, Buffer& out, int n, uint32_t yStride, uint32_t yOffset, bool accumulate) {
+    if (w.repacked) {
+        quantizeActs("none", in, nullptr, uint32_t(w.cols), n, uint32_t(w.cols));
+        matmulQ(w, out, n, yStride, yOffset, accumulate);
+        return;
+    }
     const ActivationRounding rounding = activationRounding(w.type, w.inputScale != nullptr);
     const Buffer* x = &in;
     if (rounding != ActivationRounding::None) {
@@ -225,20 +219,46 @@ void VkForward::matmul(const Weight& w, const Buffer& in, Buffer& out, int n, ui
                          &rp, sizeof rp, groups(invocations));
         x = m_xr.get();
     }
+    // 1 row x 4 tokens per invocation
     MatmulPush mp{uint32_t(w.rows), uint32_t(w.cols), uint32_t(n), uint32_t(w.rowStride), yStride, yOffset, accumulate ? 1u : 0u, 0};
-    if (w.repacked && n == 1) // decode: 4 rows x 1 token per invocation
-        m_batch.dispatch(pipeline("matmul_repacked_" + lower(typeName(w.type)), 4, sizeof mp), {w.data.get(), x, &out, w.rowScale.get()}, &mp,
-                         sizeof mp, groups(uint64_t(w.rows + 3) / 4), 1);
-    else if (w.repacked) // prefill: 4 rows x 4 tokens per invocation
-        m_batch.dispatch(pipeline("matmul_repacked4_" + lower(typeName(w.type)), 4, sizeof mp), {w.data.get(), x, &out, w.rowScale.get()}, &mp,
-                         sizeof mp, groups(uint64_t(w.rows + 3) / 4), uint32_t((n + 3) / 4));
-    else // 1 row x 4 tokens per invocation
-        m_batch.dispatch(pipeline("matmul_" + lower(typeName(w.type)), 4, sizeof mp),
-                         {w.data.get(), x, &out, w.rowScale ? w.rowScale.get() : m_dummy.get()}, &mp, sizeof mp, groups(uint64_t(w.rows)),
-                         uint32_t((n + 3) / 4));
+    m_batch.dispatch(pipeline("matmul_" + lower(typeName(w.type)), 4, sizeof mp, matmulBindings()), {w.data.get(), x, &out, w.rowScale ? w.rowScale.get() : m_dummy.get()},
+                     &mp, sizeof mp, groups(uint64_t(w.rows)), uint32_t((n + 3) / 4));
 }
 
-void VkForward::matmulStacked(const std::vector<Weight>& ws, const Buffer& in, Buffer& out, int n, uint32_t yStride) {
+void VkForward::quantizeActs(const char* pre, const Buffer& in, const Buffer* gain, uint32_t cols, int n, uint32_t inStride, uint32_t firstToken) {
+    std::string name = std::string("act_q8_0_") + pre;
+    if (name == "act_q8_0_norm" && !m_kernels.float64) name += "_f32";
+    name += m_kernels.dot4 ? "_bytes" : "_pairs";
+    ActQuantPush ap{cols, uint32_t(n), m_model.config.normEps, inStride, firstToken, 0, 0, 0};
+    // small workgroups: a decode row is only dim/32 blocks, and each workgroup runs on one lavapipe thread
+    m_batch.dispatch(pipeline(name, 4, sizeof ap, actQuantBindings(), kSmallWorkgroup),
+                     {&in, gain ? gain : m_dummy.get(), m_xq.get(), m_xm.get()}, &ap, sizeof ap, groups(uint64_t(n) * (cols / 32), kSmallWorkgroup));
+}
+
+void VkForward::matmulQ(const Weight& w, Buffer& out, int n, uint32_t yStride, uint32_t yOffset, bool accumulate) {
+    // 4 rows x 1 token (decode) or x 4 tokens (prefill) per invocation
+    MatmulPush mp{uint32_t(w.rows), uint32_t(w.cols), uint32_t(n), uint32_t(w.rowStride), yStride, yOffset, accumulate ? 1u : 0u, 0};
+    const std::string name = std::string(n == 1 ? "matmul_q_" : "matmul_q4t_") + (m_kernels.dot4 ? "dot4_" : "") + lower(typeName(w.type));
+    m_batch.dispatch(pipeline(name, 5, sizeof mp, matmulQBindings()), {w.data.get(), m_xq.get(), &out, w.rowScale.get(), m_xm.get()}, &mp, sizeof mp,
+                     groups(uint64_t(w.rows + 3) / 4), n == 1 ? 1u : uint32_t((n + 3) / 4));
+}
+
+void VkForward::normedMatmuls(const Buffer& gain, std::span<const Weight> ws, Buffer& out, int n, uint32_t yStride, uint32_t firstToken) {
+    const bool allQ = std::all_of(ws.begin(), ws.end(), [](const Weight& w) { return w.repacked; });
+    uint32_t offset = 0;
+    if (allQ) {
+        quantizeActs("norm", *m_x, &gain, uint32_t(m_model.config.dim), n, uint32_t(m_model.config.dim), firstToken);
+        for (const Weight& w : ws) {
+            matmulQ(w, out, n, yStride, offset, false);
+            offset += uint32_t(w.rows);
+        }
+        return;
+    }
+    rmsNorm(*m_x, gain, *m_xb, n, firstToken);
+    matmulStacked(ws, *m_xb, out, n, yStride);
+}
+
+void VkForward::matmulStacked(std::span<const Weight> ws, const Buffer& in, Buffer& out, int n, uint32_t yStride) {
     uint32_t offset = 0;
     for (const Weight& w : ws) {
         matmul(w, in, out, n, yStride, offset, false);
@@ -246,8 +266,8 @@ void VkForward::matmulStacked(const std::vector<Weight>& ws, const Buffer& in, B
     }
 }
 
-void VkForward::rmsNorm(const Buffer& in, const Buffer& gain, Buffer& out, int n) {
-    NormPush np{uint32_t(m_model.config.dim), uint32_t(n), m_model.config.normEps, 0};
+void VkForward::rmsNorm(const Buffer& in, const Buffer& gain, Buffer& out, int n, uint32_t firstToken) {
+    NormPush np{uint32_t(m_model.config.dim), uint32_t(n), m_model.config.normEps, firstToken};
     m_batch.dispatch(pipeline(m_ctx.info().float64 ? "rms_norm" : "rms_norm_f32", 3, sizeof np), {&in, &gain, &out}, &np, sizeof np, groups(uint64_t(n)));
 }
 
@@ -289,8 +309,7 @@ void VkForward::forward(const int* tokens, int n, std::vector<float>& logits, bo
     for (size_t li = 0; li < m_layers.size(); ++li) {
         Layer& L = m_layers[li];
         // attention: q|k|v in one buffer, RoPE on the q and k heads together
-        rmsNorm(*m_x, *L.attnNorm, *m_xb, n);
-        matmulStacked(L.qkv, *m_xb, *m_qkv, n, qkvDim);
+        normedMatmuls(*L.attnNorm, L.qkv, *m_qkv, n, qkvDim);
         if (L.qkvBias) eltwise("bias", *m_qkv, *L.qkvBias, uint32_t(n) * qkvDim, qkvDim);
         const std::string kv = kvCacheTypeName(m_options.kvType), f64 = m_ctx.info().float64 ? "" : "_nof64";
         const bool plainCache = m_options.kvType == KvCacheType::F32 || m_options.kvType == KvCacheType::F16;
@@ -316,19 +335,22 @@ void VkForward::forward(const int* tokens, int n, std::vector<float>& logits, bo
         }
         matmul(L.wo, *m_att, *m_x, n, dim, 0, true); // output projection + residual
         // SwiGLU feed-forward: gate|up in one buffer, then down + residual
-        rmsNorm(*m_x, *L.ffnNorm, *m_xb, n);
-        matmulStacked(L.gateUp, *m_xb, *m_gateUp, n, 2 * ffn);
-        eltwise("swiglu", *m_ffn, *m_gateUp, uint32_t(n) * ffn, ffn);
-        matmul(L.down, *m_ffn, *m_x, n, dim, 0, true);
+        normedMatmuls(*L.ffnNorm, L.gateUp, *m_gateUp, n, 2 * ffn);
+        if (L.down.repacked) { // silu(gate) * up straight into the Q8_0 blocks the down projection reads
+            quantizeActs("swiglu", *m_gateUp, nullptr, ffn, n, 2 * ffn);
+            matmulQ(L.down, *m_x, n, dim, 0, true);
+        } else {
+            eltwise("swiglu", *m_ffn, *m_gateUp, uint32_t(n) * ffn, ffn);
+            matmul(L.down, *m_ffn, *m_x, n, dim, 0, true);
+        }
     }
-    rmsNorm(*m_x, *m_outputNorm, *m_xb, n);
-    matmul(m_output, *m_xb, *m_logits, n, uint32_t(c.vocabSize), 0, false);
+    // logits for every token, or for the last one only
+    const int first = allLogits ? 0 : n - 1;
+    normedMatmuls(*m_outputNorm, std::span<const Weight>(&m_output, 1), *m_logits, n - first, uint32_t(c.vocabSize), uint32_t(first));
     m_batch.submitAndWait();
 
-    const size_t V = size_t(c.vocabSize);
-    const int first = allLogits ? 0 : n - 1;
-    logits.resize(size_t(n - first) * V);
-    m_logits->download(logits.data(), logits.size() * 4, VkDeviceSize(first) * V * 4);
+    logits.resize(size_t(n - first) * size_t(c.vocabSize));
+    m_logits->download(logits.data(), logits.size() * 4);
     m_pos += n;
 }
 

@@ -8,10 +8,12 @@
 #include "vk/buffer.h"
 #include "vk/command_batch.h"
 #include "vk/context.h"
+#include "vk/kernel_variants.h"
 #include "vk/pipeline.h"
 
 #include <map>
 #include <optional>
+#include <span>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +37,8 @@ public:
     uint64_t kvCacheBytes() const; // device memory of all layers' K and V caches (with scales)
     // The kernel paths chosen from the device's features, for logs and reports.
     std::string kernelPaths() const;
+    // Device time per kernel when QUANTBENCH_VK_PROFILE=1, else empty.
+    std::string profileReport() const { return m_batch.profileReport(); }
 
 private:
     // One matrix on the device, possibly several tensors of one type stacked
@@ -44,7 +48,7 @@ private:
         GgmlType type = GgmlType::F32;
         int64_t rows = 0, cols = 0;
         size_t rowStride = 0;
-        bool repacked = false; // Q4_0/Q8_0 as aligned quants + F32 scales (rowScale holds the scales)
+        bool repacked = false; // Q4_0/Q8_0 for the integer-dot kernels (vk/repack.h; rowScale holds the block scales)
         std::unique_ptr<Buffer> data, rowScale, inputScale;
     };
     struct Layer {
@@ -58,17 +62,27 @@ private:
     void uploadData(Weight& w, const std::vector<const Tensor*>& parts);
     std::vector<Weight> uploadStacked(const std::vector<const Tensor*>& parts);
     std::unique_ptr<Buffer> uploadFloats(const Tensor& t, const std::string& name);
-    Pipeline& pipeline(const std::string& name, uint32_t bindings, uint32_t pushBytes);
+    Pipeline& pipeline(const std::string& name, uint32_t bindings, uint32_t pushBytes, std::vector<VkFormat> texelFormats = {},
+                       uint32_t workgroup = 64);
     void ensureScratch(int n);
     void matmul(const Weight& w, const Buffer& in, Buffer& out, int n, uint32_t yStride, uint32_t yOffset, bool accumulate);
-    void matmulStacked(const std::vector<Weight>& ws, const Buffer& in, Buffer& out, int n, uint32_t yStride);
-    void rmsNorm(const Buffer& in, const Buffer& gain, Buffer& out, int n);
+    void matmulStacked(std::span<const Weight> ws, const Buffer& in, Buffer& out, int n, uint32_t yStride);
+    // Integer-dot path: activations quantized to Q8_0 blocks in m_xq / m_xm
+    // (pre = "none", "norm" with `gain`, or "swiglu" from gate|up rows), then
+    // matmulQ against them.
+    void quantizeActs(const char* pre, const Buffer& in, const Buffer* gain, uint32_t cols, int n, uint32_t inStride, uint32_t firstToken = 0);
+    void matmulQ(const Weight& w, Buffer& out, int n, uint32_t yStride, uint32_t yOffset, bool accumulate);
+    // RMSNorm of the residual stream's rows firstToken.. (n of them), then the
+    // stacked weights: one fused norm+quantize dispatch when all are integer-dot.
+    void normedMatmuls(const Buffer& gain, std::span<const Weight> ws, Buffer& out, int n, uint32_t yStride, uint32_t firstToken = 0);
+    void rmsNorm(const Buffer& in, const Buffer& gain, Buffer& out, int n, uint32_t firstToken = 0);
     void eltwise(const char* op, Buffer& a, const Buffer& b, uint32_t count, uint32_t period = 1);
     void rope(Buffer& data, int heads, int n, uint32_t rowStride);
 
     const Model& m_model;
     Context& m_ctx;
     VkForwardOptions m_options;
+    KernelVariants m_kernels;
     int m_capacity = 0;
     int m_pos = 0;
     int m_scratchTokens = 0;
@@ -78,7 +92,7 @@ private:
     std::unique_ptr<Buffer> m_outputNorm, m_dummy;
     std::vector<Layer> m_layers;
     std::unique_ptr<Buffer> m_angles; // RoPE cos/sin per token and pair, filled by the host
-    std::unique_ptr<Buffer> m_ids, m_x, m_xb, m_xr, m_qkv, m_att, m_gateUp, m_ffn, m_scores, m_logits;
+    std::unique_ptr<Buffer> m_ids, m_x, m_xb, m_xr, m_qkv, m_att, m_gateUp, m_ffn, m_scores, m_logits, m_xq, m_xm;
 };
 
 // "vulkan" or "vulkan:N" -> device selector ("" or "N"); std::nullopt when `device` is not a Vulkan device name.

@@ -6,8 +6,9 @@
 
 namespace qb::vk {
 
-Pipeline::Pipeline(Context& ctx, const std::string& shader, uint32_t bindings, uint32_t pushBytes, uint32_t workgroupSize)
-    : m_ctx(ctx), m_name(shader), m_bindings(bindings), m_pushBytes(pushBytes), m_workgroup(workgroupSize) {
+Pipeline::Pipeline(Context& ctx, const std::string& shader, uint32_t bindings, uint32_t pushBytes, uint32_t workgroupSize,
+                   std::vector<VkFormat> texelFormats)
+    : m_ctx(ctx), m_name(shader), m_bindings(bindings), m_pushBytes(pushBytes), m_workgroup(workgroupSize), m_texelFormats(std::move(texelFormats)) {
     Api& a = api();
     const ShaderCode code = shaderCode(shader);
     VkShaderModuleCreateInfo mi{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO};
@@ -17,7 +18,9 @@ Pipeline::Pipeline(Context& ctx, const std::string& shader, uint32_t bindings, u
     VK_CHECK(a.vkCreateShaderModule(ctx.device(), &mi, nullptr, &module));
 
     std::vector<VkDescriptorSetLayoutBinding> b(bindings);
-    for (uint32_t i = 0; i < bindings; ++i) b[i] = {i, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
+    for (uint32_t i = 0; i < bindings; ++i)
+        b[i] = {i, texelFormat(i) == VK_FORMAT_UNDEFINED ? VK_DESCRIPTOR_TYPE_STORAGE_BUFFER : VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, 1,
+                VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
     VkDescriptorSetLayoutCreateInfo li{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
     li.bindingCount = bindings;
     li.pBindings = b.data();

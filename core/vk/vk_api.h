@@ -29,7 +29,8 @@ namespace qb::vk {
     X(vkBeginCommandBuffer) X(vkEndCommandBuffer) X(vkResetCommandBuffer) X(vkCmdBindPipeline) \
     X(vkCmdBindDescriptorSets) X(vkCmdPushConstants) X(vkCmdDispatch) X(vkCmdPipelineBarrier) X(vkCmdCopyBuffer) \
     X(vkCmdFillBuffer) X(vkQueueSubmit) X(vkQueueWaitIdle) X(vkCreateFence) X(vkDestroyFence) X(vkWaitForFences) \
-    X(vkResetFences) X(vkDeviceWaitIdle)
+    X(vkResetFences) X(vkDeviceWaitIdle) X(vkCreateQueryPool) X(vkDestroyQueryPool) X(vkCmdResetQueryPool) \
+    X(vkCmdWriteTimestamp) X(vkGetQueryPoolResults) X(vkCreateBufferView) X(vkDestroyBufferView)
 
 struct Api {
 #define QB_VK_DECLARE(name) PFN_##name name = nullptr;

@@ -2,7 +2,8 @@
 // needed), and dequantization of one 32-value block of any supported type.
 // Each variant is compiled with exactly one W_<TYPE> define.
 
-uint wbyte(uint off) { return (W[off >> 2] >> ((off & 3u) * 8u)) & 0xFFu; }
+// WWORD(i), the i-th 32-bit word of the weights, is defined by the including shader.
+uint wbyte(uint off) { return (WWORD(off >> 2) >> ((off & 3u) * 8u)) & 0xFFu; }
 int wint8(uint off) { return int(wbyte(off) << 24) >> 24; }
 float whalf(uint off) { return unpackHalf2x16(wbyte(off) | (wbyte(off + 1u) << 8)).x; }
 uint wu32(uint off) { return wbyte(off) | (wbyte(off + 1u) << 8) | (wbyte(off + 2u) << 16) | (wbyte(off + 3u) << 24); }
@@ -16,7 +17,7 @@ float fp8e4m3(uint v) {
 }
 float welement(uint rowOff, uint c) {
 #if defined(W_F32)
-    return uintBitsToFloat(wu32(rowOff + c * 4u));
+    return uintBitsToFloat(WWORD((rowOff >> 2) + c)); // F32 rows are word-aligned
 #elif defined(W_F16)
     return whalf(rowOff + c * 2u);
 #elif defined(W_BF16)

@@ -1,0 +1,41 @@
+#include "vk/kernel_variants.h"
+
+#include "common/error.h"
+
+#include <cstdlib>
+
+namespace qb::vk {
+
+KernelVariants chooseKernelVariants(const DeviceInfo& d, const std::string& override) {
+    KernelVariants k;
+    k.float64 = d.float64;
+    k.dot4 = d.integerDotAccelerated;
+    std::string want = override;
+    if (want.empty())
+        if (const char* env = std::getenv("QUANTBENCH_VK_KERNELS")) want = env;
+    if (want == "dot4") {
+        if (!d.integerDot)
+            throw Error("QUANTBENCH_VK_KERNELS=dot4: device '" + d.name + "' has no integer dot product (VK_KHR_shader_integer_dot_product)");
+        k.dot4 = true;
+    } else if (want == "swar") {
+        k.dot4 = false;
+    } else if (!want.empty()) {
+        throw Error("QUANTBENCH_VK_KERNELS: '" + want + "', expected dot4 or swar");
+    }
+    return k;
+}
+
+std::vector<VkFormat> matmulBindings() { return {VK_FORMAT_R32_UINT, VK_FORMAT_R32_SFLOAT, VK_FORMAT_UNDEFINED, VK_FORMAT_UNDEFINED}; }
+
+std::vector<VkFormat> matmulQBindings() {
+    return {VK_FORMAT_R32G32B32A32_UINT, VK_FORMAT_R32G32B32A32_UINT, VK_FORMAT_UNDEFINED, VK_FORMAT_R32_SFLOAT, VK_FORMAT_R32G32_SFLOAT};
+}
+
+std::vector<VkFormat> actQuantBindings() { return {VK_FORMAT_R32_SFLOAT, VK_FORMAT_R32_SFLOAT, VK_FORMAT_UNDEFINED, VK_FORMAT_UNDEFINED}; }
+
+std::string KernelVariants::describe() const {
+    return std::string("Q4_0/Q8_0 integer dot via ") + (dot4 ? "4x8-bit dot product (OpSDot)" : "SWAR 32-bit multiplies") + ", " +
+           (float64 ? "double" : "float (no shaderFloat64)") + " reductions";
+}
+
+} // namespace qb::vk

@@ -1,0 +1,31 @@
+#pragma once
+// Which kernel variants the engine runs on a device, chosen from its
+// features (and logged): the integer-dot matmuls for Q4_0/Q8_0 use the
+// device's 4x8-bit dot product where it is hardware-accelerated, else a SWAR
+// formulation with plain 32-bit multiplies (lavapipe). Reductions are in
+// double where the device has shaderFloat64, as in the CPU reference.
+// QUANTBENCH_VK_KERNELS=dot4|swar forces a path (tests run both), as long
+// as the device supports it.
+#include "vk/context.h"
+
+#include <string>
+#include <vector>
+
+namespace qb::vk {
+
+struct KernelVariants {
+    bool dot4 = false;    // OpSDot matmuls, activations in the bytes layout
+    bool float64 = false; // double reductions in RMSNorm / attention
+    std::string describe() const;
+};
+
+// Binding formats of the kernels that read through uniform texel buffers
+// (VK_FORMAT_UNDEFINED = storage buffer), for the engine and the tests.
+std::vector<VkFormat> matmulBindings();   // matmul_<type>: weights, input, output, row scales
+std::vector<VkFormat> matmulQBindings();  // matmul_q*: quants, activation quants, output, scales, activation meta
+std::vector<VkFormat> actQuantBindings(); // act_q8_0_*: input, gain, quants, meta
+
+// `override` as QUANTBENCH_VK_KERNELS; empty = read the variable.
+KernelVariants chooseKernelVariants(const DeviceInfo& device, const std::string& override = {});
+
+} // namespace qb::vk

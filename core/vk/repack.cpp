@@ -1,0 +1,32 @@
+#include "vk/repack.h"
+
+#include "common/half.h"
+
+#include <cstring>
+
+namespace qb::vk {
+
+bool repackable(GgmlType t) { return t == GgmlType::Q4_0 || t == GgmlType::Q8_0; }
+
+RepackedBlocks repackBlocks(GgmlType t, int64_t cols, const std::vector<std::pair<const uint8_t*, uint64_t>>& parts) {
+    const int blockBytes = traits(t).blockBytes, quantBytes = blockBytes - 2, slot = t == GgmlType::Q4_0 ? 16 : 32;
+    uint64_t bytes = 0;
+    for (const auto& part : parts) bytes += part.second;
+    const uint64_t blocks = bytes / uint64_t(blockBytes), nb = uint64_t(cols / 32), rows = blocks / nb;
+    RepackedBlocks out;
+    out.quants.assign(size_t(blocks) * size_t(slot), 0);
+    out.scales.resize(size_t(blocks));
+    uint64_t i = 0; // block index in file order: row-major (row, block)
+    for (const auto& [data, size] : parts)
+        for (uint64_t k = 0; k < size / uint64_t(blockBytes); ++k, ++i) {
+            const uint8_t* src = data + k * uint64_t(blockBytes);
+            const uint64_t dst = (i % nb) * rows + i / nb;
+            uint16_t h;
+            std::memcpy(&h, src, 2);
+            out.scales[size_t(dst)] = halfToFloat(h);
+            std::memcpy(&out.quants[size_t(dst) * size_t(slot)], src + 2, size_t(quantBytes));
+        }
+    return out;
+}
+
+} // namespace qb::vk
