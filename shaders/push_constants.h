@@ -38,6 +38,29 @@ struct ActQuantPush {   // activations quantized to Q8_0 blocks for the integer-
     uint pad2;
 };
 
+struct LayerPush {      // layer_decode: one whole transformer layer for one token
+    uint dim;
+    uint qDim;          // heads * headDim
+    uint kvDim;
+    uint ffn;
+    uint heads;
+    uint kvHeads;
+    uint headDim;
+    uint pos;
+    uint capacity;
+    float scale;        // 1 / sqrt(headDim)
+    float eps;
+    uint neox;
+    uint hasBias;       // Qwen2 q|k|v biases
+    uint qkvRowBytes;
+    uint woRowBytes;
+    uint gateUpRowBytes;
+    uint downRowBytes;
+    uint pad0;
+    uint pad1;
+    uint pad2;
+};
+
 struct NormPush {       // RMSNorm of each token row
     uint dim;
     uint tokens;
@@ -97,7 +120,7 @@ struct GetRowsPush {    // embedding rows for token ids
 };
 
 #ifdef __cplusplus
-static_assert(sizeof(MatmulPush) == 32 && sizeof(RoundPush) == 16 && sizeof(ActQuantPush) == 32 && sizeof(NormPush) == 16 && sizeof(RopePush) == 32 &&
+static_assert(sizeof(MatmulPush) == 32 && sizeof(RoundPush) == 16 && sizeof(LayerPush) == 80 && sizeof(ActQuantPush) == 32 && sizeof(NormPush) == 16 && sizeof(RopePush) == 32 &&
               sizeof(KvStorePush) == 32 && sizeof(AttentionPush) == 48 && sizeof(EltwisePush) == 16 && sizeof(GetRowsPush) == 16,
               "push-constant structs must keep their std430 sizes");
 } // namespace qb::vk

@@ -49,9 +49,7 @@ void main() {
 #if defined(R_F16)
     Y[i] = roundHalfRte(X[i]);
 #else
-    uint u = floatBitsToUint(X[i]);
-    u = (u + (0x7FFFu + ((u >> 16) & 1u))) & 0xFFFF0000u;
-    Y[i] = uintBitsToFloat(u);
+    Y[i] = roundBf16Rte(X[i]);
 #endif
 #elif defined(R_I8_DYN) || defined(R_I8_STATIC)
     uint t = gl_GlobalInvocationID.x;

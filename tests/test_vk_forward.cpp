@@ -6,6 +6,7 @@
 #include "model/tokenizer.h"
 #include "support/test_eval.h"
 #include "support/test_paths.h"
+#include "quant/quantizer.h"
 #include "vk/engine.h"
 
 #include <QtTest>
@@ -76,6 +77,30 @@ private slots:
         vo.contextLength = 256;
         vk::VkForward gpu(*m, *ctx, vo);
         QCOMPARE(greedy(gpu, *m, 200), greedy(cpu, *m, 200));
+    }
+    // Every weight type the decode kernels read in their own way (one dispatch a
+    // layer for F32/F16/BF16 on lavapipe, the integer-dot path for Q4_0/Q8_0,
+    // dequantize-in-registers for the rest), from stories260K quantized here.
+    void greedyTextMatchesCpuPerType_data() {
+        QTest::addColumn<QString>("type");
+        for (const char* t : {"BF16", "F16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q6_K"}) QTest::newRow(t) << QString(t);
+    }
+    void greedyTextMatchesCpuPerType() {
+        QFETCH(QString, type);
+        auto src = loadModel(qbtest::sharedPath("models/stories260K.gguf"));
+        const std::string path = qbtest::scratchDir("vk_types") + "/" + type.toStdString() + ".gguf";
+        QuantizeOptions q;
+        q.target = type.toStdString();
+        q.pure = true;
+        quantizeModel(*src, path, q);
+        auto m = loadModel(path);
+        CpuForwardOptions co;
+        co.contextLength = 128;
+        CpuForward cpu(*m, pool, co);
+        vk::VkForwardOptions vo;
+        vo.contextLength = 128;
+        vk::VkForward gpu(*m, *ctx, vo);
+        QCOMPARE(greedy(gpu, *m, 100), greedy(cpu, *m, 100));
     }
     void perplexityMatchesLlamaCpp() {
         auto m = loadModel(qbtest::sharedPath("models/stories260K.gguf"));

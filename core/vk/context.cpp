@@ -201,6 +201,7 @@ Context::Context(const ContextOptions& options) {
     m_minStorageAlignment = props.limits.minStorageBufferOffsetAlignment;
     m_maxStorageRange = props.limits.maxStorageBufferRange;
     m_maxTexelElements = props.limits.maxTexelBufferElements;
+    m_maxStorageBuffersPerStage = props.limits.maxPerStageDescriptorStorageBuffers;
     a.vkGetPhysicalDeviceMemoryProperties(m_physical, &m_memory);
 
     uint32_t nq = 0;

@@ -50,6 +50,7 @@ public:
     VkDeviceSize minStorageAlignment() const { return m_minStorageAlignment; }
     VkDeviceSize maxStorageRange() const { return m_maxStorageRange; }
     VkDeviceSize maxTexelElements() const { return m_maxTexelElements; }
+    uint32_t maxStorageBuffersPerStage() const { return m_maxStorageBuffersPerStage; }
     float timestampPeriod() const { return m_timestampPeriod; } // ns per tick; 0 when the queue has no timestamps
     int validationErrors() const { return m_validationErrors.load(); }
     // Memory type index with all of `want`; throws naming `what` when none fits.
@@ -73,6 +74,7 @@ private:
     VkPhysicalDeviceMemoryProperties m_memory{};
     VkDeviceSize m_minStorageAlignment = 16, m_maxStorageRange = 1u << 27, m_maxTexelElements = 65536;
     float m_timestampPeriod = 0;
+    uint32_t m_maxStorageBuffersPerStage = 4;
     DeviceInfo m_info;
     bool m_validation = false;
     std::atomic<int> m_validationErrors{0};

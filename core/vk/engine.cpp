@@ -16,7 +16,7 @@ namespace qb::vk {
 
 namespace {
 
-constexpr uint32_t kWorkgroup = 64, kSmallWorkgroup = 8;
+constexpr uint32_t kWorkgroup = 64, kSmallWorkgroup = 8, kLayerWorkgroup = 32;
 uint32_t groups(uint64_t n, uint32_t per = kWorkgroup) { return uint32_t((n + per - 1) / per); }
 
 std::string lower(std::string s) {
@@ -73,13 +73,41 @@ VkForward::VkForward(const Model& model, Context& ctx, VkForwardOptions options)
         l.vScales = std::make_unique<Buffer>(ctx, scaleBytes, Placement::DeviceLocal, "V cache scales of " + L.wv.name);
         m_layers.push_back(std::move(l));
     }
+    m_layerFused = layerFusable();
+    if (m_layerFused)
+        m_layerScratch = std::make_unique<Buffer>(ctx, VkDeviceSize(std::max(c.dim, c.ffnDim) + 2 * c.nHeads * c.headDim + 2 * c.kvDim() + c.ffnDim) * 4,
+                                                  Placement::DeviceLocal, "layer_decode scratch");
+}
+
+bool VkForward::layerFusable() const {
+    using LF = KernelVariants::LayerFusion;
+    if (m_kernels.layerFusion == LF::Never) return false;
+    if (m_options.kvType != KvCacheType::F32 && m_options.kvType != KvCacheType::F16) return false;
+    if (m_ctx.maxStorageBuffersPerStage() < 5) return false;
+    const ModelConfig& c = m_model.config;
+    if (std::max({c.dim, c.ffnDim, c.nHeads * c.headDim}) > 1024) return false; // LAYER_DECODE_MAX_WIDTH
+    // Auto: on CPU devices (lavapipe), where a dispatch costs tens of microseconds, and for small
+    // layers, where one workgroup on one core beats ~8 dispatches. GPUs keep all their cores busy
+    // with the general kernels.
+    const int64_t layerParams = int64_t(c.dim) * (2 * c.nHeads * c.headDim + 2 * c.kvDim()) + 3 * int64_t(c.dim) * c.ffnDim;
+    if (m_kernels.layerFusion == LF::Auto && (m_ctx.info().type != "cpu" || layerParams > (int64_t(1) << 20))) return false;
+    for (const Layer& l : m_layers) {
+        if (l.qkv.size() != 1 || l.gateUp.size() != 1) return false;
+        const GgmlType t = l.qkv[0].type;
+        if (t != GgmlType::F32 && t != GgmlType::F16 && t != GgmlType::BF16) return false;
+        for (const Weight* w : {&l.gateUp[0], &l.wo, &l.down})
+            if (w->type != t || w->cols % 2 != 0) return false;
+        if (l.qkv[0].cols % 2 != 0) return false;
+    }
+    return true;
 }
 
 VkForward::~VkForward() = default;
 
 std::string VkForward::kernelPaths() const {
     const DeviceInfo& d = m_ctx.info();
-    return m_kernels.describe() + ", KV cache " + kvCacheTypeName(m_options.kvType) + ", subgroup size " + std::to_string(d.subgroupSize);
+    return m_kernels.describe() + (m_layerFused ? ", decode one dispatch a layer (small layers)" : "") + ", KV cache " +
+           kvCacheTypeName(m_options.kvType) + ", subgroup size " + std::to_string(d.subgroupSize);
 }
 
 uint64_t VkForward::kvCacheBytes() const {
@@ -282,6 +310,24 @@ void VkForward::rope(Buffer& data, int heads, int n, uint32_t rowStride) {
     m_batch.dispatch(pipeline("rope", 2, sizeof rp), {&data, m_angles.get()}, &rp, sizeof rp, groups(uint64_t(n) * heads * (c.headDim / 2)));
 }
 
+void VkForward::layerDecode(size_t li) {
+    const ModelConfig& c = m_model.config;
+    const Layer& L = m_layers[li];
+    LayerPush lp{uint32_t(c.dim), uint32_t(c.nHeads * c.headDim), uint32_t(c.kvDim()), uint32_t(c.ffnDim), uint32_t(c.nHeads), uint32_t(c.nKvHeads),
+                 uint32_t(c.headDim), uint32_t(m_pos), uint32_t(m_capacity), 1.0f / std::sqrt(float(c.headDim)), c.normEps,
+                 c.rope == RopeLayout::NeoX ? 1u : 0u, L.qkvBias ? 1u : 0u, uint32_t(L.qkv[0].rowStride), uint32_t(L.wo.rowStride),
+                 uint32_t(L.gateUp[0].rowStride), uint32_t(L.down.rowStride), 0, 0, 0};
+    const std::string name = "layer_decode_" + lower(typeName(L.qkv[0].type)) + "_" + kvCacheTypeName(m_options.kvType) + (m_kernels.float64 ? "" : "_nof64");
+    const VkFormat u = VK_FORMAT_R32_UINT, f = VK_FORMAT_R32_SFLOAT, none = VK_FORMAT_UNDEFINED;
+    // one workgroup of one subgroup (one SIMD vector on lavapipe): many rows per invocation, each input vector loaded once per invocation
+    const uint32_t wg = std::clamp(m_ctx.info().subgroupSize, 8u, 64u);
+    m_batch.dispatch(pipeline(name, 13, sizeof lp, {u, u, u, u, f, f, f, f, none, none, none, none, none}, wg),
+                     {L.qkv[0].data.get(), L.wo.data.get(), L.gateUp[0].data.get(), L.down.data.get(), L.attnNorm.get(), L.ffnNorm.get(),
+                      L.qkvBias ? L.qkvBias.get() : m_dummy.get(), m_angles.get(), m_x.get(), m_layerScratch.get(), L.kCache.get(), L.vCache.get(),
+                      m_scores.get()},
+                     &lp, sizeof lp, 1);
+}
+
 void VkForward::forward(const int* tokens, int n, std::vector<float>& logits, bool allLogits) {
     const ModelConfig& c = m_model.config;
     checkForwardInput(tokens, n, m_pos, m_capacity, c.vocabSize);
@@ -306,7 +352,8 @@ void VkForward::forward(const int* tokens, int n, std::vector<float>& logits, bo
                      sizeof gp, groups(dim, 32), uint32_t(n));
 
     const uint32_t qkvDim = qDim + 2 * kvDim;
-    for (size_t li = 0; li < m_layers.size(); ++li) {
+    for (size_t li = 0; li < m_layers.size() && n == 1 && m_layerFused; ++li) layerDecode(li);
+    for (size_t li = 0; li < m_layers.size() && !(n == 1 && m_layerFused); ++li) {
         Layer& L = m_layers[li];
         // attention: q|k|v in one buffer, RoPE on the q and k heads together
         normedMatmuls(*L.attnNorm, L.qkv, *m_qkv, n, qkvDim);

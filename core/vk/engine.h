@@ -78,11 +78,14 @@ private:
     void rmsNorm(const Buffer& in, const Buffer& gain, Buffer& out, int n, uint32_t firstToken = 0);
     void eltwise(const char* op, Buffer& a, const Buffer& b, uint32_t count, uint32_t period = 1);
     void rope(Buffer& data, int heads, int n, uint32_t rowStride);
+    bool layerFusable() const; // decode may run layer_decode.comp (one dispatch a layer)
+    void layerDecode(size_t layer);
 
     const Model& m_model;
     Context& m_ctx;
     VkForwardOptions m_options;
     KernelVariants m_kernels;
+    bool m_layerFused = false;
     int m_capacity = 0;
     int m_pos = 0;
     int m_scratchTokens = 0;
@@ -92,7 +95,7 @@ private:
     std::unique_ptr<Buffer> m_outputNorm, m_dummy;
     std::vector<Layer> m_layers;
     std::unique_ptr<Buffer> m_angles; // RoPE cos/sin per token and pair, filled by the host
-    std::unique_ptr<Buffer> m_ids, m_x, m_xb, m_xr, m_qkv, m_att, m_gateUp, m_ffn, m_scores, m_logits, m_xq, m_xm;
+    std::unique_ptr<Buffer> m_ids, m_x, m_xb, m_xr, m_qkv, m_att, m_gateUp, m_ffn, m_scores, m_logits, m_xq, m_xm, m_layerScratch;
 };
 
 // "vulkan" or "vulkan:N" -> device selector ("" or "N"); std::nullopt when `device` is not a Vulkan device name.

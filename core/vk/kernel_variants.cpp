@@ -13,14 +13,24 @@ KernelVariants chooseKernelVariants(const DeviceInfo& d, const std::string& over
     std::string want = override;
     if (want.empty())
         if (const char* env = std::getenv("QUANTBENCH_VK_KERNELS")) want = env;
-    if (want == "dot4") {
-        if (!d.integerDot)
-            throw Error("QUANTBENCH_VK_KERNELS=dot4: device '" + d.name + "' has no integer dot product (VK_KHR_shader_integer_dot_product)");
-        k.dot4 = true;
-    } else if (want == "swar") {
-        k.dot4 = false;
-    } else if (!want.empty()) {
-        throw Error("QUANTBENCH_VK_KERNELS: '" + want + "', expected dot4 or swar");
+    size_t start = 0;
+    while (start < want.size()) {
+        const size_t comma = want.find(',', start);
+        const std::string item = want.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        start = comma == std::string::npos ? want.size() : comma + 1;
+        if (item == "dot4") {
+            if (!d.integerDot)
+                throw Error("QUANTBENCH_VK_KERNELS=dot4: device '" + d.name + "' has no integer dot product (VK_KHR_shader_integer_dot_product)");
+            k.dot4 = true;
+        } else if (item == "swar") {
+            k.dot4 = false;
+        } else if (item == "layers") {
+            k.layerFusion = KernelVariants::LayerFusion::Always;
+        } else if (item == "nolayers") {
+            k.layerFusion = KernelVariants::LayerFusion::Never;
+        } else if (!item.empty()) {
+            throw Error("QUANTBENCH_VK_KERNELS: '" + item + "', expected a comma list of dot4, swar, layers, nolayers");
+        }
     }
     return k;
 }

@@ -4,8 +4,11 @@
 // device's 4x8-bit dot product where it is hardware-accelerated, else a SWAR
 // formulation with plain 32-bit multiplies (lavapipe). Reductions are in
 // double where the device has shaderFloat64, as in the CPU reference.
-// QUANTBENCH_VK_KERNELS=dot4|swar forces a path (tests run both), as long
-// as the device supports it.
+// Decode of models with small layers runs one dispatch per layer
+// (layer_decode.comp) instead of ~8 (lavapipe pays more per dispatch than
+// such a layer's arithmetic).
+// QUANTBENCH_VK_KERNELS, a comma list of dot4|swar and layers|nolayers,
+// forces a path (tests run each), as long as the device supports it.
 #include "vk/context.h"
 
 #include <string>
@@ -16,6 +19,7 @@ namespace qb::vk {
 struct KernelVariants {
     bool dot4 = false;    // OpSDot matmuls, activations in the bytes layout
     bool float64 = false; // double reductions in RMSNorm / attention
+    enum class LayerFusion { Auto, Always, Never } layerFusion = LayerFusion::Auto;
     std::string describe() const;
 };
 

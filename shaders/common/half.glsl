@@ -11,3 +11,10 @@ float roundHalfRte(float v) {
     a += 0xFFFu + ((a >> 13) & 1u);
     return uintBitsToFloat(sgn | (a & 0xFFFFE000u));
 }
+
+// Round to the nearest BF16 value, ties to even (the CPU's floatToBf16).
+float roundBf16Rte(float v) {
+    uint u = floatBitsToUint(v);
+    u = (u + (0x7FFFu + ((u >> 16) & 1u))) & 0xFFFF0000u;
+    return uintBitsToFloat(u);
+}

@@ -1,0 +1,84 @@
+// The decode attention of one query head, shared by attention_decode.comp and
+// layer_decode.comp: RoPE on the token's q and k, the K/V cache append (by the
+// first head of each KV group) and causal GQA attention over the cache, with
+// the arithmetic of rope/kv_store/attention. Every head uses its own
+// (identical) rotated k and v for the newest position, so no head waits on
+// another. The includer defines QKV(i), ANGLE(i), SC(i), SC_SET(i, v),
+// OUT_SET(i, v) and the K / V cache buffers (common/kv.glsl formats).
+float rotated(uint base, uint idx, uint headDim, bool neox) { // element idx of the rotated head at QKV(base..)
+    uint hf = headDim / 2u;
+    uint i, a, b;
+    bool first;
+    if (neox) { i = idx % hf; a = i; b = i + hf; first = idx < hf; } // NeoX
+    else { i = idx / 2u; a = 2u * i; b = 2u * i + 1u; first = (idx & 1u) == 0u; }
+    float c = ANGLE(i * 2u), s = ANGLE(i * 2u + 1u);
+    float x0 = QKV(base + a), x1 = QKV(base + b);
+    precise float r = first ? x0 * c - x1 * s : x0 * s + x1 * c;
+    return r;
+}
+
+// Head h of the token at position pos, whose q|k|v row starts at QKV(row); the
+// head's output goes to OUT_SET(outBase + h * headDim + i, value).
+void attendDecode(uint h, uint heads, uint kvHeads, uint headDim, uint pos, uint capacity, float scale, bool neox, uint row, uint outBase) {
+    uint groups = heads / kvHeads, kvh = h / groups;
+    uint kvDim = kvHeads * headDim, qDim = heads * headDim;
+    uint qBase = row + h * headDim, kBase = row + qDim + kvh * headDim, vBase = row + qDim + kvDim + kvh * headDim;
+    uint so = h * capacity;
+    bool writer = h % groups == 0u;
+    if (writer) {
+#if defined(KV_F16)
+        for (uint i = 0u; i < headDim; i += 2u) { // headDim is even; pairs never straddle heads
+            uint o2 = (pos * kvDim + kvh * headDim + i) / 2u;
+            K[o2] = packHalf2x16(vec2(roundHalfRte(rotated(kBase, i, headDim, neox)), roundHalfRte(rotated(kBase, i + 1u, headDim, neox))));
+            V[o2] = packHalf2x16(vec2(roundHalfRte(QKV(vBase + i)), roundHalfRte(QKV(vBase + i + 1u))));
+        }
+#else
+        for (uint i = 0u; i < headDim; ++i) {
+            K[pos * kvDim + kvh * headDim + i] = floatBitsToUint(rotated(kBase, i, headDim, neox));
+            V[pos * kvDim + kvh * headDim + i] = floatBitsToUint(QKV(vBase + i));
+        }
+#endif
+    }
+    // this token's rotated query (and key, value), rounded as the cache rounds them, once
+    float qr[256], kr[256], vr[256];
+    for (uint i = 0u; i < headDim; ++i) {
+        qr[i] = rotated(qBase, i, headDim, neox);
+        kr[i] = rotated(kBase, i, headDim, neox);
+        vr[i] = QKV(vBase + i);
+#ifdef KV_F16
+        qr[i] = roundHalfRte(qr[i]);
+        kr[i] = roundHalfRte(kr[i]);
+        vr[i] = roundHalfRte(vr[i]);
+#endif
+    }
+    float mx = -3.0e38;
+    for (uint j = 0u; j <= pos; ++j) {
+        precise float dot = 0.0;
+        for (uint i = 0u; i < headDim; ++i) dot += qr[i] * (j == pos ? kr[i] : KV_LOAD(K, KS, j * kvDim + kvh * headDim + i));
+        dot *= scale;
+        SC_SET(so + j, dot);
+        mx = max(mx, dot);
+    }
+#ifdef NO_FLOAT64
+    precise float sum = 0.0;
+#else
+    precise double sum = 0.0;
+#endif
+    for (uint j = 0u; j <= pos; ++j) {
+        float e = expRef(SC(so + j) - mx);
+        SC_SET(so + j, e);
+        sum += e;
+    }
+    float inv = float(1.0 / sum);
+    for (uint i = 0u; i < headDim; ++i) {
+        precise float acc = 0.0;
+        for (uint j = 0u; j <= pos; ++j) {
+            precise float a = SC(so + j) * inv;
+#ifdef KV_F16
+            a = roundHalfRte(a);
+#endif
+            acc += a * (j == pos ? vr[i] : KV_LOAD(V, VS, j * kvDim + kvh * headDim + i));
+        }
+        OUT_SET(outBase + h * headDim + i, acc);
+    }
+}
