@@ -6,6 +6,7 @@
 #include "push_constants.h"
 #include "common/half.glsl"
 #include "common/exp.glsl"
+#define KV_WORD(B, i) texelFetch(B, int(i)).x
 #include "common/kv.glsl"
 layout(local_size_x_id = 0) in;
 layout(binding = 0) readonly buffer QKV { float qkv[]; };
@@ -14,6 +15,10 @@ layout(binding = 2) buffer VCache { uint V[]; };
 layout(binding = 3) buffer Scores { float sc[]; };
 layout(binding = 4) writeonly buffer Out { float o[]; };
 layout(binding = 5) readonly buffer Angles { float A[]; };
+layout(binding = 6) uniform usamplerBuffer Kt; // the caches again, read as R32_UINT texels
+layout(binding = 7) uniform usamplerBuffer Vt;
+#define K_READ Kt
+#define V_READ Vt
 layout(push_constant) uniform PC { AttentionPush p; };
 
 #define QKV(i) qkv[i]

@@ -14,6 +14,7 @@
 #define LAYER_DECODE_MAX_WIDTH 1024u // dim, ffn and heads * headDim at most this (the engine checks)
 #include "common/half.glsl"
 #include "common/exp.glsl"
+#define KV_WORD(B, i) texelFetch(B, int(i)).x
 #include "common/kv.glsl"
 layout(local_size_x_id = 0) in;
 layout(binding = 0) uniform usamplerBuffer Wqkv;
@@ -29,6 +30,10 @@ layout(binding = 9) coherent buffer Scratch { float S[]; };
 layout(binding = 10) coherent buffer KCache { uint K[]; };
 layout(binding = 11) coherent buffer VCache { uint V[]; };
 layout(binding = 12) coherent buffer Scores { float sc[]; };
+layout(binding = 13) uniform usamplerBuffer Kt; // the caches again, read as R32_UINT texels
+layout(binding = 14) uniform usamplerBuffer Vt;
+#define K_READ Kt
+#define V_READ Vt
 layout(push_constant) uniform PC { LayerPush p; };
 
 // element c of the weight row at byte rowOff

@@ -32,7 +32,9 @@ layout(binding = 3) uniform samplerBuffer D;   // weight block scales
 layout(binding = 4) uniform samplerBuffer XM;  // activation block scale and quant sum
 layout(push_constant) uniform PC { MatmulPush p; };
 
+#ifndef ROWS
 #define ROWS 4u
+#endif
 #ifndef TOKENS
 #define TOKENS 1u
 #endif

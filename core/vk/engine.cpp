@@ -321,10 +321,10 @@ void VkForward::layerDecode(size_t li) {
     const VkFormat u = VK_FORMAT_R32_UINT, f = VK_FORMAT_R32_SFLOAT, none = VK_FORMAT_UNDEFINED;
     // one workgroup of one subgroup (one SIMD vector on lavapipe): many rows per invocation, each input vector loaded once per invocation
     const uint32_t wg = std::clamp(m_ctx.info().subgroupSize, 8u, 64u);
-    m_batch.dispatch(pipeline(name, 13, sizeof lp, {u, u, u, u, f, f, f, f, none, none, none, none, none}, wg),
+    m_batch.dispatch(pipeline(name, 15, sizeof lp, {u, u, u, u, f, f, f, f, none, none, none, none, none, u, u}, wg),
                      {L.qkv[0].data.get(), L.wo.data.get(), L.gateUp[0].data.get(), L.down.data.get(), L.attnNorm.get(), L.ffnNorm.get(),
                       L.qkvBias ? L.qkvBias.get() : m_dummy.get(), m_angles.get(), m_x.get(), m_layerScratch.get(), L.kCache.get(), L.vCache.get(),
-                      m_scores.get()},
+                      m_scores.get(), L.kCache.get(), L.vCache.get()},
                      &lp, sizeof lp, 1);
 }
 
@@ -364,9 +364,10 @@ void VkForward::forward(const int* tokens, int n, std::vector<float>& logits, bo
         if (n == 1 && plainCache) { // decode: RoPE, cache append and attention in one dispatch
             AttentionPush ap{uint32_t(c.nHeads), uint32_t(c.nKvHeads), uint32_t(c.headDim), 1u, uint32_t(m_pos), uint32_t(m_capacity),
                              scale, 0, qkvDim, c.rope == RopeLayout::NeoX ? 1u : 0u, 0, 0};
-            m_batch.dispatch(pipeline("attention_decode_" + kv + f64, 6, sizeof ap),
-                             {m_qkv.get(), L.kCache.get(), L.vCache.get(), m_scores.get(), m_att.get(), m_angles.get()}, &ap, sizeof ap,
-                             groups(uint64_t(c.nHeads)));
+            const VkFormat none = VK_FORMAT_UNDEFINED, u = VK_FORMAT_R32_UINT;
+            m_batch.dispatch(pipeline("attention_decode_" + kv + f64, 8, sizeof ap, {none, none, none, none, none, none, u, u}, kSmallWorkgroup),
+                             {m_qkv.get(), L.kCache.get(), L.vCache.get(), m_scores.get(), m_att.get(), m_angles.get(), L.kCache.get(), L.vCache.get()}, &ap,
+                             sizeof ap, groups(uint64_t(c.nHeads), kSmallWorkgroup));
         } else {
             rope(*m_qkv, c.nHeads + c.nKvHeads, n, qkvDim);
             KvStorePush kp{kvDim, uint32_t(n), uint32_t(m_pos), 0, qkvDim, qDim, 0, 0};

@@ -4,7 +4,8 @@
 // the arithmetic of rope/kv_store/attention. Every head uses its own
 // (identical) rotated k and v for the newest position, so no head waits on
 // another. The includer defines QKV(i), ANGLE(i), SC(i), SC_SET(i, v),
-// OUT_SET(i, v) and the K / V cache buffers (common/kv.glsl formats).
+// OUT_SET(i, v), the K / V cache buffers written (K, V) and read (K_READ,
+// V_READ: earlier positions only, so they may be texel views of K and V).
 float rotated(uint base, uint idx, uint headDim, bool neox) { // element idx of the rotated head at QKV(base..)
     uint hf = headDim / 2u;
     uint i, a, b;
@@ -54,7 +55,7 @@ void attendDecode(uint h, uint heads, uint kvHeads, uint headDim, uint pos, uint
     float mx = -3.0e38;
     for (uint j = 0u; j <= pos; ++j) {
         precise float dot = 0.0;
-        for (uint i = 0u; i < headDim; ++i) dot += qr[i] * (j == pos ? kr[i] : KV_LOAD(K, KS, j * kvDim + kvh * headDim + i));
+        for (uint i = 0u; i < headDim; ++i) dot += qr[i] * (j == pos ? kr[i] : KV_LOAD(K_READ, KS, j * kvDim + kvh * headDim + i));
         dot *= scale;
         SC_SET(so + j, dot);
         mx = max(mx, dot);
@@ -77,7 +78,7 @@ void attendDecode(uint h, uint heads, uint kvHeads, uint headDim, uint pos, uint
 #ifdef KV_F16
             a = roundHalfRte(a);
 #endif
-            acc += a * (j == pos ? vr[i] : KV_LOAD(V, VS, j * kvDim + kvh * headDim + i));
+            acc += a * (j == pos ? vr[i] : KV_LOAD(V_READ, VS, j * kvDim + kvh * headDim + i));
         }
         OUT_SET(outBase + h * headDim + i, acc);
     }

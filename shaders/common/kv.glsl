@@ -10,14 +10,20 @@ float fp8e4m3(uint v) {
     return (v & 128u) != 0u ? -mag : mag;
 }
 
+// KV_WORD(B, i) reads word i of a cache; an includer reading through a
+// texel buffer defines it first.
+#ifndef KV_WORD
+#define KV_WORD(B, i) B[i]
+#endif
+
 #if defined(KV_F32)
-#define KV_LOAD(B, S, i) uintBitsToFloat(B[i])
+#define KV_LOAD(B, S, i) uintBitsToFloat(KV_WORD(B, i))
 #elif defined(KV_F16)
-#define KV_LOAD(B, S, i) unpackHalf2x16(B[(i) >> 1u])[(i) & 1u]
+#define KV_LOAD(B, S, i) unpackHalf2x16(KV_WORD(B, (i) >> 1u))[(i) & 1u]
 #elif defined(KV_Q8_0)
-#define KV_LOAD(B, S, i) (float(int(B[(i) >> 2u] << (24u - 8u * ((i) & 3u))) >> 24) * S[(i) >> 5u])
+#define KV_LOAD(B, S, i) (float(int(KV_WORD(B, (i) >> 2u) << (24u - 8u * ((i) & 3u))) >> 24) * S[(i) >> 5u])
 #elif defined(KV_FP8)
-#define KV_LOAD(B, S, i) (fp8e4m3((B[(i) >> 2u] >> (8u * ((i) & 3u))) & 0xFFu) * S[(i) >> 5u])
+#define KV_LOAD(B, S, i) (fp8e4m3((KV_WORD(B, (i) >> 2u) >> (8u * ((i) & 3u))) & 0xFFu) * S[(i) >> 5u])
 #else
 #error "no KV_<TYPE> defined"
 #endif
