@@ -377,7 +377,8 @@ void VkForward::forward(const int* tokens, int n, std::vector<float>& logits, bo
                              &kp, sizeof kp, groups(storeInvocations));
             AttentionPush ap{uint32_t(c.nHeads), uint32_t(c.nKvHeads), uint32_t(c.headDim), uint32_t(n), uint32_t(m_pos), uint32_t(m_capacity),
                              scale, 0, qkvDim, 0, 0, 0};
-            m_batch.dispatch(pipeline("attention_" + kv + f64, 7, sizeof ap),
+            const VkFormat none = VK_FORMAT_UNDEFINED, u = VK_FORMAT_R32_UINT, f = VK_FORMAT_R32_SFLOAT;
+            m_batch.dispatch(pipeline("attention_" + kv + f64, 7, sizeof ap, {none, u, u, f, f, none, none}),
                              {m_qkv.get(), L.kCache.get(), L.vCache.get(), L.kScales.get(), L.vScales.get(), m_scores.get(), m_att.get()}, &ap,
                              sizeof ap, groups(uint64_t(n) * c.nHeads));
         }

@@ -71,15 +71,18 @@ void attendDecode(uint h, uint heads, uint kvHeads, uint headDim, uint pos, uint
         sum += e;
     }
     float inv = float(1.0 / sum);
-    for (uint i = 0u; i < headDim; ++i) {
-        precise float acc = 0.0;
-        for (uint j = 0u; j <= pos; ++j) {
-            precise float a = SC(so + j) * inv;
+    // weighted sum of V, position by position (the reference's order for each output)
+    float acc[256];
+    for (uint i = 0u; i < headDim; ++i) acc[i] = 0.0;
+    for (uint j = 0u; j <= pos; ++j) {
+        precise float a = SC(so + j) * inv;
 #ifdef KV_F16
-            a = roundHalfRte(a);
+        a = roundHalfRte(a);
 #endif
-            acc += a * (j == pos ? vr[i] : KV_LOAD(V_READ, VS, j * kvDim + kvh * headDim + i));
+        for (uint i = 0u; i < headDim; ++i) {
+            precise float y = acc[i] + a * (j == pos ? vr[i] : KV_LOAD(V_READ, VS, j * kvDim + kvh * headDim + i));
+            acc[i] = y;
         }
-        OUT_SET(outBase + h * headDim + i, acc);
     }
+    for (uint i = 0u; i < headDim; ++i) OUT_SET(outBase + h * headDim + i, acc[i]);
 }

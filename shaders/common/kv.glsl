@@ -15,15 +15,18 @@ float fp8e4m3(uint v) {
 #ifndef KV_WORD
 #define KV_WORD(B, i) B[i]
 #endif
+#ifndef KV_SCALE
+#define KV_SCALE(S, i) S[i]
+#endif
 
 #if defined(KV_F32)
 #define KV_LOAD(B, S, i) uintBitsToFloat(KV_WORD(B, i))
 #elif defined(KV_F16)
 #define KV_LOAD(B, S, i) unpackHalf2x16(KV_WORD(B, (i) >> 1u))[(i) & 1u]
 #elif defined(KV_Q8_0)
-#define KV_LOAD(B, S, i) (float(int(KV_WORD(B, (i) >> 2u) << (24u - 8u * ((i) & 3u))) >> 24) * S[(i) >> 5u])
+#define KV_LOAD(B, S, i) (float(int(KV_WORD(B, (i) >> 2u) << (24u - 8u * ((i) & 3u))) >> 24) * KV_SCALE(S, (i) >> 5u))
 #elif defined(KV_FP8)
-#define KV_LOAD(B, S, i) (fp8e4m3((KV_WORD(B, (i) >> 2u) >> (8u * ((i) & 3u))) & 0xFFu) * S[(i) >> 5u])
+#define KV_LOAD(B, S, i) (fp8e4m3((KV_WORD(B, (i) >> 2u) >> (8u * ((i) & 3u))) & 0xFFu) * KV_SCALE(S, (i) >> 5u))
 #else
 #error "no KV_<TYPE> defined"
 #endif
