@@ -28,7 +28,7 @@ layout(local_size_x_id = 0) in;
 layout(binding = 0) uniform usamplerBuffer Q;  // repacked quants
 layout(binding = 1) uniform usamplerBuffer XQ; // activation quants
 layout(binding = 2) buffer Output { float Y[]; };
-layout(binding = 3) uniform samplerBuffer D;   // weight block scales
+layout(binding = 3) uniform samplerBuffer D;   // weight block scales, 4 blocks of a row per texel
 layout(binding = 4) uniform samplerBuffer XM;  // activation block scale and quant sum
 layout(push_constant) uniform PC { MatmulPush p; };
 
@@ -67,7 +67,10 @@ void main() {
     [[unroll]] for (uint t = 0u; t < TOKENS; ++t) xb[t] = min(t0 + t, p.tokens - 1u) * nb; // extra lanes repeat the last token
     precise float acc[ROWS * TOKENS];
     [[unroll]] for (uint i = 0u; i < ROWS * TOKENS; ++i) acc[i] = 0.0;
+    vec4 d4[ROWS];
     for (uint b = 0u; b < nb; ++b) {
+        if ((b & 3u) == 0u)
+            [[unroll]] for (uint r = 0u; r < ROWS; ++r) d4[r] = texelFetch(D, int((b >> 2) * p.rows + min(r0 + r, p.rows - 1u)));
         uint x[XWORDS * TOKENS];
         vec2 xm[TOKENS];
         [[unroll]] for (uint t = 0u; t < TOKENS; ++t) {
@@ -92,7 +95,7 @@ void main() {
 #endif
         [[unroll]] for (uint r = 0u; r < ROWS; ++r) {
             uint row = min(r0 + r, p.rows - 1u);
-            float d = texelFetch(D, int(b * p.rows + row)).x;
+            float d = d4[r][b & 3u];
             int sumi[TOKENS];
 #if defined(W_Q4_0)
             uvec4 q = texelFetch(Q, int(b * p.rows + row));

@@ -50,7 +50,7 @@ Buffer::~Buffer() {
 
 VkBufferView Buffer::texelView(VkFormat format) const {
     if (auto it = m_views.find(format); it != m_views.end()) return it->second;
-    const VkDeviceSize texel = format == VK_FORMAT_R32G32B32A32_UINT ? 16 : format == VK_FORMAT_R32G32_SFLOAT ? 8 : 4;
+    const VkDeviceSize texel = format == VK_FORMAT_R32G32B32A32_UINT || format == VK_FORMAT_R32G32B32A32_SFLOAT ? 16 : format == VK_FORMAT_R32G32_SFLOAT ? 8 : 4;
     const VkDeviceSize texels = m_size / texel;
     if (texels > m_ctx.maxTexelElements())
         throw Error("Vulkan: buffer '" + m_name + "' holds " + std::to_string(texels) + " texels, more than the device's maxTexelBufferElements (" +
