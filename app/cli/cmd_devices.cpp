@@ -17,6 +17,7 @@ int cmdDevices(const Argv& argv) {
             j.push_back({{"index", d.index}, {"name", d.name}, {"type", d.type}, {"memory_bytes", d.memoryBytes}, {"subgroup_size", d.subgroupSize},
                          {"float16", d.float16}, {"int8", d.int8}, {"integer_dot_product", d.integerDot},
                          {"integer_dot_product_accelerated", d.integerDotAccelerated}, {"subgroup_arithmetic", d.subgroupArithmetic},
+                         {"subgroup_shuffle", d.subgroupShuffle},
                          {"float64", d.float64}, {"driver", d.driver}});
         std::printf("%s\n", j.dump(2).c_str());
         return 0;

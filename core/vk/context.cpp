@@ -108,7 +108,9 @@ DeviceInfo describe(VkPhysicalDevice pd, int index) {
         d.integerDot = df.shaderIntegerDotProduct == VK_TRUE;
         d.integerDotAccelerated = d.integerDot && dp.integerDotProduct4x8BitPackedSignedAccelerated == VK_TRUE;
     }
-    d.subgroupArithmetic = (sub.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) && (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT);
+    const bool computeSubgroups = (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) != 0;
+    d.subgroupArithmetic = computeSubgroups && (sub.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
+    d.subgroupShuffle = computeSubgroups && (sub.supportedOperations & VK_SUBGROUP_FEATURE_SHUFFLE_BIT);
     VkPhysicalDeviceMemoryProperties mem;
     a.vkGetPhysicalDeviceMemoryProperties(pd, &mem);
     for (uint32_t h = 0; h < mem.memoryHeapCount; ++h)

@@ -23,6 +23,7 @@ struct DeviceInfo {
     bool integerDot = false;   // VK_KHR_shader_integer_dot_product with shaderIntegerDotProduct
     bool integerDotAccelerated = false; // 4x8-bit packed signed dot product in hardware
     bool subgroupArithmetic = false;    // subgroupAdd & co. in compute shaders
+    bool subgroupShuffle = false;       // subgroupShuffleXor in compute shaders
     bool float64 = false;      // shaderFloat64 (reductions in double, as the CPU reference)
     uint32_t apiVersion = 0;
     std::string driver;

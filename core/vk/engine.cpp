@@ -266,6 +266,12 @@ void VkForward::quantizeActs(const char* pre, const Buffer& in, const Buffer* ga
 void VkForward::matmulQ(const Weight& w, Buffer& out, int n, uint32_t yStride, uint32_t yOffset, bool accumulate) {
     // 4 rows x 1 token (decode) or x 4 tokens (prefill) per invocation
     MatmulPush mp{uint32_t(w.rows), uint32_t(w.cols), uint32_t(n), uint32_t(w.rowStride), yStride, yOffset, accumulate ? 1u : 0u, 0};
+    if (n == 1 && m_kernels.subgroup) { // 8 rows per workgroup of 64 lanes
+        const std::string name = std::string("matmul_q_subgroup_") + (m_kernels.dot4 ? "dot4_" : "") + lower(typeName(w.type));
+        m_batch.dispatch(pipeline(name, 5, sizeof mp, matmulQBindings()), {w.data.get(), m_xq.get(), &out, w.rowScale.get(), m_xm.get()}, &mp,
+                         sizeof mp, groups(uint64_t(w.rows), 8));
+        return;
+    }
     const std::string name = std::string(n == 1 ? "matmul_q_" : "matmul_q4t_") + (m_kernels.dot4 ? "dot4_" : "") + lower(typeName(w.type));
     m_batch.dispatch(pipeline(name, 5, sizeof mp, matmulQBindings()), {w.data.get(), m_xq.get(), &out, w.rowScale.get(), m_xm.get()}, &mp, sizeof mp,
                      groups(uint64_t(w.rows + 3) / 4), n == 1 ? 1u : uint32_t((n + 3) / 4));

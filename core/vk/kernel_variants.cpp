@@ -10,6 +10,7 @@ KernelVariants chooseKernelVariants(const DeviceInfo& d, const std::string& over
     KernelVariants k;
     k.float64 = d.float64;
     k.dot4 = d.integerDotAccelerated;
+    k.subgroup = d.type != "cpu" && d.subgroupShuffle;
     std::string want = override;
     if (want.empty())
         if (const char* env = std::getenv("QUANTBENCH_VK_KERNELS")) want = env;
@@ -24,12 +25,17 @@ KernelVariants chooseKernelVariants(const DeviceInfo& d, const std::string& over
             k.dot4 = true;
         } else if (item == "swar") {
             k.dot4 = false;
+        } else if (item == "subgroup") {
+            if (!d.subgroupShuffle) throw Error("QUANTBENCH_VK_KERNELS=subgroup: device '" + d.name + "' has no subgroup shuffles in compute shaders");
+            k.subgroup = true;
+        } else if (item == "nosubgroup") {
+            k.subgroup = false;
         } else if (item == "layers") {
             k.layerFusion = KernelVariants::LayerFusion::Always;
         } else if (item == "nolayers") {
             k.layerFusion = KernelVariants::LayerFusion::Never;
         } else if (!item.empty()) {
-            throw Error("QUANTBENCH_VK_KERNELS: '" + item + "', expected a comma list of dot4, swar, layers, nolayers");
+            throw Error("QUANTBENCH_VK_KERNELS: '" + item + "', expected a comma list of dot4, swar, subgroup, nosubgroup, layers, nolayers");
         }
     }
     return k;
@@ -44,7 +50,8 @@ std::vector<VkFormat> matmulQBindings() {
 std::vector<VkFormat> actQuantBindings() { return {VK_FORMAT_R32_SFLOAT, VK_FORMAT_R32_SFLOAT, VK_FORMAT_UNDEFINED, VK_FORMAT_UNDEFINED}; }
 
 std::string KernelVariants::describe() const {
-    return std::string("Q4_0/Q8_0 integer dot via ") + (dot4 ? "4x8-bit dot product (OpSDot)" : "SWAR 32-bit multiplies") + ", " +
+    return std::string("Q4_0/Q8_0 integer dot via ") + (dot4 ? "4x8-bit dot product (OpSDot)" : "SWAR 32-bit multiplies") +
+           (subgroup ? ", decode rows spread over subgroups" : ", decode one row group per invocation") + ", " +
            (float64 ? "double" : "float (no shaderFloat64)") + " reductions";
 }
 

@@ -2,12 +2,15 @@
 // Which kernel variants the engine runs on a device, chosen from its
 // features (and logged): the integer-dot matmuls for Q4_0/Q8_0 use the
 // device's 4x8-bit dot product where it is hardware-accelerated, else a SWAR
-// formulation with plain 32-bit multiplies (lavapipe). Reductions are in
+// formulation with plain 32-bit multiplies (lavapipe). On GPUs with subgroup
+// shuffles, decode spreads each row's blocks over lanes (occupancy; float sums
+// in another order, so equal to the CPU to rounding); CPU devices keep one
+// row per invocation (bit-identical). Reductions are in
 // double where the device has shaderFloat64, as in the CPU reference.
 // Decode of models with small layers runs one dispatch per layer
 // (layer_decode.comp) instead of ~8 (lavapipe pays more per dispatch than
 // such a layer's arithmetic).
-// QUANTBENCH_VK_KERNELS, a comma list of dot4|swar and layers|nolayers,
+// QUANTBENCH_VK_KERNELS, a comma list of dot4|swar, subgroup|nosubgroup and layers|nolayers,
 // forces a path (tests run each), as long as the device supports it.
 #include "vk/context.h"
 
@@ -18,6 +21,7 @@ namespace qb::vk {
 
 struct KernelVariants {
     bool dot4 = false;    // OpSDot matmuls, activations in the bytes layout
+    bool subgroup = false; // decode matmuls spread over a workgroup, reduced by subgroup shuffles (GPUs)
     bool float64 = false; // double reductions in RMSNorm / attention
     enum class LayerFusion { Auto, Always, Never } layerFusion = LayerFusion::Auto;
     std::string describe() const;
