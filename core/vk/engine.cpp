@@ -16,7 +16,7 @@ namespace qb::vk {
 
 namespace {
 
-constexpr uint32_t kWorkgroup = 64, kSmallWorkgroup = 8, kLayerWorkgroup = 32;
+constexpr uint32_t kWorkgroup = 64, kSmallWorkgroup = 8, kDecodeWorkgroup = 32;
 uint32_t groups(uint64_t n, uint32_t per = kWorkgroup) { return uint32_t((n + per - 1) / per); }
 
 std::string lower(std::string s) {
@@ -273,8 +273,9 @@ void VkForward::matmulQ(const Weight& w, Buffer& out, int n, uint32_t yStride, u
         return;
     }
     const std::string name = std::string(n == 1 ? "matmul_q_" : "matmul_q4t_") + (m_kernels.dot4 ? "dot4_" : "") + lower(typeName(w.type));
-    m_batch.dispatch(pipeline(name, 5, sizeof mp, matmulQBindings()), {w.data.get(), m_xq.get(), &out, w.rowScale.get(), m_xm.get()}, &mp, sizeof mp,
-                     groups(uint64_t(w.rows + 3) / 4), n == 1 ? 1u : uint32_t((n + 3) / 4));
+    const uint32_t wg = n == 1 ? kDecodeWorkgroup : kWorkgroup;
+    m_batch.dispatch(pipeline(name, 5, sizeof mp, matmulQBindings(), wg), {w.data.get(), m_xq.get(), &out, w.rowScale.get(), m_xm.get()}, &mp,
+                     sizeof mp, groups(uint64_t(w.rows + 3) / 4, wg), n == 1 ? 1u : uint32_t((n + 3) / 4));
 }
 
 void VkForward::normedMatmuls(const Buffer& gain, std::span<const Weight> ws, Buffer& out, int n, uint32_t yStride, uint32_t firstToken) {
