@@ -25,6 +25,17 @@ class TestVkForward : public QObject {
     std::unique_ptr<vk::Context> ctx;
     ThreadPool pool{2};
 
+    // greedy tokens from BOS on both devices, with a context of `context`
+    void compareGreedy(const Model& m, int context, int tokens) {
+        CpuForwardOptions co;
+        co.contextLength = context;
+        CpuForward cpu(m, pool, co);
+        vk::VkForwardOptions vo;
+        vo.contextLength = context;
+        vk::VkForward gpu(m, *ctx, vo);
+        QCOMPARE(greedy(gpu, m, tokens), greedy(cpu, m, tokens));
+    }
+
 private slots:
     void initTestCase() {
         vk::ContextOptions o;
@@ -70,13 +81,7 @@ private slots:
     void greedyTextMatchesCpu() {
         QFETCH(QString, file);
         auto m = loadModel(qbtest::sharedPath(file.toStdString()));
-        CpuForwardOptions co;
-        co.contextLength = 256; // the golden files record a 128-token context; 201 tokens are needed
-        CpuForward cpu(*m, pool, co);
-        vk::VkForwardOptions vo;
-        vo.contextLength = 256;
-        vk::VkForward gpu(*m, *ctx, vo);
-        QCOMPARE(greedy(gpu, *m, 200), greedy(cpu, *m, 200));
+        compareGreedy(*m, 256, 200); // the golden files record a 128-token context; 201 tokens are needed
     }
     // Every weight type the decode kernels read in their own way (one dispatch a
     // layer for F32/F16/BF16 on lavapipe, the integer-dot path for Q4_0/Q8_0,
@@ -93,14 +98,7 @@ private slots:
         q.target = type.toStdString();
         q.pure = true;
         quantizeModel(*src, path, q);
-        auto m = loadModel(path);
-        CpuForwardOptions co;
-        co.contextLength = 128;
-        CpuForward cpu(*m, pool, co);
-        vk::VkForwardOptions vo;
-        vo.contextLength = 128;
-        vk::VkForward gpu(*m, *ctx, vo);
-        QCOMPARE(greedy(gpu, *m, 100), greedy(cpu, *m, 100));
+        compareGreedy(*loadModel(path), 128, 100);
     }
     void perplexityMatchesLlamaCpp() {
         auto m = loadModel(qbtest::sharedPath("models/stories260K.gguf"));
