@@ -3,8 +3,8 @@
 #extension GL_GOOGLE_include_directive : require
 #include "push_constants.h"
 layout(local_size_x_id = 0) in;
-layout(binding = 0) readonly buffer Weights { uint W[]; };
-#define WWORD(i) W[i]
+layout(binding = 0) uniform usamplerBuffer Wt; // R32G32B32A32_UINT texels (reach past maxStorageBufferRange)
+#define WWORD(i) texelFetch(Wt, int((i) >> 2))[(i) & 3u]
 layout(binding = 1) readonly buffer Ids { uint ids[]; };
 layout(binding = 2) writeonly buffer Output { float Y[]; };
 layout(binding = 3) readonly buffer RowScale { float S[]; };

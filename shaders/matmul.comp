@@ -6,10 +6,11 @@
 #extension GL_GOOGLE_include_directive : require
 #include "push_constants.h"
 layout(local_size_x_id = 0) in;
-// weights and input as R32_UINT / R32_SFLOAT texel buffers (SIMD gathers on lavapipe)
+// weights and input as R32G32B32A32_UINT / R32_SFLOAT texel buffers (SIMD
+// gathers on lavapipe; 16-byte texels reach 16x maxTexelBufferElements bytes)
 layout(binding = 0) uniform usamplerBuffer Wt;
 layout(binding = 1) uniform samplerBuffer Xt;
-#define WWORD(i) texelFetch(Wt, int(i)).x
+#define WWORD(i) texelFetch(Wt, int((i) >> 2))[(i) & 3u]
 #define X(i) texelFetch(Xt, int(i)).x
 layout(binding = 2) buffer Output { float Y[]; };
 layout(binding = 3) readonly buffer RowScale { float S[]; }; // per-channel types; unused otherwise

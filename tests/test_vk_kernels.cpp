@@ -141,7 +141,7 @@ private slots:
         const std::vector<uint32_t> ids{3, 0, 47};
         auto idb = bufferWith(*ctx, ids.data(), ids.size() * 4, "ids");
         auto out = poisoned(*ctx, ids.size() * size_t(cols), "rows");
-        Pipeline gr(*ctx, "get_rows_" + lower(type.toStdString()), 4, sizeof(GetRowsPush), 64);
+        Pipeline gr(*ctx, "get_rows_" + lower(type.toStdString()), 4, sizeof(GetRowsPush), 64, getRowsBindings());
         GetRowsPush gp{uint32_t(cols), uint32_t(ids.size()), uint32_t(stride), 0};
         batch.dispatch(gr, {wb.get(), idb.get(), out.get(), sb.get()}, &gp, sizeof gp, uint32_t((cols / 32 + 63) / 64), uint32_t(ids.size()));
         batch.submitAndWait();

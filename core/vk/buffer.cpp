@@ -9,12 +9,10 @@ namespace qb::vk {
 Buffer::Buffer(Context& ctx, VkDeviceSize bytes, Placement placement, std::string name) : m_ctx(ctx), m_name(std::move(name)), m_size(bytes) {
     Api& a = api();
     if (bytes == 0) bytes = 4;
-    if (bytes > ctx.maxStorageRange())
-        throw Error("Vulkan: buffer '" + m_name + "' of " + std::to_string(bytes) + " bytes exceeds the device's maxStorageBufferRange (" +
-                        std::to_string(ctx.maxStorageRange()) + ") on " + ctx.info().name,
-                    ErrorKind::Internal);
+    // (how a buffer may be bound is checked where it is bound: storage range or texel count)
     VkBufferCreateInfo bi{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
-    bi.size = (bytes + 15) / 16 * 16;
+    bi.size = (bytes + 15) / 16 * 16; // whole 16-byte texels
+    m_paddedSize = bi.size;
     bi.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
     bi.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
     VK_CHECK(a.vkCreateBuffer(ctx.device(), &bi, nullptr, &m_buffer));
@@ -51,7 +49,7 @@ Buffer::~Buffer() {
 VkBufferView Buffer::texelView(VkFormat format) const {
     if (auto it = m_views.find(format); it != m_views.end()) return it->second;
     const VkDeviceSize texel = format == VK_FORMAT_R32G32B32A32_UINT || format == VK_FORMAT_R32G32B32A32_SFLOAT ? 16 : format == VK_FORMAT_R32G32_SFLOAT ? 8 : 4;
-    const VkDeviceSize texels = m_size / texel;
+    const VkDeviceSize texels = m_paddedSize / texel;
     if (texels > m_ctx.maxTexelElements())
         throw Error("Vulkan: buffer '" + m_name + "' holds " + std::to_string(texels) + " texels, more than the device's maxTexelBufferElements (" +
                     std::to_string(m_ctx.maxTexelElements()) + ")");

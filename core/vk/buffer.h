@@ -33,7 +33,7 @@ public:
 private:
     Context& m_ctx;
     std::string m_name;
-    VkDeviceSize m_size;
+    VkDeviceSize m_size, m_paddedSize = 0;
     VkBuffer m_buffer = VK_NULL_HANDLE;
     VkDeviceMemory m_memory = VK_NULL_HANDLE;
     void* m_mapped = nullptr;

@@ -108,6 +108,9 @@ void CommandBatch::dispatch(const Pipeline& p, std::initializer_list<const Buffe
         for (const Buffer* b : buffers) {
             infos.push_back({b->handle(), 0, VK_WHOLE_SIZE});
             const VkFormat f = p.texelFormat(uint32_t(views.size()));
+            if (f == VK_FORMAT_UNDEFINED && b->size() > m_ctx.maxStorageRange())
+                throw Error("Vulkan: buffer '" + b->name() + "' of " + std::to_string(b->size()) + " bytes exceeds the device's maxStorageBufferRange (" +
+                            std::to_string(m_ctx.maxStorageRange()) + ") on " + m_ctx.info().name + " (pipeline '" + p.name() + "')");
             views.push_back(f == VK_FORMAT_UNDEFINED ? VK_NULL_HANDLE : b->texelView(f));
         }
         std::vector<VkWriteDescriptorSet> writes;

@@ -354,7 +354,7 @@ void VkForward::forward(const int* tokens, int n, std::vector<float>& logits, bo
 
     // token embeddings
     GetRowsPush gp{dim, uint32_t(n), uint32_t(m_embedding.rowStride), 0};
-    m_batch.dispatch(pipeline("get_rows_" + lower(typeName(m_embedding.type)), 4, sizeof gp),
+    m_batch.dispatch(pipeline("get_rows_" + lower(typeName(m_embedding.type)), 4, sizeof gp, getRowsBindings()),
                      {m_embedding.data.get(), m_ids.get(), m_x.get(), m_embedding.rowScale ? m_embedding.rowScale.get() : m_dummy.get()}, &gp,
                      sizeof gp, groups(dim, 32), uint32_t(n));
 

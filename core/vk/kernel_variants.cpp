@@ -41,13 +41,15 @@ KernelVariants chooseKernelVariants(const DeviceInfo& d, const std::string& over
     return k;
 }
 
-std::vector<VkFormat> matmulBindings() { return {VK_FORMAT_R32_UINT, VK_FORMAT_R32_SFLOAT, VK_FORMAT_UNDEFINED, VK_FORMAT_UNDEFINED}; }
+std::vector<VkFormat> matmulBindings() { return {VK_FORMAT_R32G32B32A32_UINT, VK_FORMAT_R32_SFLOAT, VK_FORMAT_UNDEFINED, VK_FORMAT_UNDEFINED}; }
 
 std::vector<VkFormat> matmulQBindings() {
     return {VK_FORMAT_R32G32B32A32_UINT, VK_FORMAT_R32G32B32A32_UINT, VK_FORMAT_UNDEFINED, VK_FORMAT_R32G32B32A32_SFLOAT, VK_FORMAT_R32G32_SFLOAT};
 }
 
 std::vector<VkFormat> actQuantBindings() { return {VK_FORMAT_R32_SFLOAT, VK_FORMAT_R32_SFLOAT, VK_FORMAT_UNDEFINED, VK_FORMAT_UNDEFINED}; }
+
+std::vector<VkFormat> getRowsBindings() { return {VK_FORMAT_R32G32B32A32_UINT, VK_FORMAT_UNDEFINED, VK_FORMAT_UNDEFINED, VK_FORMAT_UNDEFINED}; }
 
 std::string KernelVariants::describe() const {
     return std::string("Q4_0/Q8_0 integer dot via ") + (dot4 ? "4x8-bit dot product (OpSDot)" : "SWAR 32-bit multiplies") +

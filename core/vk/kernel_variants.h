@@ -32,6 +32,7 @@ struct KernelVariants {
 std::vector<VkFormat> matmulBindings();   // matmul_<type>: weights, input, output, row scales
 std::vector<VkFormat> matmulQBindings();  // matmul_q*: quants, activation quants, output, scales, activation meta
 std::vector<VkFormat> actQuantBindings(); // act_q8_0_*: input, gain, quants, meta
+std::vector<VkFormat> getRowsBindings();  // get_rows_<type>: weights, ids, output, row scales
 
 // `override` as QUANTBENCH_VK_KERNELS; empty = read the variable.
 KernelVariants chooseKernelVariants(const DeviceInfo& device, const std::string& override = {});
