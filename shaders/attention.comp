@@ -1,8 +1,11 @@
 #version 450
-// Causal grouped-query attention, one invocation per (query token, head):
-// scores over the cache up to the token's position, softmax, weighted sum of V.
+// Causal grouped-query attention (prefill), tiled over queries: one
+// invocation per (tile of QT consecutive query tokens, head), so every K and V
+// value fetched serves QT queries. Per query: scores over the cache up to its
+// position, softmax, weighted sum of V, each sum in the reference's order.
 // The caches and their scales are read as texels (SIMD gathers on lavapipe).
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 #include "push_constants.h"
 #include "common/half.glsl"
 #include "common/exp.glsl"
@@ -19,57 +22,89 @@ layout(binding = 5) buffer Scores { float sc[]; };
 layout(binding = 6) writeonly buffer Out { float o[]; };
 layout(push_constant) uniform PC { AttentionPush p; };
 
-
+#define QT 4u
 
 void main() {
+    uint tiles = (p.tokens + QT - 1u) / QT;
     uint id = gl_GlobalInvocationID.x;
-    if (id >= p.tokens * p.heads) return;
-    uint t = id / p.heads, h = id % p.heads;
-    uint pos = p.pos0 + t;
+    if (id >= tiles * p.heads) return;
+    uint tile = id / p.heads, h = id % p.heads;
     uint kvh = h / (p.heads / p.kvHeads);
     uint kvDim = p.kvHeads * p.headDim;
-    uint qo = t * p.qStride + h * p.headDim;
-    uint oo = t * p.heads * p.headDim + h * p.headDim;
-    uint so = id * p.capacity;
-    float qr[256]; // the query, rounded as the cache rounds it (an F16 cache multiplies in F16, as ggml)
-    for (uint i = 0u; i < p.headDim; ++i) {
-#ifdef KV_F16
-        qr[i] = roundHalfRte(q[qo + i]);
-#else
-        qr[i] = q[qo + i];
-#endif
+    uint tq[QT], pos[QT], so[QT];
+    bool live[QT];
+    [[unroll]] for (uint k = 0u; k < QT; ++k) {
+        live[k] = tile * QT + k < p.tokens;
+        tq[k] = min(tile * QT + k, p.tokens - 1u); // dead lanes of a ragged last tile repeat its last query
+        pos[k] = p.pos0 + tq[k];
+        so[k] = (tq[k] * p.heads + h) * p.capacity;
     }
-    float mx = -3.0e38;
-    for (uint j = 0u; j <= pos; ++j) {
-        precise float dot = 0.0;
-        for (uint i = 0u; i < p.headDim; ++i) dot += qr[i] * KV_LOAD(K, KS, j * kvDim + kvh * p.headDim + i);
-        dot *= p.scale;
-        sc[so + j] = dot;
-        mx = max(mx, dot);
-    }
-#ifdef NO_FLOAT64
-    precise float sum = 0.0;
-#else
-    precise double sum = 0.0;
-#endif
-    for (uint j = 0u; j <= pos; ++j) {
-        float e = expRef(sc[so + j] - mx);
-        sc[so + j] = e;
-        sum += e;
-    }
-    float inv = float(1.0 / sum);
-    // weighted sum of V, position by position (the reference's order for each output)
-    float acc[256];
-    for (uint i = 0u; i < p.headDim; ++i) acc[i] = 0.0;
-    for (uint j = 0u; j <= pos; ++j) {
-        precise float a = sc[so + j] * inv;
-#ifdef KV_F16
-        a = roundHalfRte(a);
-#endif
+    uint last = pos[QT - 1u];
+    float qr[QT][256]; // the queries, rounded as the cache rounds them (an F16 cache multiplies in F16, as ggml)
+    [[unroll]] for (uint k = 0u; k < QT; ++k)
         for (uint i = 0u; i < p.headDim; ++i) {
-            precise float y = acc[i] + a * KV_LOAD(V, VS, j * kvDim + kvh * p.headDim + i);
-            acc[i] = y;
+            float v = q[tq[k] * p.qStride + h * p.headDim + i];
+#ifdef KV_F16
+            v = roundHalfRte(v);
+#endif
+            qr[k][i] = v;
+        }
+    float mx[QT];
+    [[unroll]] for (uint k = 0u; k < QT; ++k) mx[k] = -3.0e38;
+    for (uint j = 0u; j <= last; ++j) {
+        precise float dot[QT];
+        [[unroll]] for (uint k = 0u; k < QT; ++k) dot[k] = 0.0;
+        for (uint i = 0u; i < p.headDim; ++i) {
+            float kv = KV_LOAD(K, KS, j * kvDim + kvh * p.headDim + i);
+            [[unroll]] for (uint k = 0u; k < QT; ++k) dot[k] += qr[k][i] * kv;
+        }
+        [[unroll]] for (uint k = 0u; k < QT; ++k)
+            if (j <= pos[k] && live[k]) {
+                float d = dot[k] * p.scale;
+                sc[so[k] + j] = d;
+                mx[k] = max(mx[k], d);
+            }
+    }
+    float inv[QT];
+    [[unroll]] for (uint k = 0u; k < QT; ++k) {
+        if (!live[k]) continue;
+#ifdef NO_FLOAT64
+        precise float sum = 0.0;
+#else
+        precise double sum = 0.0;
+#endif
+        for (uint j = 0u; j <= pos[k]; ++j) {
+            float e = expRef(sc[so[k] + j] - mx[k]);
+            sc[so[k] + j] = e;
+            sum += e;
+        }
+        inv[k] = float(1.0 / sum);
+    }
+    // weighted sums of V, position by position (the reference's order for each output)
+    float acc[QT][256];
+    [[unroll]] for (uint k = 0u; k < QT; ++k)
+        for (uint i = 0u; i < p.headDim; ++i) acc[k][i] = 0.0;
+    for (uint j = 0u; j <= last; ++j) {
+        float a[QT];
+        bool use[QT];
+        [[unroll]] for (uint k = 0u; k < QT; ++k) {
+            use[k] = live[k] && j <= pos[k];
+            precise float ak = use[k] ? sc[so[k] + j] * inv[k] : 0.0;
+#ifdef KV_F16
+            ak = roundHalfRte(ak);
+#endif
+            a[k] = ak;
+        }
+        for (uint i = 0u; i < p.headDim; ++i) {
+            float v = KV_LOAD(V, VS, j * kvDim + kvh * p.headDim + i);
+            [[unroll]] for (uint k = 0u; k < QT; ++k)
+                if (use[k]) {
+                    precise float y = acc[k][i] + a[k] * v;
+                    acc[k][i] = y;
+                }
         }
     }
-    for (uint i = 0u; i < p.headDim; ++i) o[oo + i] = acc[i];
+    [[unroll]] for (uint k = 0u; k < QT; ++k)
+        if (live[k])
+            for (uint i = 0u; i < p.headDim; ++i) o[tq[k] * p.heads * p.headDim + h * p.headDim + i] = acc[k][i];
 }

@@ -387,7 +387,7 @@ void VkForward::forward(const int* tokens, int n, std::vector<float>& logits, bo
             const VkFormat none = VK_FORMAT_UNDEFINED, u = VK_FORMAT_R32_UINT, f = VK_FORMAT_R32_SFLOAT;
             m_batch.dispatch(pipeline("attention_" + kv + f64, 7, sizeof ap, {none, u, u, f, f, none, none}),
                              {m_qkv.get(), L.kCache.get(), L.vCache.get(), L.kScales.get(), L.vScales.get(), m_scores.get(), m_att.get()}, &ap,
-                             sizeof ap, groups(uint64_t(n) * c.nHeads));
+                             sizeof ap, groups(uint64_t((n + 3) / 4) * c.nHeads)); // tiles of 4 queries (attention.comp QT)
         }
         matmul(L.wo, *m_att, *m_x, n, dim, 0, true); // output projection + residual
         // SwiGLU feed-forward: gate|up in one buffer, then down + residual
