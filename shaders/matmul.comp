@@ -4,6 +4,7 @@
 // shared memory: the shape lavapipe rewards). x is already rounded to the
 // weight's dot-product format by round_act.
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 #include "push_constants.h"
 layout(local_size_x_id = 0) in;
 // weights and input as R32G32B32A32_UINT / R32_SFLOAT texel buffers (SIMD
@@ -23,29 +24,38 @@ void main() {
     uint row = gl_GlobalInvocationID.x;
     uint t0 = gl_GlobalInvocationID.y * TOKENS_PER_INVOCATION;
     if (row >= p.rows || t0 >= p.tokens) return;
-    uint nt = min(TOKENS_PER_INVOCATION, p.tokens - t0);
+    uint xo[TOKENS_PER_INVOCATION]; // extra lanes repeat the last token and store nothing
+    [[unroll]] for (uint t = 0u; t < TOKENS_PER_INVOCATION; ++t) xo[t] = min(t0 + t, p.tokens - 1u) * p.cols;
     // accumulated column by column in the reference's order, never fused into FMAs
     precise float acc[TOKENS_PER_INVOCATION] = float[](0.0, 0.0, 0.0, 0.0);
     uint rowOff = row * p.rowBytes;
 #ifdef W_PLAIN
+#if defined(W_F32)
+    if (p.cols % 4u == 0u) { // whole 16-byte texels: four columns a fetch
+        for (uint c4 = 0u; c4 < p.cols / 4u; ++c4) {
+            uvec4 w4 = texelFetch(Wt, int(rowOff / 16u + c4));
+            [[unroll]] for (uint k = 0u; k < 4u; ++k)
+                [[unroll]] for (uint t = 0u; t < TOKENS_PER_INVOCATION; ++t) acc[t] += uintBitsToFloat(w4[k]) * X(xo[t] + c4 * 4u + k);
+        }
+    } else
+#endif
     for (uint c = 0u; c < p.cols; ++c) {
         float w = welement(rowOff, c);
-        for (uint t = 0u; t < nt; ++t) acc[t] += w * X((t0 + t) * p.cols + c);
+        [[unroll]] for (uint t = 0u; t < TOKENS_PER_INVOCATION; ++t) acc[t] += w * X(xo[t] + c);
     }
 #if defined(W_I8_CH) || defined(W_F8_E4M3_CH)
-    for (uint t = 0u; t < nt; ++t) acc[t] *= S[row];
+    [[unroll]] for (uint t = 0u; t < TOKENS_PER_INVOCATION; ++t) acc[t] *= S[row];
 #endif
 #else
     float v[32];
     for (uint b = 0u; b < p.cols / 32u; ++b) {
         dequant32(rowOff, b, v);
-        for (uint t = 0u; t < nt; ++t) {
-            uint xo = (t0 + t) * p.cols + b * 32u;
-            for (uint e = 0u; e < 32u; ++e) acc[t] += v[e] * X(xo + e);
-        }
+        [[unroll]] for (uint t = 0u; t < TOKENS_PER_INVOCATION; ++t)
+            for (uint e = 0u; e < 32u; ++e) acc[t] += v[e] * X(xo[t] + b * 32u + e);
     }
 #endif
-    for (uint t = 0u; t < nt; ++t) {
+    [[unroll]] for (uint t = 0u; t < TOKENS_PER_INVOCATION; ++t) {
+        if (t0 + t >= p.tokens) break;
         uint yi = (t0 + t) * p.yStride + p.yOffset + row;
         if (p.accumulate != 0u) {
             precise float sum = Y[yi] + acc[t]; // the residual add, in the reference's order
