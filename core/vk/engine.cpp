@@ -106,7 +106,7 @@ VkForward::~VkForward() = default;
 
 std::string VkForward::kernelPaths() const {
     const DeviceInfo& d = m_ctx.info();
-    return m_kernels.describe() + (m_layerFused ? ", decode one dispatch a layer (small layers)" : "") + ", KV cache " +
+    return m_kernels.describe(d) + (m_layerFused ? ", decode one dispatch a layer (small layers)" : "") + ", KV cache " +
            kvCacheTypeName(m_options.kvType) + ", subgroup size " + std::to_string(d.subgroupSize);
 }
 

@@ -51,10 +51,14 @@ std::vector<VkFormat> actQuantBindings() { return {VK_FORMAT_R32_SFLOAT, VK_FORM
 
 std::vector<VkFormat> getRowsBindings() { return {VK_FORMAT_R32G32B32A32_UINT, VK_FORMAT_UNDEFINED, VK_FORMAT_UNDEFINED, VK_FORMAT_UNDEFINED}; }
 
-std::string KernelVariants::describe() const {
-    return std::string("Q4_0/Q8_0 integer dot via ") + (dot4 ? "4x8-bit dot product (OpSDot)" : "SWAR 32-bit multiplies") +
-           (subgroup ? ", decode rows spread over subgroups" : ", decode one row group per invocation") + ", " +
-           (float64 ? "double" : "float (no shaderFloat64)") + " reductions";
+std::string KernelVariants::describe(const DeviceInfo& d) const {
+    const std::string dotWhy = dot4 ? (d.integerDotAccelerated ? " (hardware-accelerated)" : " (forced)")
+                                    : (!d.integerDot ? " (no integer dot product)" : d.integerDotAccelerated ? " (forced)" : " (integer dot product not accelerated)");
+    const std::string sgWhy = subgroup ? (d.type != "cpu" ? " (GPU with subgroup shuffles)" : " (forced)")
+                                       : (!d.subgroupShuffle ? " (no subgroup shuffles)" : d.type == "cpu" ? " (CPU device: bit-identical kernels)" : " (forced)");
+    return std::string("Q4_0/Q8_0 integer dot via ") + (dot4 ? "4x8-bit dot product (OpSDot)" : "SWAR 32-bit multiplies") + dotWhy +
+           (subgroup ? ", decode rows spread over subgroups" : ", decode one row group per invocation") + sgWhy + ", " +
+           (float64 ? "double" : "float (no shaderFloat64)") + " reductions, F32 arithmetic on 16-bit values widened at load (bit-identical with the CPU)";
 }
 
 } // namespace qb::vk

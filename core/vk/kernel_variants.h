@@ -24,7 +24,7 @@ struct KernelVariants {
     bool subgroup = false; // decode matmuls spread over a workgroup, reduced by subgroup shuffles (GPUs)
     bool float64 = false; // double reductions in RMSNorm / attention
     enum class LayerFusion { Auto, Always, Never } layerFusion = LayerFusion::Auto;
-    std::string describe() const;
+    std::string describe(const DeviceInfo& device) const; // with the reason for each choice
 };
 
 // Binding formats of the kernels that read through uniform texel buffers
