@@ -6,6 +6,7 @@
 #include "model/tokenizer.h"
 #include "support/test_eval.h"
 #include "support/test_paths.h"
+#include "model/synth.h"
 #include "quant/quantizer.h"
 #include "vk/engine.h"
 
@@ -99,6 +100,40 @@ private slots:
         q.pure = true;
         quantizeModel(*src, path, q);
         compareGreedy(*loadModel(path), 128, 100);
+    }
+    // Qwen2's q|k|v biases and NeoX RoPE on every decode path, logits equal bit for
+    // bit: a 9-token prefill (a ragged attention tile) and 8 decode steps.
+    void qwen2LogitsIdentical_data() {
+        QTest::addColumn<QString>("type");
+        for (const char* t : {"F32", "F16", "Q8_0", "Q4_0"}) QTest::newRow(t) << QString(t);
+    }
+    void qwen2LogitsIdentical() {
+        QFETCH(QString, type);
+        SynthSpec spec;
+        spec.arch = "qwen2";
+        spec.dim = 64;
+        spec.layers = 2;
+        spec.heads = 4;
+        spec.kvHeads = 2;
+        spec.ffn = 96;
+        spec.context = 64;
+        spec.type = *typeFromName(type.toStdString());
+        const std::string path = qbtest::scratchDir("vk_qwen2") + "/qwen2.gguf";
+        writeSyntheticModel(spec, loadModel(qbtest::sharedPath("vocab/ggml-vocab-llama-spm.gguf"))->vocab, path);
+        auto m = loadModel(path);
+        QVERIFY(m->weights.layers[0].bq.present());
+        CpuForward cpu(*m, pool);
+        vk::VkForward gpu(*m, *ctx);
+        std::vector<int> ids{1, 450, 4996, 17354, 1701, 432, 29889, 13, 278, 310, 322, 263, 1576, 2, 3, 4, 5};
+        std::vector<float> a, b;
+        cpu.forward(ids.data(), 9, a, true);
+        gpu.forward(ids.data(), 9, b, true);
+        QVERIFY(a == b);
+        for (size_t t = 9; t < ids.size(); ++t) {
+            cpu.forward(&ids[t], 1, a, true);
+            gpu.forward(&ids[t], 1, b, true);
+            QVERIFY2(a == b, qPrintable(QString("decode step at position %1").arg(t)));
+        }
     }
     void perplexityMatchesLlamaCpp() {
         auto m = loadModel(qbtest::sharedPath("models/stories260K.gguf"));
