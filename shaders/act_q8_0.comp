@@ -15,6 +15,7 @@
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 #include "push_constants.h"
+#include "common/reduce.glsl"
 #include "common/half.glsl"
 #include "common/exp.glsl"
 layout(local_size_x_id = 0) in;
@@ -33,17 +34,9 @@ void main() {
     uint t = blk / nb, b = blk % nb, o = (t + p.firstToken) * p.inStride;
     float v[32];
 #if defined(PRE_NORM)
-    precise double sum = 0.0;
-    for (uint i = 0u; i < p.cols; ++i) sum += double(X(o + i)) * double(X(o + i));
-    float scale = 1.0 / sqrt(float(sum / double(p.cols)) + p.eps);
-    [[unroll]] for (uint j = 0u; j < 32u; ++j) {
-        precise float y = X(o + b * 32u + j) * scale * G(b * 32u + j);
-        v[j] = y;
-    }
-#elif defined(PRE_NORM_F32)
-    precise float sum = 0.0;
-    for (uint i = 0u; i < p.cols; ++i) sum += X(o + i) * X(o + i);
-    float scale = 1.0 / sqrt(sum / float(p.cols) + p.eps);
+#define ROW(i) X(o + (i))
+    float scale;
+    RMS_SCALE(scale, ROW, p.cols, p.eps)
     [[unroll]] for (uint j = 0u; j < 32u; ++j) {
         precise float y = X(o + b * 32u + j) * scale * G(b * 32u + j);
         v[j] = y;
@@ -51,8 +44,7 @@ void main() {
 #elif defined(PRE_SWIGLU)
     [[unroll]] for (uint j = 0u; j < 32u; ++j) {
         float g = X(o + b * 32u + j);
-        precise float y = g / (1.0 + expRef(-g)) * X(o + p.cols + b * 32u + j);
-        v[j] = y;
+        v[j] = siluTimes(g, X(o + p.cols + b * 32u + j));
     }
 #else
     [[unroll]] for (uint j = 0u; j < 32u; ++j) v[j] = X(o + b * 32u + j);

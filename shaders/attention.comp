@@ -7,6 +7,7 @@
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 #include "push_constants.h"
+#include "common/reduce.glsl"
 #include "common/half.glsl"
 #include "common/exp.glsl"
 #define KV_WORD(B, i) texelFetch(B, int(i)).x
@@ -68,11 +69,7 @@ void main() {
     float inv[QT];
     [[unroll]] for (uint k = 0u; k < QT; ++k) {
         if (!live[k]) continue;
-#ifdef NO_FLOAT64
-        precise float sum = 0.0;
-#else
-        precise double sum = 0.0;
-#endif
+        precise REDUCE_T sum = 0.0;
         for (uint j = 0u; j <= pos[k]; ++j) {
             float e = expRef(sc[so[k] + j] - mx[k]);
             sc[so[k] + j] = e;

@@ -4,6 +4,7 @@
 // invocation per query head.
 #extension GL_GOOGLE_include_directive : require
 #include "push_constants.h"
+#include "common/reduce.glsl"
 #include "common/half.glsl"
 #include "common/exp.glsl"
 #define KV_WORD(B, i) texelFetch(B, int(i)).x

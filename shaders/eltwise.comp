@@ -21,8 +21,7 @@ void main() {
     // a[t][j] = silu(gate) * up, from b's fused rows [t][gate (period) | up (period)]
     uint t = i / p.period, j = i % p.period;
     float g = b[t * 2u * p.period + j];
-    precise float y = g / (1.0 + expRef(-g)) * b[t * 2u * p.period + p.period + j];
-    a[i] = y;
+    a[i] = siluTimes(g, b[t * 2u * p.period + p.period + j]);
 #else
 #error "no OP_ defined"
 #endif

@@ -11,6 +11,7 @@
 // Weights are F32, F16 or BF16 (W_<TYPE>), all four matrices of one type.
 #extension GL_GOOGLE_include_directive : require
 #include "push_constants.h"
+#include "common/reduce.glsl"
 #define LAYER_DECODE_MAX_WIDTH 1024u // dim, ffn and heads * headDim at most this (the engine checks)
 #include "common/half.glsl"
 #include "common/exp.glsl"
@@ -88,29 +89,16 @@ void sync() {
 }
 
 // RMSNorm of the residual into the scratch input, rounded for the weights
+#define RESIDUAL(i) X[i]
 #define NORM_INTO_XB(GAIN) \
     { \
-        precise double sum = 0.0; \
-        for (uint i = 0u; i < p.dim; ++i) sum += double(X[i]) * double(X[i]); \
-        float scale = 1.0 / sqrt(float(sum / double(p.dim)) + p.eps); \
+        float scale; \
+        RMS_SCALE(scale, RESIDUAL, p.dim, p.eps) \
         for (uint i = lid; i < p.dim; i += n) { \
             precise float y = X[i] * scale * texelFetch(GAIN, int(i)).x; \
             S[oXB() + i] = roundAct(y); \
         } \
     }
-#ifdef NO_FLOAT64
-#undef NORM_INTO_XB
-#define NORM_INTO_XB(GAIN) \
-    { \
-        precise float sum = 0.0; \
-        for (uint i = 0u; i < p.dim; ++i) sum += X[i] * X[i]; \
-        float scale = 1.0 / sqrt(sum / float(p.dim) + p.eps); \
-        for (uint i = lid; i < p.dim; i += n) { \
-            precise float y = X[i] * scale * texelFetch(GAIN, int(i)).x; \
-            S[oXB() + i] = roundAct(y); \
-        } \
-    }
-#endif
 
 void main() {
     uint lid = gl_LocalInvocationID.x, n = gl_WorkGroupSize.x;
@@ -141,8 +129,7 @@ void main() {
     for (uint r = lid; r < p.ffn; r += n) {
         float g = dotGu(r * p.gateUpRowBytes, p.dim);
         float u = dotGu((p.ffn + r) * p.gateUpRowBytes, p.dim);
-        precise float hv = g / (1.0 + expRef(-g)) * u;
-        S[oH() + r] = roundAct(hv);
+        S[oH() + r] = roundAct(siluTimes(g, u));
     }
     sync();
     loadInput(oH(), p.ffn);

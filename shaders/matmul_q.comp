@@ -21,9 +21,7 @@ layout(binding = 3) uniform samplerBuffer D;   // weight block scales, 4 blocks 
 layout(binding = 4) uniform samplerBuffer XM;  // activation block scale and quant sum
 layout(push_constant) uniform PC { MatmulPush p; };
 
-#ifndef ROWS
 #define ROWS 4u
-#endif
 #ifndef TOKENS
 #define TOKENS 1u
 #endif

@@ -1,6 +1,7 @@
 #include "model/activation_rounding.h"
 
 #include "model/block_dot.h"
+#include "quant/quant_search.h"
 
 #include "common/half.h"
 
@@ -23,11 +24,8 @@ void roundQ8_0(const float* x, float* out, int64_t n) {
 // Q8_K blocks of 256: scale from the signed value of largest magnitude, F32 d.
 void roundQ8_K(const float* x, float* out, int64_t n) {
     for (int64_t b = 0; b < n; b += 256) {
-        float amax = 0, maxv = 0;
-        for (int j = 0; j < 256; ++j) {
-            const float ax = std::fabs(x[b + j]);
-            if (ax > amax) { amax = ax; maxv = x[b + j]; }
-        }
+        float amax;
+        const float maxv = quant::signedMaxMagnitude(x + b, 256, amax);
         if (amax == 0.0f) {
             std::memset(out + b, 0, 256 * sizeof(float));
             continue;

@@ -24,7 +24,7 @@ bool hasIntegerDot(GgmlType t) { return t == GgmlType::Q4_0 || t == GgmlType::Q8
 
 float integerDotRow(GgmlType t, const uint8_t* row, int64_t cols, const Q8Blocks& x, int64_t firstBlock) {
     const int64_t nb = cols / 32;
-    const int blockBytes = t == GgmlType::Q4_0 ? 18 : 34;
+    const int blockBytes = traits(t).blockBytes;
     float sum = 0;
     for (int64_t b = 0; b < nb; ++b) {
         const uint8_t* blk = row + b * blockBytes;

@@ -26,12 +26,19 @@ float defaultWeight(int rmseType, float x) {
 }
 } // namespace
 
-float makeQxQuants(int n, int nmax, const float* x, int8_t* L, int rmseType, const float* qw) {
-    float max = 0, amax = 0;
+float signedMaxMagnitude(const float* x, int n, float& amax) {
+    float max = 0;
+    amax = 0;
     for (int i = 0; i < n; ++i) {
         const float ax = std::fabs(x[i]);
         if (ax > amax) { amax = ax; max = x[i]; }
     }
+    return max;
+}
+
+float makeQxQuants(int n, int nmax, const float* x, int8_t* L, int rmseType, const float* qw) {
+    float amax;
+    const float max = signedMaxMagnitude(x, n, amax);
     if (amax < kGroupMaxEps) {
         std::fill(L, L + n, int8_t(0));
         return 0.f;
@@ -85,11 +92,8 @@ float makeQxQuants(int n, int nmax, const float* x, int8_t* L, int rmseType, con
 }
 
 float makeQ3Quants(int n, int nmax, const float* x, int8_t* L, bool doRmse) {
-    float max = 0, amax = 0;
-    for (int i = 0; i < n; ++i) {
-        const float ax = std::fabs(x[i]);
-        if (ax > amax) { amax = ax; max = x[i]; }
-    }
+    float amax;
+    const float max = signedMaxMagnitude(x, n, amax);
     if (amax < kGroupMaxEps) {
         std::fill(L, L + n, int8_t(0));
         return 0.f;

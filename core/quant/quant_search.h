@@ -6,11 +6,13 @@
 //  - makeQ3Quants: symmetric, iterative refinement (Q3_K without imatrix)
 //  - makeQkx2Quants / makeQkx3Quants: asymmetric (scale, min) search
 //  - makeQpQuants: positive levels for the super-block scales (imatrix path)
+//  - signedMaxMagnitude: the value of largest magnitude, sign kept (first one on ties)
 #include <cstdint>
 
 namespace qb::quant {
 
 int nearestInt(float v);
+float signedMaxMagnitude(const float* x, int n, float& amax); // amax = its magnitude
 float makeQxQuants(int n, int nmax, const float* x, int8_t* L, int rmseType, const float* weights);
 float makeQ3Quants(int n, int nmax, const float* x, int8_t* L, bool doRmse);
 float makeQkx2Quants(int n, int nmax, const float* x, const float* weights, uint8_t* L, float* theMin, uint8_t* Laux,

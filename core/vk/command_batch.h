@@ -52,7 +52,7 @@ private:
     VkQueryPool m_queries = VK_NULL_HANDLE;
     std::vector<std::string> m_queryNames; // pipeline of each timestamp after the first
     std::map<std::string, PipelineTime> m_profile;
-    double m_batches = 0;
+    uint64_t m_batches = 0;
 };
 
 } // namespace qb::vk

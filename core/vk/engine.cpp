@@ -200,10 +200,11 @@ std::unique_ptr<Buffer> VkForward::uploadFloats(const Tensor& t, const std::stri
     return b;
 }
 
-Pipeline& VkForward::pipeline(const std::string& name, uint32_t bindings, uint32_t pushBytes, std::vector<VkFormat> texelFormats, uint32_t workgroup) {
+Pipeline& VkForward::pipeline(const std::string& name, uint32_t bindings, uint32_t pushBytes, const std::vector<VkFormat>& texelFormats,
+                               uint32_t workgroup) {
     auto it = m_pipelines.find(name);
     if (it == m_pipelines.end())
-        it = m_pipelines.emplace(name, std::make_unique<Pipeline>(m_ctx, name, bindings, pushBytes, workgroup, std::move(texelFormats))).first;
+        it = m_pipelines.emplace(name, std::make_unique<Pipeline>(m_ctx, name, bindings, pushBytes, workgroup, texelFormats)).first;
     return *it->second;
 }
 
@@ -328,7 +329,8 @@ void VkForward::layerDecode(size_t li) {
     const VkFormat u = VK_FORMAT_R32_UINT, f = VK_FORMAT_R32_SFLOAT, none = VK_FORMAT_UNDEFINED;
     // one workgroup of one subgroup (one SIMD vector on lavapipe): many rows per invocation, each input vector loaded once per invocation
     const uint32_t wg = std::clamp(m_ctx.info().subgroupSize, 8u, 64u);
-    m_batch.dispatch(pipeline(name, 15, sizeof lp, {u, u, u, u, f, f, f, f, none, none, none, none, none, u, u}, wg),
+    static const std::vector<VkFormat> bindings{u, u, u, u, f, f, f, f, none, none, none, none, none, u, u};
+    m_batch.dispatch(pipeline(name, 15, sizeof lp, bindings, wg),
                      {L.qkv[0].data.get(), L.wo.data.get(), L.gateUp[0].data.get(), L.down.data.get(), L.attnNorm.get(), L.ffnNorm.get(),
                       L.qkvBias ? L.qkvBias.get() : m_dummy.get(), m_angles.get(), m_x.get(), m_layerScratch.get(), L.kCache.get(), L.vCache.get(),
                       m_scores.get(), L.kCache.get(), L.vCache.get()},
@@ -359,8 +361,12 @@ void VkForward::forward(const int* tokens, int n, std::vector<float>& logits, bo
                      sizeof gp, groups(dim, 32), uint32_t(n));
 
     const uint32_t qkvDim = qDim + 2 * kvDim;
-    for (size_t li = 0; li < m_layers.size() && n == 1 && m_layerFused; ++li) layerDecode(li);
-    for (size_t li = 0; li < m_layers.size() && !(n == 1 && m_layerFused); ++li) {
+    const bool fusedLayers = n == 1 && m_layerFused;
+    for (size_t li = 0; li < m_layers.size(); ++li) {
+        if (fusedLayers) { // one dispatch for the whole layer
+            layerDecode(li);
+            continue;
+        }
         Layer& L = m_layers[li];
         // attention: q|k|v in one buffer, RoPE on the q and k heads together
         normedMatmuls(*L.attnNorm, L.qkv, *m_qkv, n, qkvDim);
@@ -372,7 +378,8 @@ void VkForward::forward(const int* tokens, int n, std::vector<float>& logits, bo
             AttentionPush ap{uint32_t(c.nHeads), uint32_t(c.nKvHeads), uint32_t(c.headDim), 1u, uint32_t(m_pos), uint32_t(m_capacity),
                              scale, 0, qkvDim, c.rope == RopeLayout::NeoX ? 1u : 0u, 0, 0};
             const VkFormat none = VK_FORMAT_UNDEFINED, u = VK_FORMAT_R32_UINT;
-            m_batch.dispatch(pipeline("attention_decode_" + kv + f64, 8, sizeof ap, {none, none, none, none, none, none, u, u}, kSmallWorkgroup),
+            static const std::vector<VkFormat> bindings{none, none, none, none, none, none, u, u};
+            m_batch.dispatch(pipeline("attention_decode_" + kv + f64, 8, sizeof ap, bindings, kSmallWorkgroup),
                              {m_qkv.get(), L.kCache.get(), L.vCache.get(), m_scores.get(), m_att.get(), m_angles.get(), L.kCache.get(), L.vCache.get()}, &ap,
                              sizeof ap, groups(uint64_t(c.nHeads), kSmallWorkgroup));
         } else {
@@ -385,7 +392,8 @@ void VkForward::forward(const int* tokens, int n, std::vector<float>& logits, bo
             AttentionPush ap{uint32_t(c.nHeads), uint32_t(c.nKvHeads), uint32_t(c.headDim), uint32_t(n), uint32_t(m_pos), uint32_t(m_capacity),
                              scale, 0, qkvDim, 0, 0, 0};
             const VkFormat none = VK_FORMAT_UNDEFINED, u = VK_FORMAT_R32_UINT, f = VK_FORMAT_R32_SFLOAT;
-            m_batch.dispatch(pipeline("attention_" + kv + f64, 7, sizeof ap, {none, u, u, f, f, none, none}),
+            static const std::vector<VkFormat> bindings{none, u, u, f, f, none, none};
+            m_batch.dispatch(pipeline("attention_" + kv + f64, 7, sizeof ap, bindings),
                              {m_qkv.get(), L.kCache.get(), L.vCache.get(), L.kScales.get(), L.vScales.get(), m_scores.get(), m_att.get()}, &ap,
                              sizeof ap, groups(uint64_t((n + 3) / 4) * c.nHeads)); // tiles of 4 queries (attention.comp QT)
         }

@@ -62,7 +62,7 @@ private:
     void uploadData(Weight& w, const std::vector<const Tensor*>& parts);
     std::vector<Weight> uploadStacked(const std::vector<const Tensor*>& parts);
     std::unique_ptr<Buffer> uploadFloats(const Tensor& t, const std::string& name);
-    Pipeline& pipeline(const std::string& name, uint32_t bindings, uint32_t pushBytes, std::vector<VkFormat> texelFormats = {},
+    Pipeline& pipeline(const std::string& name, uint32_t bindings, uint32_t pushBytes, const std::vector<VkFormat>& texelFormats = {},
                        uint32_t workgroup = 64);
     void ensureScratch(int n);
     void matmul(const Weight& w, const Buffer& in, Buffer& out, int n, uint32_t yStride, uint32_t yOffset, bool accumulate);

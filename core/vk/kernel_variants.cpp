@@ -41,15 +41,26 @@ KernelVariants chooseKernelVariants(const DeviceInfo& d, const std::string& over
     return k;
 }
 
-std::vector<VkFormat> matmulBindings() { return {VK_FORMAT_R32G32B32A32_UINT, VK_FORMAT_R32_SFLOAT, VK_FORMAT_UNDEFINED, VK_FORMAT_UNDEFINED}; }
-
-std::vector<VkFormat> matmulQBindings() {
-    return {VK_FORMAT_R32G32B32A32_UINT, VK_FORMAT_R32G32B32A32_UINT, VK_FORMAT_UNDEFINED, VK_FORMAT_R32G32B32A32_SFLOAT, VK_FORMAT_R32G32_SFLOAT};
+const std::vector<VkFormat>& matmulBindings() {
+    static const std::vector<VkFormat> f{VK_FORMAT_R32G32B32A32_UINT, VK_FORMAT_R32_SFLOAT, VK_FORMAT_UNDEFINED, VK_FORMAT_UNDEFINED};
+    return f;
 }
 
-std::vector<VkFormat> actQuantBindings() { return {VK_FORMAT_R32_SFLOAT, VK_FORMAT_R32_SFLOAT, VK_FORMAT_UNDEFINED, VK_FORMAT_UNDEFINED}; }
+const std::vector<VkFormat>& matmulQBindings() {
+    static const std::vector<VkFormat> f{VK_FORMAT_R32G32B32A32_UINT, VK_FORMAT_R32G32B32A32_UINT, VK_FORMAT_UNDEFINED,
+                                         VK_FORMAT_R32G32B32A32_SFLOAT, VK_FORMAT_R32G32_SFLOAT};
+    return f;
+}
 
-std::vector<VkFormat> getRowsBindings() { return {VK_FORMAT_R32G32B32A32_UINT, VK_FORMAT_UNDEFINED, VK_FORMAT_UNDEFINED, VK_FORMAT_UNDEFINED}; }
+const std::vector<VkFormat>& actQuantBindings() {
+    static const std::vector<VkFormat> f{VK_FORMAT_R32_SFLOAT, VK_FORMAT_R32_SFLOAT, VK_FORMAT_UNDEFINED, VK_FORMAT_UNDEFINED};
+    return f;
+}
+
+const std::vector<VkFormat>& getRowsBindings() {
+    static const std::vector<VkFormat> f{VK_FORMAT_R32G32B32A32_UINT, VK_FORMAT_UNDEFINED, VK_FORMAT_UNDEFINED, VK_FORMAT_UNDEFINED};
+    return f;
+}
 
 std::string KernelVariants::describe(const DeviceInfo& d) const {
     const std::string dotWhy = dot4 ? (d.integerDotAccelerated ? " (hardware-accelerated)" : " (forced)")

@@ -29,10 +29,10 @@ struct KernelVariants {
 
 // Binding formats of the kernels that read through uniform texel buffers
 // (VK_FORMAT_UNDEFINED = storage buffer), for the engine and the tests.
-std::vector<VkFormat> matmulBindings();   // matmul_<type>: weights, input, output, row scales
-std::vector<VkFormat> matmulQBindings();  // matmul_q*: quants, activation quants, output, scales, activation meta
-std::vector<VkFormat> actQuantBindings(); // act_q8_0_*: input, gain, quants, meta
-std::vector<VkFormat> getRowsBindings();  // get_rows_<type>: weights, ids, output, row scales
+const std::vector<VkFormat>& matmulBindings();   // matmul_<type>: weights, input, output, row scales
+const std::vector<VkFormat>& matmulQBindings();  // matmul_q*: quants, activation quants, output, scales, activation meta
+const std::vector<VkFormat>& actQuantBindings(); // act_q8_0_*: input, gain, quants, meta
+const std::vector<VkFormat>& getRowsBindings(); // get_rows_<type>: weights, ids, output, row scales
 
 // `override` as QUANTBENCH_VK_KERNELS; empty = read the variable.
 KernelVariants chooseKernelVariants(const DeviceInfo& device, const std::string& override = {});

@@ -21,10 +21,9 @@ RepackedBlocks repackBlocks(GgmlType t, int64_t cols, const std::vector<std::pai
     for (const auto& [data, size] : parts)
         for (uint64_t k = 0; k < size / uint64_t(blockBytes); ++k, ++i) {
             const uint8_t* src = data + k * uint64_t(blockBytes);
-            const uint64_t dst = (i % nb) * rows + i / nb;
+            const uint64_t row = i / nb, b = i % nb, dst = b * rows + row;
             uint16_t h;
             std::memcpy(&h, src, 2);
-            const uint64_t row = i / nb, b = i % nb;
             out.scales[size_t(((b / 4) * rows + row) * 4 + b % 4)] = halfToFloat(h);
             std::memcpy(&out.quants[size_t(dst) * size_t(slot)], src + 2, size_t(quantBytes));
         }

@@ -60,11 +60,7 @@ void attendDecode(uint h, uint heads, uint kvHeads, uint headDim, uint pos, uint
         SC_SET(so + j, dot);
         mx = max(mx, dot);
     }
-#ifdef NO_FLOAT64
-    precise float sum = 0.0;
-#else
-    precise double sum = 0.0;
-#endif
+    precise REDUCE_T sum = 0.0;
     for (uint j = 0u; j <= pos; ++j) {
         float e = expRef(SC(so + j) - mx);
         SC_SET(so + j, e);

@@ -15,3 +15,9 @@ float expRef(float x) {
     precise float result = p * uintBitsToFloat(uint(int(n) + 127) << 23);
     return result;
 }
+
+// SwiGLU's gate: silu(g) * u, as the reference computes it.
+float siluTimes(float g, float u) {
+    precise float y = g / (1.0 + expRef(-g)) * u;
+    return y;
+}
