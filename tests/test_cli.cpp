@@ -107,6 +107,65 @@ private slots:
         QCOMPARE(j["tokens_scored"].toInt(), 4 * (128 - 1 - 64));
         QVERIFY(j.contains("ppl_stderr") && j.contains("seconds") && j.contains("method") && j.contains("device"));
     }
+    void kldJson() {
+        const Run r = cli({"kld", shared("models/stories260K.gguf"), shared("golden/stories260K-q8_0.llamacpp.gguf"), "--text",
+                           shared("text/tinystories_val.txt"), "--ctx", "128", "--chunks", "4", "--device", "cpu", "--json"});
+        QCOMPARE(r.code, 0);
+        const QJsonObject j = QJsonDocument::fromJson(r.out).object();
+        for (const char* k : {"ppl_base", "ppl", "ln_ppl_ratio", "ln_ppl_ratio_stderr", "kld_mean", "kld_stderr", "kld_median", "kld_p90", "kld_p99",
+                              "kld_max", "top1_agreement", "top1_agreement_stderr", "delta_p_mean", "delta_p_rms", "method", "device"})
+            QVERIFY2(j.contains(k), k);
+        QCOMPARE(j["tokens_scored"].toInt(), 4 * (128 - 1 - 64));
+        // ppl_base is exactly what `perplexity` prints for the base model
+        const Run p = cli({"perplexity", shared("models/stories260K.gguf"), "--text", shared("text/tinystories_val.txt"), "--ctx", "128", "--chunks", "4",
+                           "--device", "cpu", "--json"});
+        QCOMPARE(j["ppl_base"].toDouble(), QJsonDocument::fromJson(p.out).object()["ppl"].toDouble());
+        QVERIFY(j["kld_mean"].toDouble() > 0 && j["kld_mean"].toDouble() < 0.01);
+        const Run bad = cli({"kld", shared("models/stories260K.gguf"), shared("golden/stories260K-q8_0.llamacpp.gguf"), "--text", "/nonexistent/val.txt"});
+        QCOMPARE(bad.code, 2);
+        QVERIFY2(bad.err.contains("/nonexistent/val.txt"), bad.err.constData());
+    }
+    void mcJsonAndBadTasks() {
+        const std::string dir = qbtest::scratchDir("cli_mc");
+        const std::string tasks = dir + "/tasks.txt";
+        const std::string all = qbtest::readFile(qbtest::sharedPath("eval/tinystories-mc.txt"));
+        size_t at = 0;
+        for (int line = 0; line < 6 * 20; ++line) at = all.find('\n', at) + 1;
+        qbtest::writeFile(tasks, all.substr(0, at));
+        const Run r = cli({"mc", shared("models/stories260K.gguf"), "--tasks", QString::fromStdString(tasks), "--device", "cpu", "--json"});
+        QCOMPARE(r.code, 0);
+        const QJsonObject j = QJsonDocument::fromJson(r.out).object();
+        QCOMPARE(j["tasks"].toInt(), 20);
+        for (const char* k : {"acc", "acc_stderr", "acc_norm", "acc_norm_stderr", "acc_per_token", "acc_per_token_stderr", "method", "device"})
+            QVERIFY2(j.contains(k), k);
+        qbtest::writeFile(tasks, all.substr(0, all.rfind('\n', at - 2) + 1)); // the last task loses its last ending
+        const Run bad = cli({"mc", shared("models/stories260K.gguf"), "--tasks", QString::fromStdString(tasks)});
+        QCOMPARE(bad.code, 2);
+        QVERIFY2(bad.err.contains("tasks.txt") && bad.err.contains("6 per task"), bad.err.constData());
+    }
+    void sweepAndRecommend() {
+        const std::string dir = qbtest::scratchDir("cli_sweep");
+        const QString out = QString::fromStdString(dir + "/out");
+        const QStringList common{"--text", shared("text/tinystories_val.txt"), "--ctx", "64", "--chunks", "3", "--pp", "8", "--tg", "2", "-r", "1",
+                                 "--device", "cpu", "--out", out};
+        const Run bad = cli(QStringList{"sweep", shared("models/stories260K.gguf"), "--types", "Q8_0,Q7_X"} + common);
+        QCOMPARE(bad.code, 2);
+        QVERIFY2(bad.err.contains("'Q7_X'"), bad.err.constData());
+        const Run r = cli(QStringList{"sweep", shared("models/stories260K.gguf"), "--types", "Q8_0,Q4_0"} + common);
+        QCOMPARE(r.code, 0);
+        QVERIFY2(r.out.contains("Q4_0") && r.out.contains("results.json"), r.out.constData());
+        const QString results = out + "/results.json";
+        const Run rec = cli({"recommend", results, "--use-case", "chat", "--max-ppl-increase", "50%", "--json"});
+        QCOMPARE(rec.code, 0);
+        const QJsonObject j = QJsonDocument::fromJson(rec.out).object();
+        QCOMPARE(j["choice"].toString(), QString("Q4_0"));
+        QVERIFY(j["explanation"].toString().contains("Q4_0"));
+        QCOMPARE(cli({"recommend", results, "--use-case", "poetry"}).code, 2);
+        qbtest::writeFile(dir + "/broken.json", "{\"schema_version\": 1, \"variants\": 3}");
+        const Run broken = cli({"recommend", QString::fromStdString(dir + "/broken.json")});
+        QCOMPARE(broken.code, 2);
+        QVERIFY2(broken.err.contains("broken.json: key '/model'"), broken.err.constData());
+    }
     void badInputExitsTwoNamingTheFile() {
         const std::string dir = qbtest::scratchDir("cli_bad");
         const std::string bad = dir + "/broken.gguf";

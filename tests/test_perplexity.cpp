@@ -31,7 +31,7 @@ private slots:
         o.contextLength = 512;
         CpuForward fwd(*m, pool, o);
         // the method spelled out here (chunks, scored tokens, stderr); other tests use qbtest::valPerplexity
-        const auto r = computePerplexity(tokens, m->vocab->bos, 512, 50, m->config.vocabSize,
+        const auto r = computePerplexity(tokens, evalBos(*m->vocab), 512, 50, m->config.vocabSize,
                                          [&](const std::vector<int>& chunk, std::vector<float>& logits) {
                                              fwd.reset();
                                              fwd.forward(chunk.data(), int(chunk.size()), logits, true);

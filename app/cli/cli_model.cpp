@@ -1,7 +1,6 @@
 #include "cli/cli_model.h"
 
 #include "common/error.h"
-#include "vk/engine.h"
 
 #include <cstdio>
 #include <thread>
@@ -9,13 +8,7 @@
 namespace qbcli {
 
 std::unique_ptr<qb::Model> loadRunnableModel(const Args& args, const std::string& path) {
-    qb::LoadOptions opts;
-    opts.tokenizerPath = args.get("--tokenizer");
-    auto model = qb::loadModel(path, opts);
-    if (model->tensors.empty()) throw qb::fileError(path, "holds only a tokenizer, no weights to run");
-    if (!model->vocab)
-        throw qb::fileError(path, "has no tokenizer: a llama2.c checkpoint needs --tokenizer TOK.bin (or tokenizer.bin beside it)");
-    return model;
+    return qb::loadRunnableModel(path, args.get("--tokenizer"));
 }
 
 int threadCount(const Args& args) {
@@ -31,48 +24,21 @@ qb::KvCacheType kvCacheType(const Args& args) {
     return *t;
 }
 
-namespace {
-
-Backend vulkanBackend(const qb::Model& model, const std::string& selector, int contextLength, qb::KvCacheType kvType) {
-    Backend b;
-    qb::vk::ContextOptions co;
-    co.selector = selector;
-    b.vulkan = std::make_unique<qb::vk::Context>(co);
-    qb::vk::VkForwardOptions o;
+qb::RunOptions runOptions(const Args& args, int contextLength) {
+    qb::RunOptions o;
+    o.device = args.get("--device", "");
+    if (args.has("--device") && o.device.empty()) throw qb::Error("option '--device': expected cpu, vulkan or vulkan:N");
+    o.threads = threadCount(args);
     o.contextLength = contextLength;
-    o.kvType = kvType;
-    auto fwd = std::make_unique<qb::vk::VkForward>(model, *b.vulkan, o);
-    std::fprintf(stderr, "vulkan: %s: %s\n", b.vulkan->label().c_str(), fwd->kernelPaths().c_str());
-    b.forward = std::move(fwd);
-    b.label = b.vulkan->label();
-    return b;
+    o.kvType = kvCacheType(args);
+    return o;
 }
 
-} // namespace
-
-Backend makeBackend(const Args& args, const qb::Model& model, int contextLength, qb::KvCacheType kvType) {
-    std::string device = args.get("--device", "");
-    if (device.empty()) { // default: Vulkan when a device is present, else the CPU reference
-        try {
-            return vulkanBackend(model, "", contextLength, kvType);
-        } catch (const qb::Error& e) {
-            std::fprintf(stderr, "note: no usable Vulkan device (%s); running on the CPU\n", e.what());
-            device = "cpu";
-        }
-    }
-    if (device == "cpu") {
-        Backend b;
-        b.pool = std::make_unique<qb::ThreadPool>(threadCount(args));
-        qb::CpuForwardOptions o;
-        o.contextLength = contextLength;
-        o.kvType = kvType;
-        b.forward = std::make_unique<qb::CpuForward>(model, *b.pool, o);
-        b.label = "cpu (" + std::to_string(b.pool->size()) + " threads, F32 reference)";
-        return b;
-    }
-    const auto selector = qb::vk::vulkanSelector(device);
-    if (!selector) throw qb::Error("option '--device': '" + device + "', expected cpu, vulkan or vulkan:N");
-    return vulkanBackend(model, *selector, contextLength, kvType);
+std::unique_ptr<qb::Runner> openRunner(const Args& args, const qb::Model& model, int contextLength) {
+    auto r = qb::openRunner(model, runOptions(args, contextLength));
+    if (!r->note.empty()) std::fprintf(stderr, "note: %s\n", r->note.c_str());
+    if (!r->kernelPaths.empty()) std::fprintf(stderr, "vulkan: %s: %s\n", r->label.c_str(), r->kernelPaths.c_str());
+    return r;
 }
 
 } // namespace qbcli

@@ -1,12 +1,11 @@
 #pragma once
-// Shared by the commands that run a model: loading with --tokenizer, the
-// backend chosen by --device (cpu | vulkan[:N]), the thread pool size.
+// The CLI's side of "open a model on a device" (core/run/runner.h): options
+// --tokenizer, --device, --threads, --kv-type read once, the device's label
+// and kernel paths logged on stderr.
 #include "cli/args.h"
-#include "common/thread_pool.h"
-#include "model/forward.h"
 #include "model/forward_cpu.h"
 #include "model/model.h"
-#include "vk/context.h"
+#include "run/runner.h"
 
 #include <memory>
 #include <string>
@@ -16,14 +15,8 @@ namespace qbcli {
 std::unique_ptr<qb::Model> loadRunnableModel(const Args& args, const std::string& path);
 int threadCount(const Args& args);
 qb::KvCacheType kvCacheType(const Args& args); // --kv-type f16 (default) | f32 | q8_0 | fp8
-
-// A forward pass on the device --device names, with what it needs kept alive.
-struct Backend {
-    std::unique_ptr<qb::ThreadPool> pool;
-    std::unique_ptr<qb::vk::Context> vulkan;
-    std::unique_ptr<qb::ForwardPass> forward;
-    std::string label; // "cpu (2 threads, F32 reference)" or "llvmpipe ... [cpu, Vulkan]"
-};
-Backend makeBackend(const Args& args, const qb::Model& model, int contextLength, qb::KvCacheType kvType);
+qb::RunOptions runOptions(const Args& args, int contextLength);
+// openRunner on --device, logging the fallback note and Vulkan kernel paths.
+std::unique_ptr<qb::Runner> openRunner(const Args& args, const qb::Model& model, int contextLength);
 
 } // namespace qbcli

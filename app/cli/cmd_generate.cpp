@@ -6,8 +6,9 @@
 #include "model/forward_cpu.h"
 #include "model/sampler.h"
 #include "model/tokenizer.h"
+#include "cli/progress.h"
+#include "run/generate.h"
 
-#include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -39,46 +40,26 @@ int cmdGenerate(const Argv& argv) {
     // context: --ctx, else just what this run needs (within the trained length)
     const int ctx = args.getInt("--ctx", std::min(int(ids.size()) + nPredict, std::max(model->config.contextLength, 1)));
     if (ctx < 1) throw qb::Error("option '--ctx': expected a positive number of tokens");
-    Backend backend = makeBackend(args, *model, ctx, kvCacheType(args));
-    qb::ForwardPass& fwd = *backend.forward;
-    const std::string device = backend.label;
-    if (int(ids.size()) + nPredict > fwd.capacity())
-        throw qb::Error("generate: " + std::to_string(ids.size()) + " prompt tokens + " + std::to_string(nPredict) +
-                        " new ones exceed the context of " + std::to_string(fwd.capacity()));
+    const auto runner = openRunner(args, *model, ctx);
+    const std::string device = runner->label;
 
     const bool json = args.flag("--json");
-    const size_t promptCount = ids.size();
-    std::string printed = tok.decode(ids);
-    if (!json) { std::fputs(printed.c_str(), stdout); std::fflush(stdout); }
-
-    std::vector<float> logits;
-    const auto t0 = std::chrono::steady_clock::now();
-    fwd.forward(ids.data(), int(ids.size()), logits, false);
-    const auto t1 = std::chrono::steady_clock::now();
-    int generated = 0;
-    for (; generated < nPredict; ++generated) {
-        const int next = sampler.sample(logits.data(), model->config.vocabSize, ids);
-        if (model->vocab->isEndOfGeneration(next)) break;
-        ids.push_back(next);
-        const std::string text = tok.decode(ids);
-        if (!json && text.size() > printed.size()) {
-            std::fputs(text.c_str() + printed.size(), stdout);
-            std::fflush(stdout);
-        }
-        printed = text;
-        if (generated + 1 < nPredict) fwd.forward(&ids.back(), 1, logits, false);
-    }
-    const auto t2 = std::chrono::steady_clock::now();
-    const double promptSeconds = std::chrono::duration<double>(t1 - t0).count();
-    const double genSeconds = std::chrono::duration<double>(t2 - t1).count();
-    const double tps = genSeconds > 0 ? generated / genSeconds : 0;
-    const double ppTps = promptSeconds > 0 ? double(promptCount) / promptSeconds : 0;
+    const std::string promptText = tok.decode(ids);
+    if (!json) { std::fputs(promptText.c_str(), stdout); std::fflush(stdout); }
+    JobProgress progress(false); // Ctrl-C stops between tokens
+    const qb::GenerateResult r = qb::generate(*runner->forward, *model, ids, nPredict, sampler, [&](const std::string& piece) {
+        if (json) return;
+        std::fputs(piece.c_str(), stdout);
+        std::fflush(stdout);
+    }, progress.job());
+    const int generated = int(r.ids.size());
+    const double tps = r.tokensPerSecond(), ppTps = r.promptTokensPerSecond();
 
     if (json) {
         nlohmann::json j;
-        j["text"] = printed;
-        j["ids"] = std::vector<int>(ids.begin() + long(promptCount), ids.end());
-        j["prompt_ids"] = std::vector<int>(ids.begin(), ids.begin() + long(promptCount));
+        j["text"] = promptText + r.text;
+        j["ids"] = r.ids;
+        j["prompt_ids"] = r.promptIds;
         j["tokens_per_second"] = tps;
         j["prompt_tokens_per_second"] = ppTps;
         j["n_generated"] = generated;
@@ -87,7 +68,7 @@ int cmdGenerate(const Argv& argv) {
         std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     } else {
         std::printf("\n");
-        std::fprintf(stderr, "\n%d prompt tokens at %.1f tok/s, %d generated at %.1f tok/s on %s%s\n", int(promptCount), ppTps,
+        std::fprintf(stderr, "\n%d prompt tokens at %.1f tok/s, %d generated at %.1f tok/s on %s%s\n", int(r.promptIds.size()), ppTps,
                      generated, tps, device.c_str(), model->config.synthetic ? " [synthetic weights]" : "");
     }
     return 0;

@@ -5,8 +5,6 @@
 #include "cli/progress.h"
 #include "common/error.h"
 #include "eval/perplexity.h"
-#include "model/forward_cpu.h"
-#include "model/tokenizer.h"
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -24,26 +22,13 @@ int cmdPerplexity(const Argv& argv) {
     const int ctx = args.has("-c") ? args.getInt("-c", 512) : args.getInt("--ctx", 512);
     const int maxChunks = args.getInt("--chunks", -1);
     const std::string kvType = qb::kvCacheTypeName(kvCacheType(args));
-    const std::string text = readTextFile(textPath);
-    qb::Tokenizer tok(model->vocab);
-    const std::vector<int> tokens = tok.encode(text, true, false);
+    const std::vector<int> tokens = qb::tokenizeEvalText(*model, readTextFile(textPath));
     if (ctx > model->config.contextLength)
         std::fprintf(stderr, "warning: --ctx %d is longer than the model's trained context %d\n", ctx, model->config.contextLength);
 
-    Backend backend = makeBackend(args, *model, ctx, kvCacheType(args));
-    qb::ForwardPass& fwd = *backend.forward;
-    const std::string device = backend.label;
-    Progress progress("perplexity");
-    const auto result = qb::computePerplexity(
-        tokens, model->vocab->addBos ? model->vocab->bos : -1, ctx, maxChunks, model->config.vocabSize,
-        [&](const std::vector<int>& chunk, std::vector<float>& logits) {
-            fwd.reset();
-            fwd.forward(chunk.data(), int(chunk.size()), logits, true);
-        },
-        [&](int done, int total, double) {
-            progress.update(done, total, "chunks");
-            return true;
-        });
+    const auto runner = openRunner(args, *model, ctx);
+    JobProgress progress;
+    const auto result = qb::computePerplexity(*runner->forward, *model, tokens, ctx, maxChunks, progress.job());
     progress.finish();
 
     const std::string method = "llama-perplexity method: ctx " + std::to_string(ctx) + ", " + std::to_string(result.chunks) +
@@ -51,14 +36,14 @@ int cmdPerplexity(const Argv& argv) {
     if (args.flag("--json")) {
         nlohmann::json j{{"ppl", result.ppl},         {"ppl_stderr", result.pplStderr}, {"tokens_scored", result.tokensScored},
                          {"seconds", result.seconds}, {"chunks", result.chunks},        {"ctx", ctx},
-                         {"n_tokens", tokens.size()}, {"device", device},               {"method", method},
+                         {"n_tokens", tokens.size()}, {"device", runner->label},        {"method", method},
                          {"model", model->path},      {"text", textPath}};
         std::printf("%s\n", j.dump(2).c_str());
         return 0;
     }
     for (size_t i = 0; i < result.chunkPpl.size(); ++i) std::printf("[%zu]%.4f,", i + 1, result.chunkPpl[i]);
     std::printf("\nFinal estimate: PPL = %.4f +/- %.5f\n", result.ppl, result.pplStderr);
-    std::printf("%d tokens scored in %.2f s; %s; device %s\n", result.tokensScored, result.seconds, method.c_str(), device.c_str());
+    std::printf("%d tokens scored in %.2f s; %s; device %s\n", result.tokensScored, result.seconds, method.c_str(), runner->label.c_str());
     return 0;
 }
 

@@ -7,7 +7,8 @@
 #include "model/hf_export.h"
 #include "quant/calibration.h"
 #include "quant/imatrix.h"
-#include "quant/quantizer.h"
+#include "quant/quantize_job.h"
+#include "eval/results.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -23,39 +24,6 @@ std::unique_ptr<qb::Model> loadInput(const Args& args, const std::string& path) 
     auto m = qb::loadModel(path, o);
     if (m->tensors.empty()) throw qb::fileError(path, "holds only a tokenizer, no weights to quantize");
     return m;
-}
-
-qb::CalibrationStats calibrate(const qb::Model& model, const std::string& textPath, bool hessians, int sampleRows, const Args& args) {
-    qb::CalibrationOptions co;
-    co.ctx = args.getInt("--ctx", 512);
-    co.maxChunks = args.getInt("--chunks", 0);
-    co.hessians = hessians;
-    co.sampleRows = sampleRows;
-    co.threads = threadCount(args);
-    Progress progress("calibration");
-    co.progress = [&](int done, int total) {
-        progress.update(done, total, "chunks");
-        return true;
-    };
-    auto stats = qb::collectCalibration(model, readTextFile(textPath), co);
-    progress.finish();
-    return stats;
-}
-
-nlohmann::json reportJson(const qb::QuantizeReport& r) {
-    nlohmann::json j{{"input", r.input},           {"output", r.output},       {"recipe", r.recipe},
-                     {"method", r.method},         {"input_bytes", r.inputBytes}, {"output_bytes", r.outputBytes},
-                     {"weight_bytes_in", r.weightBytesIn}, {"weight_bytes_out", r.weightBytesOut},
-                     {"n_params", r.parameters},   {"seconds", r.seconds},     {"threads", r.threads},
-                     {"bits_per_weight", r.parameters ? 8.0 * double(r.weightBytesOut) / double(r.parameters) : 0.0},
-                     {"input_mb_per_second", r.seconds > 0 ? double(r.weightBytesIn) / 1e6 / r.seconds : 0.0}};
-    j["tensors"] = nlohmann::json::array();
-    for (const auto& t : r.tensors)
-        j["tensors"].push_back({{"name", t.name}, {"source_type", t.sourceType}, {"type", t.type}, {"shape", t.shape},
-                                {"source_bytes", t.sourceBytes}, {"bytes", t.bytes}, {"method", t.method}, {"rmse", t.rmse}, {"max_abs_error", t.maxAbsError},
-                                {"snr_db", std::isfinite(t.snrDb) ? nlohmann::json(t.snrDb) : nlohmann::json(nullptr)},
-                                {"rel_frobenius", t.relFrobenius}});
-    return j;
 }
 
 } // namespace
@@ -81,41 +49,25 @@ int cmdQuantize(const Argv& argv) {
     const std::string act = args.get("--act", "dynamic");
     if (act != "dynamic" && act != "static") throw qb::Error("option '--act': '" + act + "', expected dynamic or static");
     o.staticActivations = act == "static";
-    qb::ImportanceMatrix imatrix;
-    qb::CalibrationStats calibration;
-    const std::string calib = args.get("--calib");
-    if (o.method == qb::QuantMethod::Imatrix || (args.has("--imatrix") && o.method == qb::QuantMethod::Rtn)) {
-        if (args.has("--imatrix")) imatrix = qb::ImportanceMatrix::load(args.get("--imatrix"));
-        else if (!calib.empty()) imatrix = qb::ImportanceMatrix::fromCalibration(calibrate(*model, calib, false, 0, args), 0, calib);
-        else throw qb::Error("quantize: --method imatrix needs --imatrix FILE or --calib FILE");
-        o.imatrix = &imatrix;
-        o.method = qb::QuantMethod::Imatrix;
-    }
-    if (o.method == qb::QuantMethod::Gptq || o.method == qb::QuantMethod::Awq || o.staticActivations) {
-        if (calib.empty() && o.staticActivations) throw qb::Error("quantize: --act static needs --calib FILE (calibration text)");
-        if (calib.empty()) throw qb::Error(std::string("quantize: --method ") + qb::methodName(o.method) + " needs --calib FILE (calibration text)");
-        calibration = calibrate(*model, calib, o.method == qb::QuantMethod::Gptq, o.method == qb::QuantMethod::Awq ? 256 : 0, args);
-        o.calibration = &calibration;
-    }
-    if (!calib.empty()) o.calibrationSource = std::filesystem::path(calib).filename().string();
-
-    Progress progress("quantize");
-    o.progress = [&](const qb::QuantizeProgress& p) {
-        progress.update(double(p.bytesDone), double(p.bytesTotal), "bytes, tensor " + std::to_string(p.tensorIndex) + "/" +
-                                                                         std::to_string(p.tensorCount) + " " + p.tensorName);
-        return true;
-    };
+    qb::QuantizeSpec spec;
+    spec.options = o;
+    spec.calibrationText = args.get("--calib");
+    spec.imatrixPath = args.get("--imatrix");
+    spec.calibrationCtx = args.getInt("--ctx", 512);
+    spec.calibrationChunks = args.getInt("--chunks", 0);
+    qb::validateQuantizeSpec(spec);
+    JobProgress progress;
     const std::string format = args.get("--format", "gguf");
     if (format != "gguf" && format != "safetensors") throw qb::Error("option '--format': '" + format + "', expected gguf or safetensors");
     qb::QuantizeReport r;
     if (format == "gguf") {
-        r = qb::quantizeModel(*model, out, o);
+        r = qb::runQuantize(*model, out, spec, progress.job());
     } else { // quantize to a scratch GGUF, export it as an HF directory, keep only the directory
         namespace fs = std::filesystem;
         if (fs::exists(out)) throw qb::fileError(out, "already exists: choose a new directory for the safetensors export");
         const std::string scratch = out + ".quantbench.gguf", partDir = out + ".part";
         try {
-            r = qb::quantizeModel(*model, scratch, o);
+            r = qb::runQuantize(*model, scratch, spec, progress.job());
             fs::remove_all(partDir);
             qb::exportHfDirectory(*qb::loadModel(scratch), partDir, 1);
             fs::rename(partDir, out);
@@ -131,7 +83,7 @@ int cmdQuantize(const Argv& argv) {
         for (const auto& e : fs::directory_iterator(out)) r.outputBytes += e.is_regular_file() ? e.file_size() : 0;
     }
     progress.finish();
-    const nlohmann::json j = reportJson(r);
+    const nlohmann::json j = qb::toJson(r);
     if (args.has("--report")) {
         const std::string path = args.get("--report");
         FILE* f = std::fopen(path.c_str(), "wb");
@@ -161,7 +113,10 @@ int cmdImatrix(const Argv& argv) {
     const std::string out = args.has("-o") ? args.get("-o") : args.get("--output", "imatrix.dat");
     if (text.empty()) throw qb::Error("imatrix: --text FILE (calibration text) is required");
     const auto model = loadInput(args, args.positional()[0]);
-    const auto stats = calibrate(*model, text, false, 0, args);
+    JobProgress progress;
+    const auto stats = qb::calibrateFromText(*model, text, false, 0, args.getInt("--ctx", 512), args.getInt("--chunks", 0), threadCount(args),
+                                             progress.job());
+    progress.finish();
     int64_t tokens = 0; // per weight: every weight sees every calibration token
     for (const auto& [n, s] : stats) tokens = std::max(tokens, s.tokens);
     const auto m = qb::ImportanceMatrix::fromCalibration(stats, 1, std::filesystem::path(text).filename().string());

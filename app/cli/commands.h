@@ -18,6 +18,10 @@ int cmdImatrix(const Argv& argv);
 int cmdSynth(const Argv& argv);
 int cmdDevices(const Argv& argv);
 int cmdBench(const Argv& argv);
+int cmdKld(const Argv& argv);
+int cmdMc(const Argv& argv);
+int cmdSweep(const Argv& argv);
+int cmdRecommend(const Argv& argv);
 
 // Reads a whole file (the --text of perplexity and others), naming it on error.
 std::string readTextFile(const std::string& path);

@@ -44,6 +44,16 @@ const Command kCommands[] = {
     {"imatrix", qbcli::cmdImatrix, "imatrix MODEL --text FILE -o FILE [--ctx 512] [--chunks N] [--json]"},
     {"devices", qbcli::cmdDevices, "devices [--json]"},
     {"bench", qbcli::cmdBench, "bench MODEL [--pp 128] [--tg 32] [--device cpu|vulkan[:N]] [--kv-type f16|f32|q8_0|fp8] [-r 3] [--json]"},
+    {"kld", qbcli::cmdKld,
+     "kld BASE VARIANT --text FILE [--ctx 512] [--chunks K] [--device cpu|vulkan[:N]] [--kv-type f16|f32|q8_0|fp8] [--json]"},
+    {"mc", qbcli::cmdMc, "mc MODEL --tasks FILE [--device cpu|vulkan[:N]] [--json]     (FILE: HellaSwag text or JSON lines)"},
+    {"sweep", qbcli::cmdSweep,
+     "sweep MODEL --types F16,Q8_0,Q4_K_M,Q4_0[,Q4_0:gptq] --text FILE --out DIR [--tasks FILE] [--calib FILE]\n"
+     "           [--reference SOURCE|F16] [--ctx 512] [--chunks K] [--pp 128] [--tg 32] [-r 2] [--group 32] [--act-order]\n"
+     "           [--device cpu|vulkan[:N]] [--kv-type f16|f32|q8_0|fp8] [--json]"},
+    {"recommend", qbcli::cmdRecommend,
+     "recommend DIR/results.json [--use-case chat|summarization|code|reasoning|long-context|edge] [--max-ppl-increase 2%]\n"
+     "           [--max-kld K] [--max-bytes N] [--ctx N] [--json]"},
     {"synth", qbcli::cmdSynth,
      "synth [--preset llama-110m|tinyllama-1.1b|llama-7b] [--arch llama|qwen2 --dim D --layers L --heads H --kv-heads K --ffn F]\n"
      "           --vocab-from MODEL_OR_VOCAB.gguf [--type F16] [--seed S] OUT.gguf"},

@@ -1,5 +1,7 @@
 #include "cli/progress.h"
 
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <unistd.h>
 
@@ -24,6 +26,45 @@ void Progress::update(double done, double total, const std::string& detail) {
 
 void Progress::finish() {
     if (m_tty && m_printed) std::fprintf(stderr, "\n");
+    m_printed = false;
+}
+
+namespace {
+
+std::atomic<qb::CancelToken*> g_sigintTarget{nullptr};
+
+extern "C" void onSigint(int) {
+    if (qb::CancelToken* t = g_sigintTarget.load()) t->cancel(); // an atomic store: async-signal-safe
+}
+
+} // namespace
+
+JobProgress::JobProgress(bool show) : m_job([this](const qb::ProgressEvent& e) { onEvent(e); }, &m_cancel), m_show(show) {
+    g_sigintTarget.store(&m_cancel);
+    std::signal(SIGINT, onSigint);
+}
+
+JobProgress::~JobProgress() {
+    std::signal(SIGINT, SIG_DFL);
+    g_sigintTarget.store(nullptr);
+    finish();
+}
+
+void JobProgress::onEvent(const qb::ProgressEvent& e) {
+    if (!m_show) return;
+    const std::string stage = m_prefix.empty() ? e.stage : m_prefix + ": " + e.stage;
+    if (!m_line || stage != m_stage) {
+        finish();
+        m_line = std::make_unique<Progress>(stage);
+        m_stage = stage;
+    }
+    if (e.done > 0 || e.total == 0) m_line->update(e.done, e.total, e.unit);
+}
+
+void JobProgress::finish() {
+    if (m_line) m_line->finish();
+    m_line.reset();
+    m_stage.clear();
 }
 
 } // namespace qbcli

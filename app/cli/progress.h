@@ -1,7 +1,12 @@
 #pragma once
 // Progress of a long CLI job on stderr: on a terminal one line that updates
 // in place with an ETA; in a pipe, plain lines (at most one per second).
+// A JobProgress prints the core's ProgressEvents (one line per stage) and
+// turns Ctrl-C into a cancel of the running job.
+#include "run/job.h"
+
 #include <chrono>
+#include <memory>
 #include <string>
 
 namespace qbcli {
@@ -17,6 +22,25 @@ private:
     bool m_tty;
     std::chrono::steady_clock::time_point m_start, m_lastPrint;
     bool m_printed = false;
+};
+
+class JobProgress {
+public:
+    // `prefix` goes before each stage name ("Q4_K_M: kld").
+    // show = false: only Ctrl-C handling (a streaming command's own output is its progress).
+    explicit JobProgress(bool show = true);
+    ~JobProgress();
+    qb::Job& job() { return m_job; }
+    void setPrefix(std::string prefix) { m_prefix = std::move(prefix); }
+    void finish();
+
+private:
+    void onEvent(const qb::ProgressEvent& e);
+    qb::CancelToken m_cancel;
+    qb::Job m_job;
+    bool m_show;
+    std::string m_prefix, m_stage;
+    std::unique_ptr<Progress> m_line;
 };
 
 } // namespace qbcli

@@ -131,6 +131,27 @@ CpuForward::CpuForward(const Model& model, ThreadPool& pool, CpuForwardOptions o
     m_valueCache.assign(cacheFloats, 0.0f);
 }
 
+MemoryUse CpuForward::memoryUse() const {
+    MemoryUse m;
+    m.weights = m_model.weightBytes();
+    m.kvCache = (m_keyCache.size() + m_valueCache.size()) * sizeof(float);
+    for (const LayerVectors& v : m_vectors) m.scratch += (v.attnNorm.size() + v.ffnNorm.size() + v.bq.size() + v.bk.size() + v.bv.size()) * sizeof(float);
+    m.scratch += m_outputNorm.size() * sizeof(float);
+    return m;
+}
+
+MemoryUse CpuForward::estimate(const Model& model, int contextLength) {
+    const ModelConfig& c = model.config;
+    MemoryUse m;
+    m.weights = model.weightBytes();
+    m.kvCache = 2 * uint64_t(c.nLayers) * uint64_t(contextLength) * uint64_t(c.kvDim()) * sizeof(float);
+    // norm gains and biases held as F32
+    m.scratch = (uint64_t(c.nLayers) * 2 * uint64_t(c.dim) + uint64_t(c.dim)) * sizeof(float);
+    for (const auto& L : model.weights.layers)
+        if (L.bq.present()) m.scratch += uint64_t(L.bq.elements() + L.bk.elements() + L.bv.elements()) * sizeof(float);
+    return m;
+}
+
 void CpuForward::matmul(const Tensor& w, const float* xIn, int n, float* y) const {
     const int64_t rows = w.rows(), cols = w.cols();
     if (m_observer) m_observer(w, xIn, n);

@@ -6,6 +6,7 @@
 #include "model/forward.h"
 #include "model/model.h"
 
+#include <algorithm>
 #include <functional>
 #include <optional>
 #include <string>
@@ -47,8 +48,12 @@ public:
     void setObserver(Observer observer) { m_observer = std::move(observer); }
 
     void reset() override { m_pos = 0; }
+    void rollback(int position) override { m_pos = std::clamp(position, 0, m_pos); }
     int position() const override { return m_pos; }
     int capacity() const override { return m_capacity; }
+    MemoryUse memoryUse() const override;
+    // What memoryUse() will be at `contextLength`, before constructing one.
+    static MemoryUse estimate(const Model& model, int contextLength);
     const ModelConfig& config() const { return m_model.config; }
 
 private:

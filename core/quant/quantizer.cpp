@@ -102,7 +102,8 @@ QuantizeReport quantizeModel(const Model& model, const std::string& outputPath, 
         planIn.push_back({t.name, t.shape, t.type});
         ctx.hasOutputTensor |= t.name == "output.weight";
     }
-    const std::vector<GgmlType> plan = planTensorTypes(planIn, *recipe, ctx);
+    std::vector<GgmlType> wanted;
+    const std::vector<GgmlType> plan = planTensorTypes(planIn, *recipe, ctx, &wanted);
     auto typeOf = [&](const std::string& name) {
         for (size_t i = 0; i < model.tensors.size(); ++i)
             if (model.tensors[i].name == name) return plan[i];
@@ -168,6 +169,7 @@ QuantizeReport quantizeModel(const Model& model, const std::string& outputPath, 
             r.name = src.name;
             r.sourceType = typeName(src.type);
             r.type = typeName(type);
+            if (wanted[i] != type) r.fallbackFrom = typeName(wanted[i]);
             r.shape = src.shape;
             r.sourceBytes = src.bytes;
             report_progress(int(i) + 1, src.name);

@@ -52,6 +52,7 @@ struct QuantizeOptions {
 struct TensorReport {
     std::string name;
     std::string sourceType, type;
+    std::string fallbackFrom; // the recipe's type when rows were too short for it (llama-quantize's fallback), else empty
     std::vector<int64_t> shape;
     uint64_t sourceBytes = 0, bytes = 0;
     double rmse = 0, maxAbsError = 0, snrDb = 0, relFrobenius = 0;

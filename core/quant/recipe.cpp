@@ -119,24 +119,27 @@ bool tensorIsQuantizable(const std::string& name, const std::vector<int64_t>& sh
     return name.find("_norm.weight") == std::string::npos;
 }
 
-std::vector<GgmlType> planTensorTypes(const std::vector<TensorPlanInput>& tensors, const Recipe& recipe, const RecipeContext& ctx) {
+std::vector<GgmlType> planTensorTypes(const std::vector<TensorPlanInput>& tensors, const Recipe& recipe, const RecipeContext& ctx,
+                                      std::vector<GgmlType>* wanted) {
     std::vector<GgmlType> out;
+    if (wanted) wanted->clear();
     Counters counters;
     for (const auto& t : tensors) {
         if (!tensorIsQuantizable(t.name, t.shape)) {
             out.push_back(t.sourceType == GgmlType::F32 || t.sourceType == GgmlType::F16 || t.sourceType == GgmlType::BF16
                               ? t.sourceType : GgmlType::F32);
+            if (wanted) wanted->push_back(out.back());
             continue;
         }
         GgmlType type = recipe.baseType;
         if (hasRowScale(type)) { // per-channel: every matrix, no mix and no block-size constraint
             out.push_back(type);
+            if (wanted) wanted->push_back(type);
             continue;
         }
-        if (isQuantized(type)) {
-            if (!ctx.pure) type = mixType(t, type, recipe, ctx, counters);
-            type = fallback(type, t.shape[0]);
-        }
+        if (isQuantized(type) && !ctx.pure) type = mixType(t, type, recipe, ctx, counters);
+        if (wanted) wanted->push_back(type);
+        if (isQuantized(type)) type = fallback(type, t.shape[0]);
         out.push_back(type);
     }
     return out;

@@ -47,7 +47,10 @@ struct RecipeContext {
 
 // Target type for every tensor, in order (stateful across tensors like
 // llama.cpp: the i-th attn_v / ffn_down decide "use more bits").
-std::vector<GgmlType> planTensorTypes(const std::vector<TensorPlanInput>& tensors, const Recipe& recipe, const RecipeContext& ctx);
+// `wanted`, when given, receives each tensor's type before the row-length
+// fallback (differs from the result where the fallback applied).
+std::vector<GgmlType> planTensorTypes(const std::vector<TensorPlanInput>& tensors, const Recipe& recipe, const RecipeContext& ctx,
+                                      std::vector<GgmlType>* wanted = nullptr);
 
 bool tensorIsQuantizable(const std::string& name, const std::vector<int64_t>& shape);
 

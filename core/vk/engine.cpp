@@ -24,6 +24,40 @@ std::string lower(std::string s) {
     return s;
 }
 
+constexpr VkDeviceSize kDummyBytes = 16; // the buffer bound where a kernel's optional input is absent
+
+// Bytes of each per-batch buffer for n tokens (one table for allocation and estimates).
+struct ScratchSizes {
+    VkDeviceSize ids, angles, x, xb, xr, qkv, att, gateUp, ffn, scores, logits, xq, xm;
+    VkDeviceSize total() const { return ids + angles + x + xb + xr + qkv + att + gateUp + ffn + scores + logits + xq + xm; }
+};
+
+ScratchSizes scratchSizes(const ModelConfig& c, int n, int capacity) {
+    const VkDeviceSize N = VkDeviceSize(n), f = 4;
+    const VkDeviceSize widest = VkDeviceSize(std::max(c.dim, c.ffnDim));
+    return {N * 4,
+            N * VkDeviceSize(c.headDim) * f,
+            N * c.dim * f,
+            N * widest * f,
+            N * widest * f,
+            N * VkDeviceSize(c.nHeads * c.headDim + 2 * c.kvDim()) * f,
+            N * c.nHeads * c.headDim * f,
+            N * 2 * VkDeviceSize(c.ffnDim) * f,
+            N * c.ffnDim * f,
+            N * c.nHeads * VkDeviceSize(capacity) * f,
+            N * c.vocabSize * f,
+            N * (widest / 32) * 64,
+            N * (widest / 32) * 8};
+}
+
+// Bytes a value of the cache takes (+ a F32 scale per 32 for the byte formats).
+VkDeviceSize kvBytesPerValue(KvCacheType t) { return t == KvCacheType::F32 ? 4 : t == KvCacheType::F16 ? 2 : 1; }
+
+VkDeviceSize layerScratchBytes(const ModelConfig& c) {
+    return VkDeviceSize(std::max(c.dim, c.ffnDim) + 2 * c.nHeads * c.headDim + 2 * c.kvDim() + c.ffnDim) * 4;
+}
+
+
 } // namespace
 
 std::optional<std::string> vulkanSelector(const std::string& device) {
@@ -45,7 +79,7 @@ VkForward::VkForward(const Model& model, Context& ctx, VkForwardOptions options)
     m_embedding = uploadWeight(w.tokenEmbedding, false); // get_rows reads the file's layout
     m_output = uploadWeight(w.output);
     m_outputNorm = uploadFloats(w.outputNorm, "output_norm.weight");
-    m_dummy = std::make_unique<Buffer>(ctx, 16, Placement::DeviceLocal, "unused binding");
+    m_dummy = std::make_unique<Buffer>(ctx, kDummyBytes, Placement::DeviceLocal, "unused binding");
     for (const LayerWeights& L : w.layers) {
         Layer l;
         l.qkv = uploadStacked({&L.wq, &L.wk, &L.wv});
@@ -65,7 +99,7 @@ VkForward::VkForward(const Model& model, Context& ctx, VkForwardOptions options)
         }
         // the cache in its storage format: 4, 2 or 1 bytes a value (+ a scale per 32 for Q8_0 / FP8)
         const VkDeviceSize values = VkDeviceSize(m_capacity) * VkDeviceSize(c.kvDim());
-        const VkDeviceSize bytesPer = options.kvType == KvCacheType::F32 ? 4 : options.kvType == KvCacheType::F16 ? 2 : 1;
+        const VkDeviceSize bytesPer = kvBytesPerValue(options.kvType);
         l.kCache = std::make_unique<Buffer>(ctx, values * bytesPer, Placement::DeviceLocal, "K cache of " + L.wk.name);
         l.vCache = std::make_unique<Buffer>(ctx, values * bytesPer, Placement::DeviceLocal, "V cache of " + L.wv.name);
         const VkDeviceSize scaleBytes = bytesPer == 1 ? values / 32 * 4 : 16;
@@ -75,8 +109,7 @@ VkForward::VkForward(const Model& model, Context& ctx, VkForwardOptions options)
     }
     m_layerFused = layerFusable();
     if (m_layerFused)
-        m_layerScratch = std::make_unique<Buffer>(ctx, VkDeviceSize(std::max(c.dim, c.ffnDim) + 2 * c.nHeads * c.headDim + 2 * c.kvDim() + c.ffnDim) * 4,
-                                                  Placement::DeviceLocal, "layer_decode scratch");
+        m_layerScratch = std::make_unique<Buffer>(ctx, layerScratchBytes(c), Placement::DeviceLocal, "layer_decode scratch");
 }
 
 bool VkForward::layerFusable() const {
@@ -117,6 +150,27 @@ uint64_t VkForward::kvCacheBytes() const {
         if (m_options.kvType == KvCacheType::Q8_0 || m_options.kvType == KvCacheType::FP8) n += l.kScales->size() + l.vScales->size();
     }
     return n;
+}
+
+MemoryUse VkForward::memoryUse() const {
+    MemoryUse m;
+    auto size = [](const std::unique_ptr<Buffer>& b) -> uint64_t { return b ? b->size() : 0; };
+    auto weight = [&](const Weight& w) { m.weights += size(w.data) + size(w.rowScale) + size(w.inputScale); };
+    weight(m_embedding);
+    weight(m_output);
+    m.weights += size(m_outputNorm);
+    for (const Layer& l : m_layers) {
+        for (const Weight& w : l.qkv) weight(w);
+        for (const Weight& w : l.gateUp) weight(w);
+        weight(l.wo);
+        weight(l.down);
+        m.weights += size(l.attnNorm) + size(l.ffnNorm) + size(l.qkvBias);
+    }
+    m.kvCache = kvCacheBytes();
+    for (const auto* b : {&m_dummy, &m_angles, &m_ids, &m_x, &m_xb, &m_xr, &m_qkv, &m_att, &m_gateUp, &m_ffn, &m_scores, &m_logits, &m_xq, &m_xm,
+                          &m_layerScratch})
+        m.scratch += size(*b);
+    return m;
 }
 
 void VkForward::uploadData(Weight& w, const std::vector<const Tensor*>& parts) {
@@ -208,28 +262,38 @@ Pipeline& VkForward::pipeline(const std::string& name, uint32_t bindings, uint32
     return *it->second;
 }
 
+
+MemoryUse VkForward::estimate(const Model& model, int contextLength, KvCacheType kvType, int batchTokens) {
+    const ModelConfig& c = model.config;
+    MemoryUse m;
+    m.weights = model.weightBytes();
+    const VkDeviceSize values = VkDeviceSize(contextLength) * VkDeviceSize(c.kvDim());
+    const VkDeviceSize bytesPer = kvBytesPerValue(kvType);
+    m.kvCache = uint64_t(c.nLayers) * 2 * (values * bytesPer + (bytesPer == 1 ? values / 32 * 4 : 0));
+    m.scratch = scratchSizes(c, std::max(1, batchTokens), contextLength).total() + layerScratchBytes(c) + kDummyBytes;
+    return m;
+}
+
 void VkForward::ensureScratch(int n) {
     if (n <= m_scratchTokens) return;
     m_batch.forgetDescriptorSets(); // they point at the buffers about to be replaced
-    const ModelConfig& c = m_model.config;
-    const VkDeviceSize N = VkDeviceSize(n), f = 4;
-    const VkDeviceSize widest = VkDeviceSize(std::max(c.dim, c.ffnDim));
+    const ScratchSizes z = scratchSizes(m_model.config, n, m_capacity);
     auto make = [&](VkDeviceSize bytes, const char* name, Placement pl = Placement::DeviceLocal) {
         return std::make_unique<Buffer>(m_ctx, bytes, pl, name);
     };
-    m_ids = make(N * 4, "token ids", Placement::HostVisible);
-    m_angles = make(N * VkDeviceSize(c.headDim) * f, "rope angles", Placement::HostVisible);
-    m_x = make(N * c.dim * f, "residual stream");
-    m_xb = make(N * widest * f, "normed activations");
-    m_xr = make(N * widest * f, "rounded activations");
-    m_qkv = make(N * VkDeviceSize(c.nHeads * c.headDim + 2 * c.kvDim()) * f, "q|k|v");
-    m_att = make(N * c.nHeads * c.headDim * f, "attention output");
-    m_gateUp = make(N * 2 * VkDeviceSize(c.ffnDim) * f, "ffn gate|up");
-    m_ffn = make(N * c.ffnDim * f, "ffn hidden");
-    m_scores = make(N * c.nHeads * VkDeviceSize(m_capacity) * f, "attention scores");
-    m_logits = make(N * c.vocabSize * f, "logits", Placement::HostVisible);
-    m_xq = make(N * (widest / 32) * 64, "activations as Q8_0 quants");
-    m_xm = make(N * (widest / 32) * 8, "activation Q8_0 scales and sums");
+    m_ids = make(z.ids, "token ids", Placement::HostVisible);
+    m_angles = make(z.angles, "rope angles", Placement::HostVisible);
+    m_x = make(z.x, "residual stream");
+    m_xb = make(z.xb, "normed activations");
+    m_xr = make(z.xr, "rounded activations");
+    m_qkv = make(z.qkv, "q|k|v");
+    m_att = make(z.att, "attention output");
+    m_gateUp = make(z.gateUp, "ffn gate|up");
+    m_ffn = make(z.ffn, "ffn hidden");
+    m_scores = make(z.scores, "attention scores");
+    m_logits = make(z.logits, "logits", Placement::HostVisible);
+    m_xq = make(z.xq, "activations as Q8_0 quants");
+    m_xm = make(z.xm, "activation Q8_0 scales and sums");
     m_scratchTokens = n;
 }
 

@@ -11,6 +11,7 @@
 #include "vk/kernel_variants.h"
 #include "vk/pipeline.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <span>
@@ -32,9 +33,15 @@ public:
 
     void forward(const int* tokens, int n, std::vector<float>& logits, bool allLogits) override;
     void reset() override { m_pos = 0; }
+    void rollback(int position) override { m_pos = std::clamp(position, 0, m_pos); }
     int position() const override { return m_pos; }
     int capacity() const override { return m_capacity; }
-    uint64_t kvCacheBytes() const; // device memory of all layers' K and V caches (with scales)
+    MemoryUse memoryUse() const override; // device memory of this model's buffers
+    uint64_t kvCacheBytes() const;
+    // Device memory this model would take at `contextLength`, computed before
+    // loading from the same sizes the engine allocates (batchTokens: the
+    // largest prompt run at once).
+    static MemoryUse estimate(const Model& model, int contextLength, KvCacheType kvType, int batchTokens); // device memory of all layers' K and V caches (with scales)
     // The kernel paths chosen from the device's features, for logs and reports.
     std::string kernelPaths() const;
     // Device time per kernel when QUANTBENCH_VK_PROFILE=1, else empty.

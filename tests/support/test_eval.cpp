@@ -9,14 +9,8 @@
 namespace qbtest {
 
 double valPerplexity(qb::ForwardPass& fwd, const qb::Model& m, int ctx, int chunks) {
-    qb::Tokenizer tok(m.vocab);
-    const auto tokens = tok.encode(readFile(sharedPath("text/tinystories_val.txt")), true, false);
-    return qb::computePerplexity(tokens, m.vocab->bos, ctx, chunks, m.config.vocabSize,
-                                 [&](const std::vector<int>& chunk, std::vector<float>& logits) {
-                                     fwd.reset();
-                                     fwd.forward(chunk.data(), int(chunk.size()), logits, true);
-                                 })
-        .ppl;
+    const auto tokens = qb::tokenizeEvalText(m, readFile(sharedPath("text/tinystories_val.txt")));
+    return qb::computePerplexity(fwd, m, tokens, ctx, chunks).ppl;
 }
 
 double valPerplexity(const qb::Model& m, int ctx, int chunks) {

@@ -19,7 +19,11 @@ std::string sharedPath(const std::string& relative) {
 }
 
 std::string scratchDir(const std::string& name) {
-    const fs::path p = fs::path(QB_BINARY_DIR) / "test-scratch" / name;
+    // CTest runs the same test binary under several entries at once (one per
+    // forced kernel variant); each gets its own folder
+    const char* variant = std::getenv("QUANTBENCH_VK_KERNELS");
+    const std::string suffix = variant && *variant ? std::string(".") + variant : std::string();
+    const fs::path p = fs::path(QB_BINARY_DIR) / "test-scratch" / (name + suffix);
     fs::remove_all(p);
     fs::create_directories(p);
     return p.string();

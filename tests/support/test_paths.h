@@ -6,7 +6,7 @@
 namespace qbtest {
 
 std::string sharedPath(const std::string& relative); // fails the test run if ../shared is missing
-std::string scratchDir(const std::string& name);      // fresh, empty, under the build tree
+std::string scratchDir(const std::string& name);      // fresh, empty, under the build tree (one per kernel-variant run)
 std::string readFile(const std::string& path);
 void writeFile(const std::string& path, const std::string& bytes);
 

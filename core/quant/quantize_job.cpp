@@ -1,0 +1,86 @@
+#include "quant/quantize_job.h"
+
+#include "common/error.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace qb {
+
+namespace {
+
+std::string readText(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw fileError(path, "cannot open the calibration text for reading");
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+} // namespace
+
+CalibrationStats calibrateFromText(const Model& model, const std::string& textPath, bool hessians, int sampleRows, int ctx, int chunks,
+                                   int threads, Job& job) {
+    CalibrationOptions co;
+    co.ctx = ctx;
+    co.maxChunks = chunks;
+    co.hessians = hessians;
+    co.sampleRows = sampleRows;
+    co.threads = threads;
+    bool begun = false;
+    co.progress = [&](int done, int total) {
+        if (!begun) job.begin("calibration", total, "chunks");
+        begun = true;
+        if (job.cancelled()) return false;
+        job.step(done);
+        return true;
+    };
+    return collectCalibration(model, readText(textPath), co);
+}
+
+void validateQuantizeSpec(QuantizeSpec& s) {
+    QuantizeOptions& o = s.options;
+    if (!s.imatrixPath.empty() && o.method == QuantMethod::Rtn) o.method = QuantMethod::Imatrix; // as llama-quantize --imatrix
+    if (o.group != 32 && o.group != 64 && o.group != 128) throw Error("quantize: group size (--group) " + std::to_string(o.group) + ", expected 32, 64 or 128");
+    if (o.method == QuantMethod::Imatrix && s.imatrixPath.empty() && s.calibrationText.empty())
+        throw Error("quantize: method imatrix needs an imatrix file (--imatrix FILE) or a calibration text (--calib FILE)");
+    if ((o.method == QuantMethod::Gptq || o.method == QuantMethod::Awq) && s.calibrationText.empty())
+        throw Error(std::string("quantize: method ") + methodName(o.method) + " needs a calibration text (--calib FILE)");
+    if (o.staticActivations && s.calibrationText.empty()) throw Error("quantize: static INT8 activations (--act static) need a calibration text (--calib FILE)");
+}
+
+QuantizeReport runQuantize(const Model& model, const std::string& outputPath, QuantizeSpec spec, Job& job) {
+    QuantizeOptions& o = spec.options;
+    validateQuantizeSpec(spec);
+    ImportanceMatrix imatrix;
+    CalibrationStats calibration;
+    const int threads = o.threads;
+    if (o.method == QuantMethod::Imatrix) {
+        if (!spec.imatrixPath.empty()) imatrix = ImportanceMatrix::load(spec.imatrixPath);
+        else
+            imatrix = ImportanceMatrix::fromCalibration(
+                calibrateFromText(model, spec.calibrationText, false, 0, spec.calibrationCtx, spec.calibrationChunks, threads, job), 0,
+                spec.calibrationText);
+        o.imatrix = &imatrix;
+    }
+    if (o.method == QuantMethod::Gptq || o.method == QuantMethod::Awq || o.staticActivations) {
+        calibration = calibrateFromText(model, spec.calibrationText, o.method == QuantMethod::Gptq, o.method == QuantMethod::Awq ? 256 : 0,
+                                        spec.calibrationCtx, spec.calibrationChunks, threads, job);
+        o.calibration = &calibration;
+    }
+    if (!spec.calibrationText.empty()) o.calibrationSource = std::filesystem::path(spec.calibrationText).filename().string();
+    bool begun = false;
+    auto outer = o.progress;
+    o.progress = [&](const QuantizeProgress& p) {
+        if (!begun) job.begin("quantize", double(p.bytesTotal), "bytes");
+        begun = true;
+        if (outer && !outer(p)) return false;
+        if (job.cancelled()) return false;
+        job.step(double(p.bytesDone));
+        return true;
+    };
+    return quantizeModel(model, outputPath, o);
+}
+
+} // namespace qb

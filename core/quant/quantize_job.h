@@ -1,0 +1,32 @@
+#pragma once
+// One quantization as a user asks for it: a recipe, a method, and where its
+// calibration comes from (a text to run through the model, or an imatrix
+// file). Gathers the activation statistics the method needs, then runs the
+// quantizer; progress and cancel through a Job (stages "calibration" and
+// "quantize"). Shared by the CLI's quantize, the sweep and the GUI.
+#include "quant/quantizer.h"
+#include "run/job.h"
+
+#include <string>
+
+namespace qb {
+
+struct QuantizeSpec {
+    QuantizeOptions options;       // target, pure, method, group, actOrder, damp, staticActivations, threads
+    std::string calibrationText;   // path: imatrix / GPTQ / AWQ / static INT8 calibration
+    std::string imatrixPath;       // an imatrix file instead of calibrating
+    int calibrationCtx = 512;
+    int calibrationChunks = 0;     // 0 = the whole text
+};
+
+// Checks that the method has what it needs (names the missing option); an
+// imatrix file with method rtn means method imatrix, as llama-quantize --imatrix.
+void validateQuantizeSpec(QuantizeSpec& spec);
+
+QuantizeReport runQuantize(const Model& model, const std::string& outputPath, QuantizeSpec spec, Job& job = noJob());
+
+// The statistics calibration gathers (exposed for `imatrix`).
+CalibrationStats calibrateFromText(const Model& model, const std::string& textPath, bool hessians, int sampleRows, int ctx, int chunks,
+                                   int threads, Job& job = noJob());
+
+} // namespace qb
