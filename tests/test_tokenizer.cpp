@@ -5,6 +5,7 @@
 #include "model/model.h"
 #include "model/hf_export.h"
 #include "model/tokenizer.h"
+#include "run/generate.h"
 #include "support/test_paths.h"
 
 #include <QtTest>
@@ -86,6 +87,41 @@ private slots:
         QCOMPARE(tok.piece(tok.vocab().bos, true), std::string("<s>"));
         QCOMPARE(tok.piece(3 + 0x0A), std::string("\n")); // byte token <0x0A>
         QVERIFY_THROWS_EXCEPTION(Error, tok.piece(512));
+    }
+    // Streaming: token by token, every piece is whole UTF-8 and the pieces join
+    // to exactly what decode() gives, on byte-level BPE (multi-byte characters
+    // split across tokens) and SentencePiece (byte fallback, leading space).
+    void streamingNeverSplitsACharacter_data() {
+        QTest::addColumn<QString>("vocab");
+        QTest::newRow("gpt-2") << "vocab/ggml-vocab-gpt-2.gguf";
+        QTest::newRow("qwen2") << "vocab/ggml-vocab-qwen2.gguf";
+        QTest::newRow("llama-spm") << "vocab/ggml-vocab-llama-spm.gguf";
+    }
+    void streamingNeverSplitsACharacter() {
+        QFETCH(QString, vocab);
+        Tokenizer tok(vocabOf(vocab.toStdString()));
+        const std::string text = " Grüße, 世界! 🦙 emoji 🤖🤖 and a\ttab, \xc3\xa9t\xc3\xa9";
+        const std::vector<int> ids = tok.encode(text, false, false);
+        int splitCharacters = 0; // tokens whose own bytes end inside a character: what the stream holds back
+        for (int id : ids) splitCharacters += completeUtf8Prefix(tok.piece(id)) != tok.piece(id).size();
+        if (vocab != "vocab/ggml-vocab-llama-spm.gguf") QVERIFY(splitCharacters > 0);
+        TextStream stream(tok);
+        std::string joined;
+        for (int id : ids) {
+            const std::string piece = stream.push(id);
+            QCOMPARE(completeUtf8Prefix(piece), piece.size());
+            QVERIFY(QString::fromUtf8(piece.data(), qsizetype(piece.size())).toUtf8() == QByteArray(piece.data(), qsizetype(piece.size())));
+            joined += piece;
+        }
+        joined += stream.flush();
+        QCOMPARE(joined, tok.decode(ids));
+    }
+    void utf8PrefixHoldsBackUnfinishedCharacters() {
+        QCOMPARE(completeUtf8Prefix("ab"), size_t(2));
+        QCOMPARE(completeUtf8Prefix("a\xe4\xb8"), size_t(1));        // 2 of 3 bytes of 世
+        QCOMPARE(completeUtf8Prefix("a\xe4\xb8\x96"), size_t(4));    // all of it
+        QCOMPARE(completeUtf8Prefix("\xf0\x9f\xa6"), size_t(0));     // 3 of 4 bytes of 🦙
+        QCOMPARE(completeUtf8Prefix("\x80\x80"), size_t(2));         // stray continuation bytes pass through
     }
 };
 

@@ -162,18 +162,24 @@ McResult evaluateMc(ForwardPass& forward, const Model& model, const std::vector<
         const McTask& task = tasks[ti];
         const McTokens& tk = tokens[ti];
         const size_t P = tk.commonPrefix;
+        // the first ending runs whole (its first P positions are the shared prefix);
+        // each other ending runs after rolling the cache back to the prefix
         forward.reset();
-        forward.forward(tk.sequences[0].data(), int(P), prefixLogits, true);
-        r.tokensEvaluated += int(P);
+        forward.forward(tk.sequences[0].data(), int(tk.sequences[0].size()), prefixLogits, true);
+        r.tokensEvaluated += int(tk.sequences[0].size());
         std::vector<double> ll, norm, perTok;
         for (size_t e = 0; e < tk.sequences.size(); ++e) {
             const std::vector<int>& seq = tk.sequences[e];
-            forward.rollback(int(P));
-            forward.forward(seq.data() + P, int(seq.size() - P), logits, true);
-            r.tokensEvaluated += int(seq.size() - P);
+            const float* endingRows = prefixLogits.data() + P * size_t(V);
+            if (e > 0) {
+                forward.rollback(int(P));
+                forward.forward(seq.data() + P, int(seq.size() - P), logits, true);
+                r.tokensEvaluated += int(seq.size() - P);
+                endingRows = logits.data();
+            }
             // log p(seq[j] | seq[..j)) from the logits row of position j-1
             auto logProb = [&](size_t j) {
-                const float* row = j - 1 < P ? prefixLogits.data() + (j - 1) * size_t(V) : logits.data() + (j - 1 - P) * size_t(V);
+                const float* row = j - 1 < P ? prefixLogits.data() + (j - 1) * size_t(V) : endingRows + (j - 1 - P) * size_t(V);
                 return logSoftmaxNorm(row, V).logProb(row, seq[j]);
             };
             std::vector<double> lp(seq.size(), 0.0);
