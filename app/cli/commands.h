@@ -22,6 +22,7 @@ int cmdKld(const Argv& argv);
 int cmdMc(const Argv& argv);
 int cmdSweep(const Argv& argv);
 int cmdRecommend(const Argv& argv);
+int cmdChatTemplate(const Argv& argv);
 
 // Reads a whole file (the --text of perplexity and others), naming it on error.
 std::string readTextFile(const std::string& path);

@@ -54,6 +54,9 @@ const Command kCommands[] = {
     {"recommend", qbcli::cmdRecommend,
      "recommend DIR/results.json [--use-case chat|summarization|code|reasoning|long-context|edge] [--max-ppl-increase 2%]\n"
      "           [--max-kld K] [--max-bytes N] [--ctx N] [--json]"},
+    {"chat-template", qbcli::cmdChatTemplate,
+     "chat-template (MODEL | --template FILE) --messages FILE.json [--add-generation-prompt] [--bos-token S] [--eos-token S]\n"
+     "           [--now YYYY-MM-DD]     (prints the rendered prompt, nothing else)"},
     {"synth", qbcli::cmdSynth,
      "synth [--preset llama-110m|tinyllama-1.1b|llama-7b] [--arch llama|qwen2 --dim D --layers L --heads H --kv-heads K --ffn F]\n"
      "           --vocab-from MODEL_OR_VOCAB.gguf [--type F16] [--seed S] OUT.gguf"},

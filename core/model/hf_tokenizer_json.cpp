@@ -132,6 +132,7 @@ std::shared_ptr<Vocab> vocabFromTokenizerJson(const std::string& path, const std
         if (c.contains("eos_token")) v->eos = idOfContent(c["eos_token"], *v);
         if (c.contains("add_bos_token") && c["add_bos_token"].is_boolean()) v->addBos = c["add_bos_token"].get<bool>();
         if (c.contains("add_eos_token") && c["add_eos_token"].is_boolean()) v->addEos = c["add_eos_token"].get<bool>();
+        if (c.contains("chat_template") && c["chat_template"].is_string()) v->chatTemplate = c["chat_template"].get<std::string>();
     }
     if (v->kind == TokenizerKind::Spm) {
         if (v->bos < 0) v->bos = v->find("<s>");

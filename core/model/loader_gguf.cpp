@@ -36,6 +36,7 @@ std::shared_ptr<Vocab> vocabFromGguf(const GgufFile& g) {
     v->addBos = g.getBool("tokenizer.ggml.add_bos_token", spm || v->pre == "llama-bpe" || v->pre == "llama3");
     v->addEos = g.getBool("tokenizer.ggml.add_eos_token", false);
     v->addSpacePrefix = g.getBool("tokenizer.ggml.add_space_prefix", spm);
+    v->chatTemplate = g.getString("tokenizer.chat_template", "");
     v->finalize(g.path());
     return v;
 }

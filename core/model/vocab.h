@@ -24,6 +24,7 @@ struct Vocab {
     std::vector<std::string> merges; // "left right", rank = index
     int bos = -1, eos = -1, unk = -1, pad = -1, eot = -1;
     bool addBos = false, addEos = false, addSpacePrefix = true;
+    std::string chatTemplate; // Jinja source (GGUF tokenizer.chat_template, HF chat_template); empty: plain completion
 
     // Derived by finalize(): lookups.
     std::unordered_map<std::string, int> tokenToId;
