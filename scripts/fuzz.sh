@@ -15,10 +15,13 @@ seeds() { # target -> seed files
     fuzz_tokenizer_json) ls build/test-scratch/hf_stories260K/tokenizer.json build/test-scratch/qwen2_tiny/hf/tokenizer.json 2>/dev/null ;;
   esac
 }
-for t in fuzz_gguf fuzz_safetensors fuzz_llama2c fuzz_tokenizer_json; do
+for t in fuzz_gguf fuzz_safetensors fuzz_llama2c fuzz_tokenizer_json fuzz_chat_template; do
   corpus=build-fuzz/corpus/$t
   mkdir -p "$corpus"
   for s in $(seeds $t); do cp -f "$s" "$corpus/seed-$(basename "$(dirname "$s")")-$(basename "$s")"; done
+  if [[ $t == fuzz_chat_template && -f $shared/chat/templates.json ]]; then # the 32 real templates as seeds
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); [open("%s/seed-template-%02d.jinja" % (sys.argv[2], i), "w").write(t) for i, t in enumerate(d["templates"].values())]' "$shared/chat/templates.json" "$corpus"
+  fi
   echo "== $t ($secs s)"
   build-fuzz/bin/$t "$corpus" -max_total_time="$secs" -max_len=2000000 -rss_limit_mb=4096 -print_final_stats=1 2>&1 |
     grep -E "stat::number_of_executed_units|ERROR|SUMMARY|Done|crash-" || true

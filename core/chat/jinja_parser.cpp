@@ -254,7 +254,7 @@ private:
         while (true) {
             const Token& t = peek();
             if (t.kind == Token::Kind::Eof) {
-                if (!ends.empty()) fail(t.pos, "the template ended inside a block, expected {% " + ends.front() + " %}");
+                if (!ends.empty()) fail(t.pos, "the template ended inside a block, expected {% " + ends.back() + " %}");
                 return body;
             }
             if (t.kind == Token::Kind::Text) {
