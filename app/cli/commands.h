@@ -23,6 +23,7 @@ int cmdMc(const Argv& argv);
 int cmdSweep(const Argv& argv);
 int cmdRecommend(const Argv& argv);
 int cmdChatTemplate(const Argv& argv);
+int cmdChat(const Argv& argv);
 
 // Reads a whole file (the --text of perplexity and others), naming it on error.
 std::string readTextFile(const std::string& path);

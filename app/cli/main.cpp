@@ -54,6 +54,9 @@ const Command kCommands[] = {
     {"recommend", qbcli::cmdRecommend,
      "recommend DIR/results.json [--use-case chat|summarization|code|reasoning|long-context|edge] [--max-ppl-increase 2%]\n"
      "           [--max-kld K] [--max-bytes N] [--ctx N] [--json]"},
+    {"chat", qbcli::cmdChat,
+     "chat MODEL [--system S] [--template auto|none|FILE] [--script FILE.json] [-n MAX] [--stop S] [--context-policy stop|drop-oldest]\n"
+     "           [--temp T --top-k K --top-p P --min-p P --repeat-penalty R --seed S] [--ctx N] [--device cpu|vulkan[:N]]"},
     {"chat-template", qbcli::cmdChatTemplate,
      "chat-template (MODEL | --template FILE) --messages FILE.json [--add-generation-prompt] [--bos-token S] [--eos-token S]\n"
      "           [--now YYYY-MM-DD]     (prints the rendered prompt, nothing else)"},

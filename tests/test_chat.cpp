@@ -1,0 +1,201 @@
+// Chat sessions on both devices: multi-turn with KV-cache reuse (plain
+// transcript and a ChatML template), regenerate and edit rolling the cache
+// back, stop strings held back and cut, a full context handled by policy,
+// bad input refused with the session intact, and a 1,000-turn soak.
+#include "chat/chat_session.h"
+#include "common/error.h"
+#include "eval/memory.h"
+#include "formats/gguf_reader.h"
+#include "formats/gguf_writer.h"
+#include "run/runner.h"
+#include "support/test_paths.h"
+#include "vk/context.h"
+
+#include <QtTest>
+
+using namespace qb;
+
+namespace {
+
+const char* kChatMl =
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
+// stories260K with a ChatML template in its metadata (as a chat model's GGUF carries one).
+std::string chatMlCopy() {
+    static std::string path;
+    if (!path.empty()) return path;
+    const auto g = GgufFile::open(qbtest::sharedPath("models/stories260K.gguf"));
+    GgufWriter w;
+    for (const auto& [k, v] : g->metadata())
+        if (k != "general.alignment") w.set(k, v);
+    w.set("tokenizer.chat_template", GgufValue::str(kChatMl));
+    for (const auto& t : g->tensors()) {
+        const GgufTensorInfo info = t;
+        w.addTensor({info.name, info.type, info.shape, [info] { return std::vector<uint8_t>(info.data, info.data + info.bytes); }});
+    }
+    path = qbtest::scratchDir("chatml") + "/stories260K-chatml.gguf";
+    w.write(path);
+    return path;
+}
+
+std::unique_ptr<Runner> open(const Model& m, const QString& device, int ctx) {
+    qputenv("QUANTBENCH_VALIDATION", "1");
+    RunOptions o;
+    o.device = device.toStdString();
+    o.threads = 2;
+    o.contextLength = ctx;
+    return openRunner(m, o);
+}
+
+ChatOptions greedy(int maxTokens) {
+    ChatOptions o;
+    o.sampling.temperature = 0;
+    o.maxTokens = maxTokens;
+    return o;
+}
+
+void addDevices() {
+    QTest::addColumn<QString>("device");
+    QTest::addColumn<bool>("chatml");
+    QTest::newRow("cpu plain") << "cpu" << false;
+    QTest::newRow("cpu chatml") << "cpu" << true;
+    QTest::newRow("vulkan plain") << "vulkan" << false;
+    QTest::newRow("vulkan chatml") << "vulkan" << true;
+}
+
+} // namespace
+
+class TestChat : public QObject {
+    Q_OBJECT
+private slots:
+    void turnsEvaluateOnlyNewTokens_data() { addDevices(); }
+    void turnsEvaluateOnlyNewTokens() {
+        QFETCH(QString, device);
+        QFETCH(bool, chatml);
+        const auto m = loadModel(chatml ? chatMlCopy() : qbtest::sharedPath("models/stories260K.gguf"));
+        const auto r = open(*m, device, 512);
+        ChatSession s(*m, *r->forward, greedy(16));
+        QCOMPARE(s.usesTemplate(), chatml);
+        int cachedBefore = 0;
+        for (const char* user : {"Once upon a time", "The cat was happy.", "Then it rained."}) {
+            const TurnStats t = s.send(user);
+            QCOMPARE(t.reused + t.evaluated, t.promptTokens);
+            QCOMPARE(t.reused, cachedBefore); // everything the cache held was reused: only new tokens ran
+            QCOMPARE(t.generated, 16);
+            QCOMPARE(QString::fromStdString(t.stopReason), QString("max-tokens"));
+            cachedBefore = s.cachedTokens();
+            QCOMPARE(cachedBefore, t.promptTokens + t.generated - 1); // the last sampled token has not run yet
+        }
+        QCOMPARE(s.messages().size(), size_t(6));
+        if (chatml) QVERIFY(s.messages()[1].content.size() > 10);
+        if (r->vulkan) QCOMPARE(r->vulkan->validationErrors(), 0);
+    }
+    void sameRepliesOnBothDevices() {
+        const auto m = loadModel(chatMlCopy());
+        std::vector<std::string> replies[2];
+        int k = 0;
+        for (const char* device : {"cpu", "vulkan"}) {
+            const auto r = open(*m, device, 256);
+            ChatSession s(*m, *r->forward, greedy(24));
+            for (const char* user : {"Hello", "Tell me a story."}) {
+                s.send(user);
+                replies[k].push_back(s.messages().back().content);
+            }
+            ++k;
+        }
+        QCOMPARE(replies[0], replies[1]);
+    }
+    void regenerateAndEditRollBack() {
+        const auto m = loadModel(qbtest::sharedPath("models/stories260K.gguf"));
+        const auto r = open(*m, "cpu", 256);
+        ChatSession s(*m, *r->forward, greedy(12));
+        s.send("Once upon a time");
+        const TurnStats t2 = s.send("The dog ran.");
+        const std::string reply = s.messages().back().content;
+        const TurnStats again = s.regenerate();
+        QCOMPARE(s.messages().back().content, reply); // greedy: the same reply
+        QCOMPARE(again.promptTokens, t2.promptTokens);
+        QVERIFY(again.evaluated <= 1 && again.reused >= t2.promptTokens - 1); // rolled back to the prompt, not re-run
+        const TurnStats edited = s.edit(2, "The bird sang.");
+        QCOMPARE(s.messages().size(), size_t(4));
+        QCOMPARE(s.messages()[2].content, std::string("The bird sang."));
+        QVERIFY(edited.reused > 5 && edited.evaluated < edited.promptTokens); // the first turn stays cached
+        QVERIFY_THROWS_EXCEPTION(Error, s.edit(1, "not a user message"));
+    }
+    void stopStringsAreHeldBackAndCut() {
+        const auto m = loadModel(qbtest::sharedPath("models/stories260K.gguf"));
+        const auto r = open(*m, "cpu", 256);
+        ChatOptions o = greedy(40);
+        o.stopStrings = {"little girl"};
+        ChatSession s(*m, *r->forward, o);
+        std::string streamed;
+        std::vector<std::string> pieces;
+        const TurnStats t = s.send("Once upon a time", [&](const std::string& p) {
+            streamed += p;
+            pieces.push_back(p);
+        });
+        QCOMPARE(QString::fromStdString(t.stopReason), QString("stop-string"));
+        QCOMPARE(streamed, s.messages().back().content);
+        QCOMPARE(streamed, std::string(", there was a "));  // greedy text: ", there was a little girl named Lily."
+        for (const auto& p : pieces) QVERIFY(p.find("little") == std::string::npos); // "little" was held back, never shown
+        QCOMPARE(stopStringHoldback("abc lit", {"little girl"}), size_t(3));
+        QCOMPARE(stopStringHoldback("abc", {"little girl"}), size_t(0));
+    }
+    void fullContextFollowsThePolicy() {
+        const auto m = loadModel(qbtest::sharedPath("models/stories260K.gguf"));
+        const auto r = open(*m, "cpu", 48);
+        ChatOptions o = greedy(8);
+        ChatSession stop(*m, *r->forward, o);
+        const std::string longText(300, 'a');
+        const TurnStats t = stop.send(longText);
+        QCOMPARE(QString::fromStdString(t.stopReason), QString("context-full"));
+        QVERIFY(t.note.find("does not fit") != std::string::npos);
+        QVERIFY(stop.messages().empty()); // refused, the session unchanged
+        QCOMPARE(QString::fromStdString(stop.send("Once upon a time").stopReason), QString("max-tokens"));
+
+        o.contextPolicy = ContextPolicy::DropOldest;
+        o.systemPrompt = "Tell a story.";
+        const auto r2 = open(*m, "cpu", 48);
+        ChatSession drop(*m, *r2->forward, o);
+        int dropped = 0;
+        for (int i = 0; i < 8; ++i) {
+            const TurnStats d = drop.send("The cat sat on the mat.");
+            dropped += d.droppedMessages;
+            QVERIFY(d.stopReason == "max-tokens" || d.stopReason == "context-full");
+        }
+        QVERIFY(dropped > 0);
+        QCOMPARE(drop.messages().front().role, std::string("system"));
+    }
+    void badInputKeepsTheSession() {
+        const auto m = loadModel(qbtest::sharedPath("models/stories260K.gguf"));
+        const auto r = open(*m, "cpu", 128);
+        ChatSession s(*m, *r->forward, greedy(4));
+        s.send("Once upon a time");
+        const auto before = s.messages();
+        QVERIFY_THROWS_EXCEPTION(Error, s.send(std::string("bad \xff\xfe utf-8")));
+        QCOMPARE(s.messages().size(), before.size());
+        QVERIFY_THROWS_EXCEPTION(Error, ChatSession(*m, *r->forward, [] { ChatOptions o; o.templateMode = "custom"; o.templateSource = "{% while %}"; return o; }()));
+        QCOMPARE(QString::fromStdString(s.send("The end.").stopReason), QString("max-tokens"));
+    }
+    void thousandTurnSoakKeepsMemoryFlat() {
+        const auto m = loadModel(qbtest::sharedPath("models/stories260K.gguf"));
+        const auto r = open(*m, "cpu", 64);
+        ChatOptions o = greedy(2);
+        o.contextPolicy = ContextPolicy::DropOldest;
+        o.systemPrompt = "Stories.";
+        ChatSession s(*m, *r->forward, o);
+        uint64_t rssAt100 = 0;
+        for (int i = 0; i < 1000; ++i) {
+            const TurnStats t = s.send("Lily played.");
+            QVERIFY(t.stopReason == "max-tokens" || t.stopReason == "context-full");
+            if (i == 99) rssAt100 = hostMemory().residentBytes;
+        }
+        QVERIFY(s.messages().size() < 40); // old turns were dropped
+        const uint64_t rssAt1000 = hostMemory().residentBytes;
+        QVERIFY2(rssAt1000 < rssAt100 + (8u << 20), qPrintable(QString("%1 -> %2").arg(rssAt100).arg(rssAt1000)));
+    }
+};
+
+QTEST_APPLESS_MAIN(TestChat)
+#include "test_chat.moc"
