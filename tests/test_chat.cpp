@@ -5,9 +5,8 @@
 #include "chat/chat_session.h"
 #include "common/error.h"
 #include "eval/memory.h"
-#include "formats/gguf_reader.h"
-#include "formats/gguf_writer.h"
 #include "run/runner.h"
+#include "support/chat_model.h"
 #include "support/test_paths.h"
 #include "vk/context.h"
 
@@ -16,28 +15,6 @@
 using namespace qb;
 
 namespace {
-
-const char* kChatMl =
-    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
-
-// stories260K with a ChatML template in its metadata (as a chat model's GGUF carries one).
-std::string chatMlCopy() {
-    static std::string path;
-    if (!path.empty()) return path;
-    const auto g = GgufFile::open(qbtest::sharedPath("models/stories260K.gguf"));
-    GgufWriter w;
-    for (const auto& [k, v] : g->metadata())
-        if (k != "general.alignment") w.set(k, v);
-    w.set("tokenizer.chat_template", GgufValue::str(kChatMl));
-    for (const auto& t : g->tensors()) {
-        const GgufTensorInfo info = t;
-        w.addTensor({info.name, info.type, info.shape, [info] { return std::vector<uint8_t>(info.data, info.data + info.bytes); }});
-    }
-    path = qbtest::scratchDir("chatml") + "/stories260K-chatml.gguf";
-    w.write(path);
-    return path;
-}
 
 std::unique_ptr<Runner> open(const Model& m, const QString& device, int ctx) {
     qputenv("QUANTBENCH_VALIDATION", "1");
@@ -73,7 +50,7 @@ private slots:
     void turnsEvaluateOnlyNewTokens() {
         QFETCH(QString, device);
         QFETCH(bool, chatml);
-        const auto m = loadModel(chatml ? chatMlCopy() : qbtest::sharedPath("models/stories260K.gguf"));
+        const auto m = loadModel(chatml ? qbtest::chatMlStoriesCopy() : qbtest::sharedPath("models/stories260K.gguf"));
         const auto r = open(*m, device, 512);
         ChatSession s(*m, *r->forward, greedy(16));
         QCOMPARE(s.usesTemplate(), chatml);
@@ -92,7 +69,7 @@ private slots:
         if (r->vulkan) QCOMPARE(r->vulkan->validationErrors(), 0);
     }
     void sameRepliesOnBothDevices() {
-        const auto m = loadModel(chatMlCopy());
+        const auto m = loadModel(qbtest::chatMlStoriesCopy());
         std::vector<std::string> replies[2];
         int k = 0;
         for (const char* device : {"cpu", "vulkan"}) {

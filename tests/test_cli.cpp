@@ -1,5 +1,6 @@
 // quantbench-cli end to end: the JSON shapes other tools read, the exit codes,
 // errors on stderr naming the file, and input files left untouched.
+#include "support/chat_model.h"
 #include "support/test_paths.h"
 
 #include <QJsonArray>
@@ -165,6 +166,52 @@ private slots:
         const Run broken = cli({"recommend", QString::fromStdString(dir + "/broken.json")});
         QCOMPARE(broken.code, 2);
         QVERIFY2(broken.err.contains("broken.json: key '/model'"), broken.err.constData());
+    }
+    void chatScriptReusesTheCache_data() {
+        QTest::addColumn<bool>("chatml");
+        QTest::newRow("plain") << false;
+        QTest::newRow("chatml") << true;
+    }
+    void chatScriptReusesTheCache() {
+        QFETCH(bool, chatml);
+        const std::string dir = qbtest::scratchDir(chatml ? "cli_chat_ml" : "cli_chat");
+        qbtest::writeFile(dir + "/script.json", R"(["Once upon a time", "The cat was happy.", {"content": "Then it rained."}])");
+        const QString model = chatml ? QString::fromStdString(qbtest::chatMlStoriesCopy()) : shared("models/stories260K.gguf");
+        const Run r = cli({"chat", model, "--script", QString::fromStdString(dir + "/script.json"), "-n", "12", "--temp", "0", "--device", "cpu"});
+        QCOMPARE(r.code, 0);
+        const QJsonObject j = QJsonDocument::fromJson(r.out).object();
+        QCOMPARE(j["template"].toString(), chatml ? QString("chat template") : QString("plain transcript"));
+        const QJsonArray turns = j["turns"].toArray();
+        QCOMPARE(turns.size(), 3);
+        int cached = 0;
+        for (const auto& t : turns) {
+            const QJsonObject s = t.toObject()["stats"].toObject();
+            QCOMPARE(s["reused"].toInt(), cached); // turns 2 and 3 run only what the cache lacks
+            QCOMPARE(s["reused"].toInt() + s["evaluated"].toInt(), s["prompt_tokens"].toInt());
+            cached = s["prompt_tokens"].toInt() + s["generated"].toInt() - 1;
+            QVERIFY(!t.toObject()["assistant"].toString().isEmpty());
+        }
+        qbtest::writeFile(dir + "/bad.json", R"({"not": "a list"})");
+        const Run bad = cli({"chat", model, "--script", QString::fromStdString(dir + "/bad.json")});
+        QCOMPARE(bad.code, 2);
+        QVERIFY2(bad.err.contains("bad.json"), bad.err.constData());
+    }
+    void chatTemplateCommand() {
+        const std::string dir = qbtest::scratchDir("cli_template");
+        qbtest::writeFile(dir + "/m.json", R"([{"role": "user", "content": "Hi"}])");
+        const QString messages = QString::fromStdString(dir + "/m.json");
+        const Run r = cli({"chat-template", QString::fromStdString(qbtest::chatMlStoriesCopy()), "--messages", messages, "--add-generation-prompt"});
+        QCOMPARE(r.code, 0);
+        QCOMPARE(QString::fromUtf8(r.out), QString("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"));
+        const Run none = cli({"chat-template", shared("models/stories260K.gguf"), "--messages", messages});
+        QCOMPARE(none.code, 2);
+        QVERIFY2(none.err.contains("has no chat template"), none.err.constData());
+        qbtest::writeFile(dir + "/raise.jinja", "{{ raise_exception('System role not supported') }}");
+        const Run raised = cli({"chat-template", "--template", QString::fromStdString(dir + "/raise.jinja"), "--messages", messages});
+        QCOMPARE(raised.code, 2);
+        QVERIFY2(raised.err.contains("System role not supported"), raised.err.constData());
+        qbtest::writeFile(dir + "/bad.json", "[{\"content\": 1}]");
+        QCOMPARE(cli({"chat-template", "--template", QString::fromStdString(dir + "/raise.jinja"), "--messages", QString::fromStdString(dir + "/bad.json")}).code, 2);
     }
     void badInputExitsTwoNamingTheFile() {
         const std::string dir = qbtest::scratchDir("cli_bad");
