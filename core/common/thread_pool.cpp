@@ -49,6 +49,7 @@ void ThreadPool::parallelFor(int64_t n, const std::function<void(int64_t, int64_
         fn(0, n);
         return;
     }
+    std::lock_guard<std::mutex> turn(m_callMutex);
     {
         std::lock_guard<std::mutex> lock(m_mutex);
         m_job = &fn;

@@ -20,6 +20,8 @@ public:
     ThreadPool& operator=(const ThreadPool&) = delete;
 
     int size() const { return int(m_workers.size()) + 1; }
+    // Safe to call from several threads at once: callers take turns (each
+    // loop still runs on every thread of the pool). Not re-entrant from `fn`.
     void parallelFor(int64_t n, const std::function<void(int64_t begin, int64_t end)>& fn);
 
 private:
@@ -29,6 +31,7 @@ private:
     std::mutex m_mutex;
     std::condition_variable m_wake;
     std::condition_variable m_done;
+    std::mutex m_callMutex; // one parallelFor at a time
     const std::function<void(int64_t, int64_t)>* m_job = nullptr;
     int64_t m_n = 0;
     uint64_t m_generation = 0;

@@ -20,6 +20,7 @@ void openVulkan(Runner& r, const Model& model, const std::string& selector, cons
     vk::VkForwardOptions o;
     o.contextLength = options.contextLength;
     o.kvType = options.kvType;
+    o.job = options.job;
     auto fwd = std::make_unique<vk::VkForward>(model, *r.vulkan, o);
     r.kernelPaths = fwd->kernelPaths();
     r.forward = std::move(fwd);

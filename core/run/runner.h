@@ -7,6 +7,7 @@
 #include "model/forward.h"
 #include "model/forward_cpu.h"
 #include "model/model.h"
+#include "run/job.h"
 
 #include <memory>
 #include <string>
@@ -20,6 +21,7 @@ struct RunOptions {
     int threads = 0;        // CPU reference threads; 0 = hardware concurrency
     int contextLength = 0;  // 0 = the model's trained length (capped)
     KvCacheType kvType = KvCacheType::F16;
+    Job* job = nullptr;     // Vulkan: upload progress and cancel (the CPU reference reads the mapped file)
 };
 
 // A forward pass with what it needs kept alive. Not shared between threads:

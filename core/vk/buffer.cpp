@@ -7,7 +7,7 @@
 namespace qb::vk {
 
 Buffer::Buffer(Context& ctx, VkDeviceSize bytes, Placement placement, std::string name) : m_ctx(ctx), m_name(std::move(name)), m_size(bytes) {
-    Api& a = api();
+    const Api& a = m_ctx.api();
     if (bytes == 0) bytes = 4;
     // (how a buffer may be bound is checked where it is bound: storage range or texel count)
     VkBufferCreateInfo bi{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
@@ -39,7 +39,7 @@ Buffer::Buffer(Context& ctx, VkDeviceSize bytes, Placement placement, std::strin
 }
 
 Buffer::~Buffer() {
-    Api& a = api();
+    const Api& a = m_ctx.api();
     for (const auto& [format, view] : m_views) a.vkDestroyBufferView(m_ctx.device(), view, nullptr);
     if (m_mapped) a.vkUnmapMemory(m_ctx.device(), m_memory);
     if (m_buffer) a.vkDestroyBuffer(m_ctx.device(), m_buffer, nullptr);
@@ -59,7 +59,7 @@ VkBufferView Buffer::texelView(VkFormat format) const {
     vi.offset = 0;
     vi.range = texels * texel;
     VkBufferView view;
-    VK_CHECK(api().vkCreateBufferView(m_ctx.device(), &vi, nullptr, &view));
+    VK_CHECK(m_ctx.api().vkCreateBufferView(m_ctx.device(), &vi, nullptr, &view));
     m_views.emplace(format, view);
     return view;
 }
@@ -87,7 +87,8 @@ void Buffer::download(void* data, VkDeviceSize bytes, VkDeviceSize offset) const
 }
 
 void copyBuffer(Context& ctx, const Buffer& src, const Buffer& dst, VkDeviceSize bytes, VkDeviceSize srcOffset, VkDeviceSize dstOffset) {
-    Api& a = api();
+    const Api& a = ctx.api();
+    const auto lock = ctx.lockQueue(); // the context's command pool and queue, shared by every thread using it
     VkCommandBufferAllocateInfo ai{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
     ai.commandPool = ctx.commandPool();
     ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;

@@ -16,9 +16,14 @@ constexpr uint32_t kMaxTimestamps = 4096;
 } // namespace
 
 CommandBatch::CommandBatch(Context& ctx) : m_ctx(ctx) {
-    Api& a = api();
+    const Api& a = m_ctx.api();
+    // a pool of its own: recording never touches a pool another thread records into
+    VkCommandPoolCreateInfo pi{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
+    pi.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
+    pi.queueFamilyIndex = ctx.queueFamily();
+    VK_CHECK(a.vkCreateCommandPool(ctx.device(), &pi, nullptr, &m_pool));
     VkCommandBufferAllocateInfo ai{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
-    ai.commandPool = ctx.commandPool();
+    ai.commandPool = m_pool;
     ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
     ai.commandBufferCount = 1;
     VK_CHECK(a.vkAllocateCommandBuffers(ctx.device(), &ai, &m_cb));
@@ -34,27 +39,28 @@ CommandBatch::CommandBatch(Context& ctx) : m_ctx(ctx) {
 }
 
 CommandBatch::~CommandBatch() {
-    Api& a = api();
+    const Api& a = m_ctx.api();
     for (VkDescriptorPool p : m_pools) a.vkDestroyDescriptorPool(m_ctx.device(), p, nullptr);
     if (m_queries) a.vkDestroyQueryPool(m_ctx.device(), m_queries, nullptr);
     if (m_fence) a.vkDestroyFence(m_ctx.device(), m_fence, nullptr);
-    if (m_cb) a.vkFreeCommandBuffers(m_ctx.device(), m_ctx.commandPool(), 1, &m_cb);
+    if (m_cb) a.vkFreeCommandBuffers(m_ctx.device(), m_pool, 1, &m_cb);
+    if (m_pool) a.vkDestroyCommandPool(m_ctx.device(), m_pool, nullptr);
 }
 
 void CommandBatch::begin() {
     VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
     bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
-    VK_CHECK(api().vkBeginCommandBuffer(m_cb, &bi));
+    VK_CHECK(m_ctx.api().vkBeginCommandBuffer(m_cb, &bi));
     m_open = true;
     if (m_queries) {
         m_queryNames.clear();
-        api().vkCmdResetQueryPool(m_cb, m_queries, 0, kMaxTimestamps);
-        api().vkCmdWriteTimestamp(m_cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, m_queries, 0);
+        m_ctx.api().vkCmdResetQueryPool(m_cb, m_queries, 0, kMaxTimestamps);
+        m_ctx.api().vkCmdWriteTimestamp(m_cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, m_queries, 0);
     }
 }
 
 VkDescriptorSet CommandBatch::allocateSet(const Pipeline& p) {
-    Api& a = api();
+    const Api& a = m_ctx.api();
     for (;;) {
         if (m_poolInUse == m_pools.size()) {
             const VkDescriptorPoolSize sizes[] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, kSetsPerPool * kBuffersPerSet},
@@ -94,8 +100,9 @@ void CommandBatch::dispatch(const Pipeline& p, std::initializer_list<const Buffe
         throw Error("Vulkan: pipeline '" + p.name() + "': " + std::to_string(gx) + "x" + std::to_string(gy) + "x" + std::to_string(gz) +
                         " workgroups exceed the 65535 limit",
                     ErrorKind::Internal);
-    Api& a = api();
+    const Api& a = m_ctx.api();
     if (!m_open) begin();
+    if (m_failAfter >= 0 && m_failAfter-- == 0) throw Error("Vulkan: injected recording failure (test hook)", ErrorKind::Internal);
     std::vector<uint64_t> key{uint64_t(reinterpret_cast<uintptr_t>(p.handle()))};
     for (const Buffer* b : buffers) key.push_back(uint64_t(reinterpret_cast<uintptr_t>(b->handle())));
     VkDescriptorSet set;
@@ -147,13 +154,16 @@ void CommandBatch::dispatch(const Pipeline& p, std::initializer_list<const Buffe
 
 void CommandBatch::submitAndWait() {
     if (!m_open) return;
-    Api& a = api();
+    const Api& a = m_ctx.api();
     VK_CHECK(a.vkEndCommandBuffer(m_cb));
     m_open = false;
     VkSubmitInfo si{VK_STRUCTURE_TYPE_SUBMIT_INFO};
     si.commandBufferCount = 1;
     si.pCommandBuffers = &m_cb;
-    VK_CHECK(a.vkQueueSubmit(m_ctx.queue(), 1, &si, m_fence));
+    {
+        const auto lock = m_ctx.lockQueue();
+        VK_CHECK(a.vkQueueSubmit(m_ctx.queue(), 1, &si, m_fence));
+    }
     VK_CHECK(a.vkWaitForFences(m_ctx.device(), 1, &m_fence, VK_TRUE, UINT64_MAX));
     VK_CHECK(a.vkResetFences(m_ctx.device(), 1, &m_fence));
     VK_CHECK(a.vkResetCommandBuffer(m_cb, 0));
@@ -191,8 +201,17 @@ std::string CommandBatch::profileReport() const {
     return o.str();
 }
 
+void CommandBatch::discard() {
+    if (!m_open) return;
+    const Api& a = m_ctx.api();
+    a.vkEndCommandBuffer(m_cb); // its result does not matter: the commands are dropped
+    VK_CHECK(a.vkResetCommandBuffer(m_cb, 0));
+    m_open = false;
+    m_queryNames.clear();
+}
+
 void CommandBatch::forgetDescriptorSets() {
-    for (VkDescriptorPool p : m_pools) VK_CHECK(api().vkResetDescriptorPool(m_ctx.device(), p, 0));
+    for (VkDescriptorPool p : m_pools) VK_CHECK(m_ctx.api().vkResetDescriptorPool(m_ctx.device(), p, 0));
     m_poolInUse = 0;
     m_sets.clear();
 }

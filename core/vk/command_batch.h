@@ -26,6 +26,11 @@ public:
                   uint32_t groupsY = 1, uint32_t groupsZ = 1);
     // Records, submits, waits; the batch is empty and reusable afterwards.
     void submitAndWait();
+    // Drops whatever was recorded since the last submit (after a failure while
+    // recording), so the next dispatch starts a clean command buffer.
+    void discard();
+    // Test hook: the dispatch after `dispatches` more throws (a failure mid-record).
+    void failAfter(int dispatches) { m_failAfter = dispatches; }
     // Descriptor sets are cached per (pipeline, buffers); forget them when
     // any of those buffers is destroyed.
     void forgetDescriptorSets();
@@ -38,12 +43,14 @@ private:
     VkDescriptorSet allocateSet(const Pipeline& p);
 
     Context& m_ctx;
+    VkCommandPool m_pool = VK_NULL_HANDLE;
     VkCommandBuffer m_cb = VK_NULL_HANDLE;
     VkFence m_fence = VK_NULL_HANDLE;
     std::vector<VkDescriptorPool> m_pools;
     size_t m_poolInUse = 0;
     std::map<std::vector<uint64_t>, VkDescriptorSet> m_sets;
     bool m_open = false;
+    int m_failAfter = -1;
     // profiling (QUANTBENCH_VK_PROFILE)
     struct PipelineTime {
         uint64_t dispatches = 0;

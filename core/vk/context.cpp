@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <unistd.h>
 
 namespace qb::vk {
 
@@ -15,9 +16,9 @@ namespace {
 
 const char* kValidationLayer = "VK_LAYER_KHRONOS_validation";
 
-VkInstance createInstance(bool validation, bool& haveDebugUtils) {
-    loadLoader();
-    Api& a = api();
+// Creates the instance and fills `a` (a copy of the loader's table) with its functions.
+VkInstance createInstance(Api& a, bool validation, bool& haveDebugUtils) {
+    a = loaderApi();
     std::vector<const char*> layers, extensions;
     if (validation) {
         uint32_t n = 0;
@@ -49,7 +50,7 @@ VkInstance createInstance(bool validation, bool& haveDebugUtils) {
     const VkResult r = a.vkCreateInstance(&ci, nullptr, &instance);
     if (r == VK_ERROR_INCOMPATIBLE_DRIVER) throw Error("Vulkan: no device: no driver supports Vulkan 1.2 (install mesa-vulkan-drivers for lavapipe)");
     VK_CHECK(r);
-    loadInstanceFunctions(instance);
+    loadInstanceFunctions(a, instance);
     return instance;
 }
 
@@ -65,8 +66,7 @@ const char* typeName(VkPhysicalDeviceType t) {
 
 int typeRank(const std::string& t) { return t == "discrete" ? 0 : t == "integrated" ? 1 : t == "virtual" ? 2 : t == "cpu" ? 3 : 4; }
 
-DeviceInfo describe(VkPhysicalDevice pd, int index) {
-    Api& a = api();
+DeviceInfo describe(const Api& a, VkPhysicalDevice pd, int index) {
     DeviceInfo d;
     d.index = index;
     VkPhysicalDeviceSubgroupProperties sub{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
@@ -118,11 +118,11 @@ DeviceInfo describe(VkPhysicalDevice pd, int index) {
     return d;
 }
 
-std::vector<VkPhysicalDevice> physicalDevices(VkInstance instance) {
+std::vector<VkPhysicalDevice> physicalDevices(const Api& a, VkInstance instance) {
     uint32_t n = 0;
-    VK_CHECK(api().vkEnumeratePhysicalDevices(instance, &n, nullptr));
+    VK_CHECK(a.vkEnumeratePhysicalDevices(instance, &n, nullptr));
     std::vector<VkPhysicalDevice> devs(n);
-    VK_CHECK(api().vkEnumeratePhysicalDevices(instance, &n, devs.data()));
+    VK_CHECK(a.vkEnumeratePhysicalDevices(instance, &n, devs.data()));
     return devs;
 }
 
@@ -138,11 +138,12 @@ std::string cacheDir() {
 
 std::vector<DeviceInfo> Context::listDevices() {
     bool debugUtils = false;
-    VkInstance instance = createInstance(false, debugUtils);
+    Api a;
+    VkInstance instance = createInstance(a, false, debugUtils);
     std::vector<DeviceInfo> out;
-    const auto devs = physicalDevices(instance);
-    for (size_t i = 0; i < devs.size(); ++i) out.push_back(describe(devs[i], int(i)));
-    api().vkDestroyInstance(instance, nullptr);
+    const auto devs = physicalDevices(a, instance);
+    for (size_t i = 0; i < devs.size(); ++i) out.push_back(describe(a, devs[i], int(i)));
+    a.vkDestroyInstance(instance, nullptr);
     return out;
 }
 
@@ -162,8 +163,8 @@ Context::Context(const ContextOptions& options) {
     const char* env = std::getenv("QUANTBENCH_VALIDATION");
     m_validation = options.validation || (env && std::strcmp(env, "0") != 0 && *env);
     bool debugUtils = false;
-    m_instance = createInstance(m_validation, debugUtils);
-    Api& a = api();
+    m_instance = createInstance(m_api, m_validation, debugUtils);
+    Api& a = m_api;
     if (debugUtils && a.vkCreateDebugUtilsMessengerEXT) {
         VkDebugUtilsMessengerCreateInfoEXT mi{VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT};
         mi.messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT;
@@ -173,10 +174,10 @@ Context::Context(const ContextOptions& options) {
         mi.pUserData = this;
         VK_CHECK(a.vkCreateDebugUtilsMessengerEXT(m_instance, &mi, nullptr, &m_messenger));
     }
-    const auto devs = physicalDevices(m_instance);
+    const auto devs = physicalDevices(a, m_instance);
     if (devs.empty()) throw Error("Vulkan: no device: the loader found no Vulkan device (install mesa-vulkan-drivers for lavapipe)");
     std::vector<DeviceInfo> infos;
-    for (size_t i = 0; i < devs.size(); ++i) infos.push_back(describe(devs[i], int(i)));
+    for (size_t i = 0; i < devs.size(); ++i) infos.push_back(describe(a, devs[i], int(i)));
     std::string selector = options.selector;
     if (selector.empty())
         if (const char* s = std::getenv("QUANTBENCH_DEVICE")) selector = s;
@@ -236,7 +237,7 @@ Context::Context(const ContextOptions& options) {
     di.queueCreateInfoCount = 1;
     di.pQueueCreateInfos = &qi;
     VK_CHECK(a.vkCreateDevice(m_physical, &di, nullptr, &m_device));
-    loadDeviceFunctions(m_device);
+    loadDeviceFunctions(m_api, m_device);
     a.vkGetDeviceQueue(m_device, m_queueFamily, 0, &m_queue);
 
     VkCommandPoolCreateInfo pi{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
@@ -268,12 +269,13 @@ Context::Context(const ContextOptions& options) {
 void Context::savePipelineCache() {
     if (m_cachePath.empty() || !m_pipelineCache) return;
     size_t size = 0;
-    if (api().vkGetPipelineCacheData(m_device, m_pipelineCache, &size, nullptr) != VK_SUCCESS || size == 0) return;
+    if (m_api.vkGetPipelineCacheData(m_device, m_pipelineCache, &size, nullptr) != VK_SUCCESS || size == 0) return;
     std::vector<char> data(size);
-    if (api().vkGetPipelineCacheData(m_device, m_pipelineCache, &size, data.data()) != VK_SUCCESS) return;
+    if (m_api.vkGetPipelineCacheData(m_device, m_pipelineCache, &size, data.data()) != VK_SUCCESS) return;
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(m_cachePath).parent_path(), ec);
-    const std::string tmp = m_cachePath + ".part";
+    // another context (another thread or process) may be saving too: a temporary of our own, renamed into place
+    const std::string tmp = m_cachePath + "." + std::to_string(::getpid()) + "." + std::to_string(reinterpret_cast<uintptr_t>(this)) + ".part";
     std::ofstream out(tmp, std::ios::binary);
     out.write(data.data(), std::streamsize(size));
     out.close();
@@ -282,7 +284,7 @@ void Context::savePipelineCache() {
 }
 
 Context::~Context() {
-    Api& a = api();
+    Api& a = m_api;
     if (m_device) {
         a.vkDeviceWaitIdle(m_device);
         savePipelineCache();

@@ -6,6 +6,7 @@
 #include "vk/vk_api.h"
 
 #include <atomic>
+#include <mutex>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -43,9 +44,16 @@ public:
 
     static std::vector<DeviceInfo> listDevices();
 
+    // This context's Vulkan functions (instance and device level).
+    const Api& api() const { return m_api; }
     VkDevice device() const { return m_device; }
     VkQueue queue() const { return m_queue; }
+    // The context's own command pool (one-shot copies) and its queue are shared
+    // by every user of the context: hold this lock to record from that pool or
+    // to submit. Command batches have pools of their own.
+    [[nodiscard]] std::unique_lock<std::mutex> lockQueue() { return std::unique_lock<std::mutex>(m_queueMutex); }
     VkCommandPool commandPool() const { return m_commandPool; }
+    uint32_t queueFamily() const { return m_queueFamily; }
     VkPipelineCache pipelineCache() const { return m_pipelineCache; }
     const DeviceInfo& info() const { return m_info; }
     VkDeviceSize minStorageAlignment() const { return m_minStorageAlignment; }
@@ -64,6 +72,8 @@ private:
                                                     const VkDebugUtilsMessengerCallbackDataEXT*, void*);
     void savePipelineCache();
 
+    Api m_api;
+    std::mutex m_queueMutex;
     VkInstance m_instance = VK_NULL_HANDLE;
     VkDebugUtilsMessengerEXT m_messenger = VK_NULL_HANDLE;
     VkPhysicalDevice m_physical = VK_NULL_HANDLE;

@@ -76,6 +76,8 @@ VkForward::VkForward(const Model& model, Context& ctx, VkForwardOptions options)
                                            : std::min(c.contextLength > 0 ? c.contextLength : CpuForwardOptions::kDefaultContext,
                                                       CpuForwardOptions::kDefaultContext);
     const ModelWeights& w = model.weights;
+    Job& job = options.job ? *options.job : noJob(); // progress a layer at a time; a cancel stops the upload there
+    job.begin("upload", double(w.layers.size() + 1), "layers");
     m_embedding = uploadWeight(w.tokenEmbedding, false); // get_rows reads the file's layout
     m_output = uploadWeight(w.output);
     m_outputNorm = uploadFloats(w.outputNorm, "output_norm.weight");
@@ -106,7 +108,9 @@ VkForward::VkForward(const Model& model, Context& ctx, VkForwardOptions options)
         l.kScales = std::make_unique<Buffer>(ctx, scaleBytes, Placement::DeviceLocal, "K cache scales of " + L.wk.name);
         l.vScales = std::make_unique<Buffer>(ctx, scaleBytes, Placement::DeviceLocal, "V cache scales of " + L.wv.name);
         m_layers.push_back(std::move(l));
+        job.step(double(m_layers.size()));
     }
+    job.step(double(w.layers.size() + 1));
     m_layerFused = layerFusable();
     if (m_layerFused)
         m_layerScratch = std::make_unique<Buffer>(ctx, layerScratchBytes(c), Placement::DeviceLocal, "layer_decode scratch");
@@ -402,8 +406,22 @@ void VkForward::layerDecode(size_t li) {
 }
 
 void VkForward::forward(const int* tokens, int n, std::vector<float>& logits, bool allLogits) {
+    checkForwardInput(tokens, n, m_pos, m_capacity, m_model.config.vocabSize);
+    try {
+        record(tokens, n, allLogits);
+        m_batch.submitAndWait();
+    } catch (...) {
+        m_batch.discard(); // nothing half-recorded survives into the next call
+        throw;
+    }
+    const int first = allLogits ? 0 : n - 1;
+    logits.resize(size_t(n - first) * size_t(m_model.config.vocabSize));
+    m_logits->download(logits.data(), logits.size() * 4);
+    m_pos += n;
+}
+
+void VkForward::record(const int* tokens, int n, bool allLogits) {
     const ModelConfig& c = m_model.config;
-    checkForwardInput(tokens, n, m_pos, m_capacity, c.vocabSize);
     ensureScratch(n);
     std::vector<uint32_t> ids(tokens, tokens + n);
     m_ids->upload(ids.data(), ids.size() * 4);
@@ -475,11 +493,6 @@ void VkForward::forward(const int* tokens, int n, std::vector<float>& logits, bo
     // logits for every token, or for the last one only
     const int first = allLogits ? 0 : n - 1;
     normedMatmuls(*m_outputNorm, std::span<const Weight>(&m_output, 1), *m_logits, n - first, uint32_t(c.vocabSize), uint32_t(first));
-    m_batch.submitAndWait();
-
-    logits.resize(size_t(n - first) * size_t(c.vocabSize));
-    m_logits->download(logits.data(), logits.size() * 4);
-    m_pos += n;
 }
 
 } // namespace qb::vk

@@ -5,6 +5,7 @@
 // layers, no CPU round trip) and only the logits come back.
 #include "model/forward_cpu.h"
 #include "model/model.h"
+#include "run/job.h"
 #include "vk/buffer.h"
 #include "vk/command_batch.h"
 #include "vk/context.h"
@@ -24,6 +25,7 @@ namespace qb::vk {
 struct VkForwardOptions {
     KvCacheType kvType = KvCacheType::F16;
     int contextLength = 0; // 0 = the model's trained length, at most CpuForwardOptions::kDefaultContext
+    Job* job = nullptr;    // upload progress (stage "upload", unit "layers") and cancel
 };
 
 class VkForward : public ForwardPass {
@@ -46,6 +48,8 @@ public:
     std::string kernelPaths() const;
     // Device time per kernel when QUANTBENCH_VK_PROFILE=1, else empty.
     std::string profileReport() const { return m_batch.profileReport(); }
+    // Test hook: the next forward() fails after this many dispatches are recorded.
+    void injectRecordingFailure(int afterDispatches) { m_batch.failAfter(afterDispatches); }
 
 private:
     // One matrix on the device, possibly several tensors of one type stacked
@@ -65,6 +69,7 @@ private:
         std::unique_ptr<Buffer> attnNorm, ffnNorm, qkvBias, kCache, vCache, kScales, vScales;
     };
 
+    void record(const int* tokens, int n, bool allLogits); // one forward's commands into m_batch
     Weight uploadWeight(const Tensor& t, bool allowRepack = true);
     void uploadData(Weight& w, const std::vector<const Tensor*>& parts);
     std::vector<Weight> uploadStacked(const std::vector<const Tensor*>& parts);

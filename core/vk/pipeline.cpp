@@ -9,7 +9,7 @@ namespace qb::vk {
 Pipeline::Pipeline(Context& ctx, const std::string& shader, uint32_t bindings, uint32_t pushBytes, uint32_t workgroupSize,
                    std::vector<VkFormat> texelFormats)
     : m_ctx(ctx), m_name(shader), m_bindings(bindings), m_pushBytes(pushBytes), m_workgroup(workgroupSize), m_texelFormats(std::move(texelFormats)) {
-    Api& a = api();
+    const Api& a = m_ctx.api();
     const ShaderCode code = shaderCode(shader);
     VkShaderModuleCreateInfo mi{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO};
     mi.codeSize = code.wordCount * 4;
@@ -44,7 +44,7 @@ Pipeline::Pipeline(Context& ctx, const std::string& shader, uint32_t bindings, u
 }
 
 Pipeline::~Pipeline() {
-    Api& a = api();
+    const Api& a = m_ctx.api();
     if (m_pipeline) a.vkDestroyPipeline(m_ctx.device(), m_pipeline, nullptr);
     if (m_layout) a.vkDestroyPipelineLayout(m_ctx.device(), m_layout, nullptr);
     if (m_setLayout) a.vkDestroyDescriptorSetLayout(m_ctx.device(), m_setLayout, nullptr);

@@ -7,12 +7,16 @@
 
 namespace qb::vk {
 
-Api& api() {
-    static Api table; // filled once by loadLoader / load*Functions
+namespace {
+
+Api& loaderTable() {
+    static Api table; // written once, under loaderApi's call_once; read-only after
     return table;
 }
 
-void loadLoader() {
+} // namespace
+
+const Api& loaderApi() {
     static std::once_flag once;
     static std::string failure;
     std::call_once(once, [] {
@@ -22,7 +26,7 @@ void loadLoader() {
             failure = std::string("no Vulkan loader: cannot open libvulkan.so.1 (") + dlerror() + "); install libvulkan1 and a driver (mesa-vulkan-drivers)";
             return;
         }
-        Api& a = api();
+        Api& a = loaderTable();
         a.vkGetInstanceProcAddr = reinterpret_cast<PFN_vkGetInstanceProcAddr>(dlsym(lib, "vkGetInstanceProcAddr"));
         if (!a.vkGetInstanceProcAddr) {
             failure = "no Vulkan loader: libvulkan.so.1 has no vkGetInstanceProcAddr";
@@ -33,17 +37,16 @@ void loadLoader() {
 #undef QB_VK_LOAD_GLOBAL
     });
     if (!failure.empty()) throw Error(failure, ErrorKind::Internal);
+    return loaderTable();
 }
 
-void loadInstanceFunctions(VkInstance instance) {
-    Api& a = api();
+void loadInstanceFunctions(Api& a, VkInstance instance) {
 #define QB_VK_LOAD_INSTANCE(name) a.name = reinterpret_cast<PFN_##name>(a.vkGetInstanceProcAddr(instance, #name));
     QB_VK_INSTANCE_FUNCS(QB_VK_LOAD_INSTANCE)
 #undef QB_VK_LOAD_INSTANCE
 }
 
-void loadDeviceFunctions(VkDevice device) {
-    Api& a = api();
+void loadDeviceFunctions(Api& a, VkDevice device) {
 #define QB_VK_LOAD_DEVICE(name) a.name = reinterpret_cast<PFN_##name>(a.vkGetDeviceProcAddr(device, #name));
     QB_VK_DEVICE_FUNCS(QB_VK_LOAD_DEVICE)
 #undef QB_VK_LOAD_DEVICE

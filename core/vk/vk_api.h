@@ -41,12 +41,14 @@ struct Api {
 #undef QB_VK_DECLARE
 };
 
-// The process-wide function table. loadLoader() throws qb::Error when no
-// Vulkan loader can be opened; the instance/device steps fill the rest.
-Api& api();
-void loadLoader();
-void loadInstanceFunctions(VkInstance instance);
-void loadDeviceFunctions(VkDevice device);
+// The loader's global functions (vkGetInstanceProcAddr, vkCreateInstance, ...),
+// loaded once per process; loaderApi() throws qb::Error when no Vulkan loader
+// can be opened. Each Context copies it and fills its own instance and device
+// functions (two contexts, on two devices or two threads, never share a
+// table that the other one writes).
+const Api& loaderApi();
+void loadInstanceFunctions(Api& api, VkInstance instance);
+void loadDeviceFunctions(Api& api, VkDevice device);
 
 // "VK_ERROR_OUT_OF_DEVICE_MEMORY" for a VkResult.
 const char* resultName(VkResult r);
