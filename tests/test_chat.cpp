@@ -5,6 +5,8 @@
 #include "chat/chat_session.h"
 #include "common/error.h"
 #include "eval/memory.h"
+#include "model/synth.h"
+#include "run/generate.h"
 #include "run/runner.h"
 #include "support/chat_model.h"
 #include "support/test_paths.h"
@@ -154,6 +156,43 @@ private slots:
         QCOMPARE(s.messages().size(), before.size());
         QVERIFY_THROWS_EXCEPTION(Error, ChatSession(*m, *r->forward, [] { ChatOptions o; o.templateMode = "custom"; o.templateSource = "{% while %}"; return o; }()));
         QCOMPARE(QString::fromStdString(s.send("The end.").stopReason), QString("max-tokens"));
+    }
+    // A byte-level BPE vocabulary splits characters across tokens; the session's
+    // stream still shows whole UTF-8 characters only, and they join to the reply.
+    void streamingNeverSplitsACharacter() {
+        const std::string path = qbtest::scratchDir("chat_utf8") + "/qwen2-vocab-tiny.gguf";
+        LoadOptions vo;
+        vo.vocabOnly = true;
+        const auto vocab = loadModel(qbtest::sharedPath("vocab/ggml-vocab-qwen2.gguf"), vo)->vocab; // CJK-rich: characters split across tokens
+        SynthSpec spec;
+        spec.dim = 64;
+        spec.layers = 1;
+        spec.heads = 4;
+        spec.kvHeads = 4;
+        spec.ffn = 128;
+        spec.context = 512;
+        spec.type = GgmlType::F16;
+        spec.seed = 3;
+        writeSyntheticModel(spec, vocab, path);
+        const auto m = loadModel(path);
+        const auto r = open(*m, "cpu", 512);
+        ChatOptions o;
+        o.templateMode = "none";
+        o.sampling.temperature = 1.0f;
+        o.sampling.seed = 11;
+        o.maxTokens = 200;
+        ChatSession s(*m, *r->forward, o);
+        std::string joined;
+        int pieces = 0;
+        const TurnStats t = s.send("Grüße", [&](const std::string& p) {
+            joined += p;
+            ++pieces;
+            QCOMPARE(completeUtf8Prefix(p), p.size()); // never ends inside a character
+        });
+        QCOMPARE(joined, s.messages().back().content);
+        QVERIFY(pieces > 50);
+        // every token of this vocabulary has text, so a token that showed nothing was held back mid-character
+        QVERIFY2(pieces < t.generated, qPrintable(QString("%1 pieces for %2 tokens: no character was ever split").arg(pieces).arg(t.generated)));
     }
     void thousandTurnSoakKeepsMemoryFlat() {
         const auto m = loadModel(qbtest::sharedPath("models/stories260K.gguf"));

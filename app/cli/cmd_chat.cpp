@@ -111,7 +111,7 @@ int cmdChat(const Argv& argv) {
                 std::fputs(piece.c_str(), stdout);
                 std::fflush(stdout);
             };
-            const_cast<qb::CancelToken*>(cancel)->clear();
+            interrupt.clearCancel();
             if (line == "/reset") {
                 session.reset();
                 std::fprintf(stderr, "(new conversation)\n");

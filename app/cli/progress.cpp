@@ -52,7 +52,7 @@ JobProgress::~JobProgress() {
 
 void JobProgress::onEvent(const qb::ProgressEvent& e) {
     if (!m_show) return;
-    const std::string stage = m_prefix.empty() ? e.stage : m_prefix + ": " + e.stage;
+    const std::string& stage = e.stage;
     if (!m_line || stage != m_stage) {
         finish();
         m_line = std::make_unique<Progress>(stage);

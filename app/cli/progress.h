@@ -26,12 +26,11 @@ private:
 
 class JobProgress {
 public:
-    // `prefix` goes before each stage name ("Q4_K_M: kld").
     // show = false: only Ctrl-C handling (a streaming command's own output is its progress).
     explicit JobProgress(bool show = true);
     ~JobProgress();
     qb::Job& job() { return m_job; }
-    void setPrefix(std::string prefix) { m_prefix = std::move(prefix); }
+    void clearCancel() { m_cancel.clear(); } // the next job (a REPL's next reply) starts uncancelled
     void finish();
 
 private:
@@ -39,7 +38,7 @@ private:
     qb::CancelToken m_cancel;
     qb::Job m_job;
     bool m_show;
-    std::string m_prefix, m_stage;
+    std::string m_stage;
     std::unique_ptr<Progress> m_line;
 };
 
