@@ -9,6 +9,7 @@
 #include "run/generate.h"
 #include "run/runner.h"
 #include "support/chat_model.h"
+#include "support/test_eval.h"
 #include "support/test_paths.h"
 #include "vk/context.h"
 
@@ -18,14 +19,7 @@ using namespace qb;
 
 namespace {
 
-std::unique_ptr<Runner> open(const Model& m, const QString& device, int ctx) {
-    qputenv("QUANTBENCH_VALIDATION", "1");
-    RunOptions o;
-    o.device = device.toStdString();
-    o.threads = 2;
-    o.contextLength = ctx;
-    return openRunner(m, o);
-}
+std::unique_ptr<Runner> open(const Model& m, const QString& device, int ctx) { return qbtest::openValidated(m, device.toStdString(), ctx); }
 
 ChatOptions greedy(int maxTokens) {
     ChatOptions o;

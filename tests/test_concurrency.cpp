@@ -8,6 +8,7 @@
 #include "common/thread_pool.h"
 #include "run/runner.h"
 #include "support/chat_model.h"
+#include "support/test_eval.h"
 #include "support/test_paths.h"
 #include "vk/context.h"
 #include "vk/engine.h"
@@ -20,13 +21,7 @@ using namespace qb;
 
 namespace {
 
-std::unique_ptr<Runner> open(const Model& m, const std::string& device, int ctx = 256) {
-    RunOptions o;
-    o.device = device;
-    o.threads = 2;
-    o.contextLength = ctx;
-    return openRunner(m, o);
-}
+std::unique_ptr<Runner> open(const Model& m, const std::string& device, int ctx = 256) { return qbtest::openValidated(m, device, ctx); }
 
 // Two greedy turns; the replies joined.
 std::string converse(const Model& m, ForwardPass& f, const std::vector<std::string>& turns) {

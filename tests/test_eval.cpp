@@ -11,6 +11,7 @@
 #include "eval/speed.h"
 #include "model/forward_cpu.h"
 #include "run/runner.h"
+#include "support/test_eval.h"
 #include "support/test_paths.h"
 #include "vk/context.h"
 #include "vk/engine.h"
@@ -29,14 +30,7 @@ std::unique_ptr<Model> shared(const std::string& rel) { return loadModel(qbtest:
 std::vector<int> valTokens(const Model& m) { return tokenizeEvalText(m, qbtest::readFile(qbtest::sharedPath("text/tinystories_val.txt"))); }
 
 // A forward pass on `device` ("cpu" or "vulkan"), Vulkan with the validation layer.
-std::unique_ptr<Runner> open(const Model& m, const QString& device, int ctx) {
-    qputenv("QUANTBENCH_VALIDATION", "1");
-    RunOptions o;
-    o.device = device.toStdString();
-    o.threads = 2;
-    o.contextLength = ctx;
-    return openRunner(m, o);
-}
+std::unique_ptr<Runner> open(const Model& m, const QString& device, int ctx) { return qbtest::openValidated(m, device.toStdString(), ctx); }
 
 void noValidationErrors(const Runner& r) {
     if (r.vulkan) QCOMPARE(r.vulkan->validationErrors(), 0);

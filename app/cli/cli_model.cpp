@@ -34,6 +34,18 @@ qb::RunOptions runOptions(const Args& args, int contextLength) {
     return o;
 }
 
+qb::SamplerParams samplerParams(const Args& args, float defaultTemperature) {
+    qb::SamplerParams sp;
+    sp.temperature = float(args.getDouble("--temp", defaultTemperature));
+    sp.topK = args.getInt("--top-k", sp.topK);
+    sp.topP = float(args.getDouble("--top-p", sp.topP));
+    sp.minP = float(args.getDouble("--min-p", sp.minP));
+    sp.repeatPenalty = float(args.getDouble("--repeat-penalty", sp.repeatPenalty));
+    sp.repeatLastN = args.getInt("--repeat-last-n", sp.repeatLastN);
+    sp.seed = args.getU64("--seed", 0);
+    return sp;
+}
+
 std::unique_ptr<qb::Runner> openRunner(const Args& args, const qb::Model& model, int contextLength) {
     auto r = qb::openRunner(model, runOptions(args, contextLength));
     if (!r->note.empty()) std::fprintf(stderr, "note: %s\n", r->note.c_str());

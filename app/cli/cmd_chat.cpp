@@ -50,14 +50,7 @@ int cmdChat(const Argv& argv) {
     const std::string policy = args.get("--context-policy", "stop");
     if (policy != "stop" && policy != "drop-oldest") throw qb::Error("option '--context-policy': '" + policy + "', expected stop or drop-oldest");
     o.contextPolicy = policy == "stop" ? qb::ContextPolicy::Stop : qb::ContextPolicy::DropOldest;
-    qb::SamplerParams& sp = o.sampling;
-    sp.temperature = float(args.getDouble("--temp", 0.8));
-    sp.topK = args.getInt("--top-k", sp.topK);
-    sp.topP = float(args.getDouble("--top-p", sp.topP));
-    sp.minP = float(args.getDouble("--min-p", sp.minP));
-    sp.repeatPenalty = float(args.getDouble("--repeat-penalty", sp.repeatPenalty));
-    sp.repeatLastN = args.getInt("--repeat-last-n", sp.repeatLastN);
-    sp.seed = args.getU64("--seed", 0);
+    o.sampling = samplerParams(args, 0.8f);
 
     nlohmann::json script;
     if (args.has("--script")) {

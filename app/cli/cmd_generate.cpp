@@ -24,15 +24,7 @@ int cmdGenerate(const Argv& argv) {
     const int nPredict = args.has("-n") ? args.getInt("-n", 64) : args.getInt("--n-predict", 64);
     if (nPredict < 0) throw qb::Error("option '-n': expected a non-negative number of tokens");
 
-    qb::SamplerParams sp;
-    sp.temperature = float(args.getDouble("--temp", sp.temperature));
-    sp.topK = args.getInt("--top-k", sp.topK);
-    sp.topP = float(args.getDouble("--top-p", sp.topP));
-    sp.minP = float(args.getDouble("--min-p", sp.minP));
-    sp.repeatPenalty = float(args.getDouble("--repeat-penalty", sp.repeatPenalty));
-    sp.repeatLastN = args.getInt("--repeat-last-n", sp.repeatLastN);
-    sp.seed = args.getU64("--seed", 0);
-    qb::Sampler sampler(sp);
+    qb::Sampler sampler(samplerParams(args, qb::SamplerParams{}.temperature));
 
     qb::Tokenizer tok(model->vocab);
     std::vector<int> ids = tok.encode(prompt, !args.flag("--no-bos"), true);

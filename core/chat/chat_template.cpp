@@ -4,23 +4,10 @@
 #include "chat/jinja_parser.h"
 #include "chat/jinja_render.h"
 #include "common/error.h"
+#include "common/utc_time.h"
 
-#include <ctime>
 
 namespace qb {
-
-namespace {
-
-std::string today() {
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-    return buf;
-}
-
-} // namespace
 
 void checkChatTemplate(const std::string& source) {
     try {
@@ -38,7 +25,7 @@ std::string renderChatTemplate(const std::string& source, const nlohmann::ordere
     } catch (const Error& e) {
         throw Error(std::string("chat template: ") + e.what());
     }
-    auto globals = jinja::standardGlobals(o.now.empty() ? today() : o.now);
+    auto globals = jinja::standardGlobals(o.now.empty() ? utcNow("%Y-%m-%d") : o.now);
     globals["messages"] = jinja::fromJson(messages);
     globals["add_generation_prompt"] = jinja::Value::boolean(o.addGenerationPrompt);
     globals["bos_token"] = jinja::Value::string(o.bosToken);

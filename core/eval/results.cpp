@@ -1,6 +1,7 @@
 #include "eval/results.h"
 
 #include "common/error.h"
+#include "common/utc_time.h"
 
 #include <cmath>
 #include <ctime>
@@ -209,14 +210,7 @@ void saveResults(const std::string& path, const nlohmann::json& results) {
     if (ec) throw fileError(path, "cannot rename " + part + " into place: " + ec.message(), ErrorKind::Internal);
 }
 
-std::string utcTimestamp() {
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
+std::string utcTimestamp() { return utcNow("%Y-%m-%dT%H:%M:%SZ"); }
 
 std::string toolVersion() { return std::string("quantbench ") + QUANTBENCH_VERSION; }
 

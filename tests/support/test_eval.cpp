@@ -6,6 +6,9 @@
 #include "model/tokenizer.h"
 #include "support/test_paths.h"
 
+#include <QByteArray>
+#include <QtGlobal>
+
 namespace qbtest {
 
 double valPerplexity(qb::ForwardPass& fwd, const qb::Model& m, int ctx, int chunks) {
@@ -27,6 +30,15 @@ std::vector<float> cpuLogits(const qb::Model& m, const std::vector<int>& ids) {
     std::vector<float> logits;
     fwd.forward(ids.data(), int(ids.size()), logits, true);
     return logits;
+}
+
+std::unique_ptr<qb::Runner> openValidated(const qb::Model& m, const std::string& device, int contextLength) {
+    qputenv("QUANTBENCH_VALIDATION", QByteArray("1"));
+    qb::RunOptions o;
+    o.device = device;
+    o.threads = 2;
+    o.contextLength = contextLength;
+    return qb::openRunner(m, o);
 }
 
 std::vector<int> greedyFromBos(qb::ForwardPass& fwd, const qb::Model& m, int n) {
