@@ -8,8 +8,6 @@ namespace qb::jinja {
 
 namespace {
 
-[[noreturn]] void typeError(const std::string& what) { throw Error(what); }
-
 void requireDefined(const Value& v) {
     if (v.isUndefined()) throw Error(v.s.empty() ? "an undefined value was used" : v.s);
 }

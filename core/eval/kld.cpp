@@ -60,7 +60,6 @@ KldResult computeKld(const std::vector<int>& tokens, int bos, int ctx, int maxCh
     std::vector<float> kldValues;
     kldValues.reserve(size_t(chunks) * size_t(ctx - 1 - ctx / 2));
     std::vector<float> baseLogits, logits;
-    std::vector<double> pBase(size_t(vocabSize));
     for (int c = 0; c < chunks; ++c) {
         const std::vector<int> chunk = perplexityChunk(tokens, c, ctx, bos);
         evaluateBase(chunk, baseLogits);
