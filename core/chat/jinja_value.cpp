@@ -108,12 +108,15 @@ std::string floatRepr(double x) {
         std::snprintf(eb, sizeof eb, "e%c%02d", exp < 0 ? '-' : '+', std::abs(exp));
         out += eb;
     } else if (exp < 0) {
-        out = "0." + std::string(size_t(-exp - 1), '0') + digits;
+        out = "0.";
+        out.append(size_t(-exp - 1), '0');
+        out += digits;
     } else {
         if (digits.size() <= size_t(exp) + 1) out = digits + std::string(size_t(exp) + 1 - digits.size(), '0') + ".0";
         else out = digits.substr(0, size_t(exp) + 1) + "." + digits.substr(size_t(exp) + 1);
     }
-    return neg ? "-" + out : out;
+    if (neg) out.insert(out.begin(), '-');
+    return out;
 }
 
 std::string stringRepr(const std::string& s) {
@@ -194,8 +197,9 @@ std::string str(const Value& v) {
 }
 
 std::string toJson(const Value& v, int indent, int depth) {
-    const std::string nl = indent >= 0 ? "\n" + std::string(size_t(indent) * size_t(depth + 1), ' ') : "";
-    const std::string close = indent >= 0 ? "\n" + std::string(size_t(indent) * size_t(depth), ' ') : "";
+    // json.dumps with indent: a newline and the next level's indentation before each item
+    auto newline = [&](int level) { return indent >= 0 ? std::string(1, '\n').append(size_t(indent) * size_t(level), ' ') : std::string(); };
+    const std::string nl = newline(depth + 1), close = newline(depth);
     const std::string sep = indent >= 0 ? "," : ", ";
     switch (v.kind) {
     case Value::Kind::None: return "null";
