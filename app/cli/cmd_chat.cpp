@@ -112,6 +112,7 @@ int cmdChat(const Argv& argv) {
             }
             s = line == "/regen" ? session.regenerate(print, cancel) : session.send(line, print, cancel);
             std::printf("\n");
+            std::fflush(stdout);
             printStats(s);
         } catch (const qb::Error& e) {
             if (e.kind() == qb::ErrorKind::Internal) throw;
