@@ -16,7 +16,8 @@ std::string fmt(const char* f, double v) {
     return buf;
 }
 
-std::string megabytes(uint64_t b) { return fmt("%.2f MB", double(b) / 1e6); }
+// enough digits that two sizes a budget separates never print the same
+std::string megabytes(uint64_t b) { return fmt(b < 10'000'000 ? "%.3f MB" : b < 10'000'000'000 ? "%.2f MB" : "%.1f MB", double(b) / 1e6); }
 
 struct Budget {
     double pplIncrease;
