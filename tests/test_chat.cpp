@@ -28,6 +28,12 @@ ChatOptions greedy(int maxTokens) {
     return o;
 }
 
+void devicesOnly() {
+    QTest::addColumn<QString>("device");
+    QTest::newRow("cpu") << "cpu";
+    QTest::newRow("vulkan") << "vulkan";
+}
+
 void addDevices() {
     QTest::addColumn<QString>("device");
     QTest::addColumn<bool>("chatml");
@@ -79,9 +85,11 @@ private slots:
         }
         QCOMPARE(replies[0], replies[1]);
     }
+    void regenerateAndEditRollBack_data() { devicesOnly(); }
     void regenerateAndEditRollBack() {
+        QFETCH(QString, device);
         const auto m = loadModel(qbtest::sharedPath("models/stories260K.gguf"));
-        const auto r = open(*m, "cpu", 256);
+        const auto r = open(*m, device, 256);
         ChatSession s(*m, *r->forward, greedy(12));
         s.send("Once upon a time");
         const TurnStats t2 = s.send("The dog ran.");
@@ -96,9 +104,11 @@ private slots:
         QVERIFY(edited.reused > 5 && edited.evaluated < edited.promptTokens); // the first turn stays cached
         QVERIFY_THROWS_EXCEPTION(Error, s.edit(1, "not a user message"));
     }
+    void stopStringsAreHeldBackAndCut_data() { devicesOnly(); }
     void stopStringsAreHeldBackAndCut() {
+        QFETCH(QString, device);
         const auto m = loadModel(qbtest::sharedPath("models/stories260K.gguf"));
-        const auto r = open(*m, "cpu", 256);
+        const auto r = open(*m, device, 256);
         ChatOptions o = greedy(40);
         o.stopStrings = {"little girl"};
         ChatSession s(*m, *r->forward, o);
@@ -115,9 +125,11 @@ private slots:
         QCOMPARE(stopStringHoldback("abc lit", {"little girl"}), size_t(3));
         QCOMPARE(stopStringHoldback("abc", {"little girl"}), size_t(0));
     }
+    void fullContextFollowsThePolicy_data() { devicesOnly(); }
     void fullContextFollowsThePolicy() {
+        QFETCH(QString, device);
         const auto m = loadModel(qbtest::sharedPath("models/stories260K.gguf"));
-        const auto r = open(*m, "cpu", 48);
+        const auto r = open(*m, device, 48);
         ChatOptions o = greedy(8);
         ChatSession stop(*m, *r->forward, o);
         const std::string longText(300, 'a');
@@ -129,7 +141,7 @@ private slots:
 
         o.contextPolicy = ContextPolicy::DropOldest;
         o.systemPrompt = "Tell a story.";
-        const auto r2 = open(*m, "cpu", 48);
+        const auto r2 = open(*m, device, 48);
         ChatSession drop(*m, *r2->forward, o);
         int dropped = 0;
         for (int i = 0; i < 8; ++i) {
