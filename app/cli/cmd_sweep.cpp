@@ -21,10 +21,12 @@ void printVariantLine(const nlohmann::json& v) {
         return;
     }
     const auto& mc = v["mc"];
-    std::printf("%-14s %10.3f MB %6.2f bpw  ppl %8.4f  kld %9.6f  p99 %8.5f  top1 %6.2f%%  mc %6s  pp %8.1f  tg %8.1f tok/s%s\n",
+    char mcText[16] = "-";
+    if (mc.is_object()) std::snprintf(mcText, sizeof mcText, "%.2f%%", mc["acc_per_token"].get<double>());
+    std::printf("%-14s %10.3f MB %6.2f bpw  ppl %8.4f  kld %9.6f  p99 %8.5f  top1 %6.2f%%  mc %7s  pp %8.1f  tg %8.1f tok/s%s\n",
                 v["name"].get<std::string>().c_str(), v["bytes"].get<double>() / 1e6, v["bpw"].get<double>(), v["ppl"].get<double>(),
                 v["kld_mean"].get<double>(), v["kld_p99"].get<double>(), v["top1_agreement"].get<double>(),
-                mc.is_object() ? (std::to_string(mc["acc_per_token"].get<double>()).substr(0, 5) + "%").c_str() : "-",
+                mcText,
                 v["pp_tokens_per_second"].get<double>(), v["tg_tokens_per_second"].get<double>(), v.value("reused", false) ? "  (reused)" : "");
 }
 

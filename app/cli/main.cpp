@@ -1,22 +1,15 @@
 // quantbench-cli: llama.cpp-style command line over the QuantBench core.
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/read_file.h"
 
 #include <QCoreApplication>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 namespace qbcli {
 
-std::string readTextFile(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw qb::fileError(path, "cannot open for reading");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
+std::string readTextFile(const std::string& path) { return qb::readWholeFile(path); }
 
 } // namespace qbcli
 

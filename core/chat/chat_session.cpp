@@ -41,6 +41,7 @@ size_t stopStringHoldback(const std::string& text, const std::vector<std::string
 ChatSession::ChatSession(const Model& model, ForwardPass& forward, ChatOptions options)
     : m_model(model), m_forward(forward), m_options(std::move(options)) {
     if (!model.vocab) throw fileError(model.path, "has no tokenizer to chat with");
+    m_tokenizer = std::make_unique<Tokenizer>(model.vocab); // built once: BPE tokenizers hold compiled pre-tokenizer state
     if (m_options.maxTokens < 1) throw Error("chat: max tokens must be at least 1");
     for (const auto& s : m_options.stopStrings)
         if (s.empty()) throw Error("chat: an empty stop string, expected text");
@@ -82,9 +83,9 @@ std::string ChatSession::renderPrompt(TurnStats& stats) {
         o.now = m_options.now;
         try {
             return renderChatTemplate(m_template, messages, o);
+        } catch (const ChatTemplateRaised&) {
+            throw; // the template refuses this conversation (say, a system role): the turn says so
         } catch (const Error& e) {
-            // a template that refuses this conversation (say, a system role): the turn says so
-            if (std::string(e.what()).rfind("chat template raised: ", 0) == 0) throw;
             m_templateNote = std::string("the chat template failed (") + e.what() + "): plain transcript instead";
             stats.note = m_templateNote;
             m_template.clear();
@@ -142,7 +143,7 @@ TurnStats ChatSession::reply(const std::function<void(const std::string&)>& onTe
     using Clock = std::chrono::steady_clock;
     const auto t0 = Clock::now();
     TurnStats st;
-    Tokenizer tok(m_model.vocab);
+    const Tokenizer& tok = *m_tokenizer;
     std::vector<int> prompt;
     while (true) {
         const std::string text = renderPrompt(st);

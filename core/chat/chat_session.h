@@ -9,6 +9,7 @@
 #include "model/forward.h"
 #include "model/model.h"
 #include "model/sampler.h"
+#include "model/tokenizer.h"
 #include "run/job.h"
 
 #include <functional>
@@ -66,7 +67,6 @@ public:
 
     const std::vector<ChatMessage>& messages() const { return m_messages; }
     const ChatOptions& options() const { return m_options; }
-    ChatOptions& options() { return m_options; }
     bool usesTemplate() const { return !m_template.empty(); }
     const std::string& templateNote() const { return m_templateNote; }
     int cachedTokens() const { return int(m_cached.size()); }
@@ -77,6 +77,7 @@ private:
 
     const Model& m_model;
     ForwardPass& m_forward;
+    std::unique_ptr<Tokenizer> m_tokenizer;
     ChatOptions m_options;
     std::string m_template; // empty: plain transcript
     std::string m_templateNote;

@@ -35,7 +35,7 @@ std::string renderChatTemplate(const std::string& source, const nlohmann::ordere
     try {
         return jinja::render(t, globals);
     } catch (const jinja::TemplateRaise& e) {
-        throw Error(std::string("chat template raised: ") + e.what());
+        throw ChatTemplateRaised(std::string("chat template raised: ") + e.what());
     } catch (const Error& e) {
         throw Error(std::string("chat template: ") + e.what());
     }

@@ -4,6 +4,8 @@
 // Hugging Face transformers' apply_chat_template does (Jinja2, trim_blocks,
 // lstrip_blocks, loop controls, tojson keeping non-ASCII, raise_exception,
 // strftime_now), by the sandboxed interpreter in chat/jinja_*.
+#include "common/error.h"
+
 #include <nlohmann/json.hpp>
 
 #include <string>
@@ -17,9 +19,16 @@ struct ChatTemplateOptions {
     nlohmann::ordered_json extra;    // more variables (tools, documents, ...), an object or null
 };
 
+// The template itself refused the conversation (raise_exception): bad input,
+// but not a template QuantBench failed to read.
+class ChatTemplateRaised : public Error {
+public:
+    explicit ChatTemplateRaised(const std::string& message) : Error(message) {}
+};
+
 // `messages`: a list of {"role", "content", ...}. Throws qb::Error (bad input)
 // naming the template's line and column for constructs it cannot read, and
-// "chat template raised: MESSAGE" when the template itself refuses.
+// ChatTemplateRaised "chat template raised: MESSAGE" when the template itself refuses.
 std::string renderChatTemplate(const std::string& source, const nlohmann::ordered_json& messages, const ChatTemplateOptions& options);
 
 // Checks that `source` parses (the whole template; nothing is rendered).

@@ -25,6 +25,13 @@ std::vector<std::string> codePoints(const std::string& s) {
     return out;
 }
 
+// Jinja2's undefined result of a missing attribute or item: "'dict object' has no attribute 'x'".
+Value noAttribute(const Value& v, const std::string& name) {
+    std::string why = "'";
+    why.append(v.typeName()).append(" object' has no attribute '").append(name).append("'");
+    return Value::undefined(why);
+}
+
 bool isWs(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
 std::string strip(const std::string& s, const Value& chars, bool left, bool right) {
@@ -195,7 +202,7 @@ Value boundMethod(const Value& self, const std::string& name) {
                 return Value::makeList(std::move(out));
             });
     }
-    return Value::undefined("'" + std::string(self.typeName()) + " object' has no attribute '" + name + "'");
+    return noAttribute(self, name);
 }
 
 int64_t toIndex(const Value& v, const char* what) {
@@ -277,7 +284,11 @@ std::string indent(const std::string& text, const std::string& pad, bool first, 
         for (size_t k = 0; k < lines.size(); ++k) rv += (k ? "\n" + pad : "") + lines[k];
     } else {
         rv = lines.empty() ? "" : lines[0];
-        for (size_t k = 1; k < lines.size(); ++k) rv += "\n" + (lines[k].empty() ? lines[k] : pad + lines[k]);
+        for (size_t k = 1; k < lines.size(); ++k) {
+            rv += '\n';
+            if (!lines[k].empty()) rv += pad;
+            rv += lines[k];
+        }
     }
     return first ? pad + rv : rv;
 }
@@ -308,7 +319,7 @@ Value getAttr(const Value& v, const std::string& name) {
         const Value m = v.isNamespace ? Value::undefined("") : boundMethod(v, name);
         if (!m.isUndefined()) return m;
         if (const Value* x = v.dict->find(name)) return *x;
-        return Value::undefined("'" + std::string(v.typeName()) + " object' has no attribute '" + name + "'");
+        return noAttribute(v, name);
     }
     if (v.isList() && !name.empty() && std::isdigit(static_cast<unsigned char>(name[0]))) return getItem(v, Value::integer(std::stoll(name)));
     return boundMethod(v, name);
@@ -323,17 +334,17 @@ Value getItem(const Value& v, const Value& key) {
             const Value m = boundMethod(v, key.s);
             if (!m.isUndefined()) return m;
         }
-        return Value::undefined("'" + std::string(v.typeName()) + " object' has no attribute '" + str(key) + "'");
+        return noAttribute(v, str(key));
     }
     if (v.isList() || v.isString()) {
         if (key.isString()) return boundMethod(v, key.s);
         const int64_t n = v.isList() ? int64_t(v.list->size()) : int64_t(codePoints(v.s).size());
         int64_t i = toIndex(key, v.typeName());
         if (i < 0) i += n;
-        if (i < 0 || i >= n) return Value::undefined("'" + std::string(v.typeName()) + " object' has no attribute '" + str(key) + "'");
+        if (i < 0 || i >= n) return noAttribute(v, str(key));
         return v.isList() ? (*v.list)[size_t(i)] : Value::string(codePoints(v.s)[size_t(i)]);
     }
-    return Value::undefined("'" + std::string(v.typeName()) + " object' has no attribute '" + str(key) + "'");
+    return noAttribute(v, str(key));
 }
 
 Value slice(const Value& v, const Value& startV, const Value& stopV, const Value& stepV) {

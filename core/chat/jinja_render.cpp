@@ -10,6 +10,11 @@ namespace qb::jinja {
 namespace {
 
 struct BreakSignal {};
+// An error that already names its template position (not wrapped again on its way out).
+class PositionedError : public Error {
+public:
+    explicit PositionedError(const std::string& message) : Error(message) {}
+};
 struct ContinueSignal {};
 
 class Renderer {
@@ -29,7 +34,7 @@ private:
     using Scope = std::map<std::string, Value>;
 
     [[noreturn]] static void fail(Pos p, const std::string& what) {
-        throw Error("template line " + std::to_string(p.line) + ", column " + std::to_string(p.column) + ": " + what);
+        throw PositionedError("template line " + std::to_string(p.line) + ", column " + std::to_string(p.column) + ": " + what);
     }
 
     Value lookup(const std::string& name) const {
@@ -196,11 +201,7 @@ private:
     }
 
     List iterate(const Value& v, Pos p) {
-        try {
-            return iterateValue(v);
-        } catch (const Error& e) {
-            fail(p, e.what());
-        }
+        return guarded(p, [&] { return iterateValue(v); });
     }
 
     Value makeMacro(const Stmt& s, const Value*) {
@@ -246,11 +247,7 @@ private:
     }
 
     Value callFilter(const std::string& name, const Value& v, CallArgs& args, Pos p) {
-        try {
-            return applyFilter(name, v, args);
-        } catch (const Error& e) {
-            fail(p, e.what());
-        }
+        return guarded(p, [&] { return applyFilter(name, v, args); });
     }
 
     Value eval(const Expr& e) {
@@ -299,7 +296,7 @@ private:
         case Expr::Kind::Test: {
             const Value base = eval(*e.a);
             CallArgs args = evalArgs(e);
-            const bool r = guarded(e.pos, [&] { return Value::boolean(applyTest(e.name, base, args)); }).b;
+            const bool r = guarded(e.pos, [&] { return applyTest(e.name, base, args); });
             return Value::boolean(e.negated ? !r : r);
         }
         case Expr::Kind::Unary: {
@@ -329,19 +326,15 @@ private:
     // Runs `f`, turning a builtin's qb::Error into one that names the template position
     // (a template's own raise_exception passes through unchanged).
     template <class F>
-    Value guarded(Pos p, F&& f) {
+    auto guarded(Pos p, F&& f) -> decltype(f()) {
         try {
             return f();
         } catch (const TemplateRaise&) {
             throw;
-        } catch (const BreakSignal&) {
-            throw;
-        } catch (const ContinueSignal&) {
+        } catch (const PositionedError&) {
             throw;
         } catch (const Error& err) {
-            const std::string what = err.what();
-            if (what.rfind("template line ", 0) == 0) throw;
-            fail(p, what);
+            fail(p, err.what());
         }
     }
 

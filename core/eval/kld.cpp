@@ -1,6 +1,7 @@
 #include "eval/kld.h"
 
 #include "common/error.h"
+#include "model/sampler.h"
 
 #include <algorithm>
 #include <chrono>
@@ -21,13 +22,6 @@ std::pair<double, double> meanAndStderr(double sum, double sum2, size_t n) {
     const double mean = sum / double(n);
     const double var = sum2 / double(n) - mean * mean;
     return {mean, n > 1 ? std::sqrt(std::max(0.0, var) / double(n - 1)) : 0.0};
-}
-
-int argmaxRow(const float* row, int n) {
-    int best = 0;
-    for (int i = 1; i < n; ++i)
-        if (row[i] > row[best]) best = i;
-    return best;
 }
 
 void checkSameVocabulary(const Model& base, const Model& variant) {
@@ -84,7 +78,7 @@ KldResult computeKld(const std::vector<int>& tokens, int bos, int ctx, int maxCh
             s.kld += kld;
             s.kld2 += kld * kld;
             kldValues.push_back(float(kld));
-            if (argmaxRow(b, vocabSize) == argmaxRow(q, vocabSize)) ++s.sameTop;
+            if (argmax(b, vocabSize) == argmax(q, vocabSize)) ++s.sameTop;
             const double dp = std::exp(logProb) - std::exp(logProbBase);
             s.dp += dp;
             s.dp2 += dp * dp;
@@ -103,10 +97,7 @@ KldResult computeKld(const std::vector<int>& tokens, int bos, int ctx, int maxCh
     const double meanBase = s.nllBase / double(n), mean = s.nll / double(n);
     r.pplBase = std::exp(meanBase);
     r.ppl = std::exp(mean);
-    const auto [lb, uncBase] = meanAndStderr(-s.nllBase, s.nllBase2, n);
-    const auto [lq, unc] = meanAndStderr(-s.nll, s.nll2, n);
-    (void)lb;
-    (void)lq;
+    const double uncBase = meanAndStderr(-s.nllBase, s.nllBase2, n).second, unc = meanAndStderr(-s.nll, s.nll2, n).second;
     r.pplBaseStderr = r.pplBase * uncBase;
     r.pplStderr = r.ppl * unc;
     const double cov = n > 1 ? (s.nllNllBase / double(n) - mean * meanBase) / double(n - 1) : 0;
@@ -142,13 +133,8 @@ KldResult computeKld(ForwardPass& base, const Model& baseModel, ForwardPass& var
     for (ForwardPass* f : {&base, &variant})
         if (ctx > f->capacity())
             throw Error("kld: --ctx " + std::to_string(ctx) + " exceeds the forward pass's context of " + std::to_string(f->capacity()));
-    auto runner = [](ForwardPass& f) {
-        return [&f](const std::vector<int>& chunk, std::vector<float>& logits) {
-            f.reset();
-            f.forward(chunk.data(), int(chunk.size()), logits, true);
-        };
-    };
-    return computeKld(tokens, evalBos(*baseModel.vocab), ctx, maxChunks, baseModel.config.vocabSize, runner(base), runner(variant), job);
+    return computeKld(tokens, evalBos(*baseModel.vocab), ctx, maxChunks, baseModel.config.vocabSize, chunkEvaluator(base), chunkEvaluator(variant),
+                      job);
 }
 
 } // namespace qb

@@ -1,12 +1,12 @@
 #include "eval/multiple_choice.h"
 
 #include "common/error.h"
+#include "common/read_file.h"
 #include "model/tokenizer.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -104,13 +104,7 @@ std::vector<McTask> parseMcTasks(const std::string& text, const std::string& fil
     return tasks;
 }
 
-std::vector<McTask> loadMcTasks(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw fileError(path, "cannot open for reading");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return parseMcTasks(ss.str(), path);
-}
+std::vector<McTask> loadMcTasks(const std::string& path) { return parseMcTasks(readWholeFile(path, "task file"), path); }
 
 std::vector<McTokens> tokenizeMcTasks(const Model& model, const std::vector<McTask>& tasks) {
     if (!model.vocab) throw fileError(model.path, "has no tokenizer to read the tasks with");
@@ -193,9 +187,7 @@ McResult evaluateMc(ForwardPass& forward, const Model& model, const std::vector<
         }
         accN += argmaxOf(ll) == task.label;
         normN += argmaxOf(norm) == task.label;
-        const int chosen = argmaxOf(perTok);
-        perTokN += chosen == task.label;
-        r.chosenPerToken.push_back(chosen);
+        perTokN += argmaxOf(perTok) == task.label;
         job.step(double(ti + 1));
     }
     r.tasks = int(tasks.size());

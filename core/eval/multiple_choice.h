@@ -49,7 +49,6 @@ struct McResult {
     double accPerToken = 0, accPerTokenStderr = 0; // percent
     int tokensEvaluated = 0;
     double seconds = 0;
-    std::vector<int> chosenPerToken; // per task: the ending acc_per_token picked
 };
 
 // Runs every task through `forward` (the shared prefix once, then each ending

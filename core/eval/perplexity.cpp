@@ -8,6 +8,13 @@
 
 namespace qb {
 
+ChunkEvaluator chunkEvaluator(ForwardPass& forward) {
+    return [&forward](const std::vector<int>& chunk, std::vector<float>& logits) {
+        forward.reset();
+        forward.forward(chunk.data(), int(chunk.size()), logits, true);
+    };
+}
+
 int evalBos(const Vocab& vocab) { return vocab.addBos ? vocab.bos : -1; }
 
 std::vector<int> tokenizeEvalText(const Model& model, const std::string& text) {
@@ -78,13 +85,7 @@ PerplexityResult computePerplexity(ForwardPass& forward, const Model& model, con
                                    Job& job) {
     if (ctx > forward.capacity())
         throw Error("perplexity: --ctx " + std::to_string(ctx) + " exceeds the forward pass's context of " + std::to_string(forward.capacity()));
-    return computePerplexity(
-        tokens, evalBos(*model.vocab), ctx, maxChunks, model.config.vocabSize,
-        [&](const std::vector<int>& chunk, std::vector<float>& logits) {
-            forward.reset();
-            forward.forward(chunk.data(), int(chunk.size()), logits, true);
-        },
-        job);
+    return computePerplexity(tokens, evalBos(*model.vocab), ctx, maxChunks, model.config.vocabSize, chunkEvaluator(forward), job);
 }
 
 } // namespace qb

@@ -28,6 +28,9 @@ struct PerplexityResult {
 // Evaluates `ctx` logits rows for `tokens` (one chunk, from an empty cache).
 using ChunkEvaluator = std::function<void(const std::vector<int>& tokens, std::vector<float>& logits)>;
 
+// A chunk on a forward pass: reset the cache, run the chunk, every position's logits.
+ChunkEvaluator chunkEvaluator(ForwardPass& forward);
+
 // The BOS rule of every evaluation: the vocabulary's BOS when it adds one, else -1.
 int evalBos(const Vocab& vocab);
 // The evaluation text as one token sequence (BOS first by the rule above).

@@ -1,6 +1,7 @@
 #include "eval/sweep.h"
 
 #include "common/error.h"
+#include "common/read_file.h"
 #include "eval/kld.h"
 #include "eval/memory.h"
 #include "eval/multiple_choice.h"
@@ -31,14 +32,6 @@ std::string trim(const std::string& s) {
 }
 
 bool isCalibrated(QuantMethod m) { return m != QuantMethod::Rtn; }
-
-std::string readAll(const std::string& path, const std::string& what) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw fileError(path, "cannot open the " + what + " for reading");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 // Identity of an input file for provenance: absolute path, size, modification time.
 nlohmann::json fileIdentity(const std::string& path) {
@@ -72,20 +65,19 @@ std::string modelStem(const std::string& path) {
 class ReferenceLogits {
 public:
     ReferenceLogits(ForwardPass& fwd, uint64_t chunkBytes, int chunks, uint64_t budget)
-        : m_fwd(fwd), m_keep(chunkBytes * uint64_t(chunks) <= budget) {}
+        : m_run(chunkEvaluator(fwd)), m_keep(chunkBytes * uint64_t(chunks) <= budget) {}
     void evaluate(const std::vector<int>& chunk, std::vector<float>& logits) {
         auto it = m_cache.find(chunk);
         if (it != m_cache.end()) {
             logits = it->second;
             return;
         }
-        m_fwd.reset();
-        m_fwd.forward(chunk.data(), int(chunk.size()), logits, true);
+        m_run(chunk, logits);
         if (m_keep) m_cache.emplace(chunk, logits);
     }
 
 private:
-    ForwardPass& m_fwd;
+    ChunkEvaluator m_run;
     bool m_keep;
     std::map<std::vector<int>, std::vector<float>> m_cache;
 };
@@ -134,7 +126,7 @@ Quantized quantizeVariant(const Model& source, const SweepVariant& v, const Swee
     std::error_code ec;
     if (fs::exists(q.path, ec) && fs::exists(sidecar, ec)) {
         try {
-            const nlohmann::json old = nlohmann::json::parse(readAll(sidecar, "provenance file"));
+            const nlohmann::json old = nlohmann::json::parse(readWholeFile(sidecar, "provenance file"));
             if (old.value("provenance", nlohmann::json()) == provenance && old.value("bytes", uint64_t(0)) == pathBytes(q.path)) {
                 q.report = old.at("report");
                 q.reused = true;
@@ -174,6 +166,8 @@ nlohmann::json fallbacksOf(const nlohmann::json& report, nlohmann::json& notes) 
     return list;
 }
 
+double bitsPerWeight(const Model& m) { return m.parameterCount() ? 8.0 * double(m.weightBytes()) / double(m.parameterCount()) : 0.0; }
+
 nlohmann::json modelJson(const Model& m) {
     return {{"path", fileIdentity(m.path)["path"]},
             {"name", modelStem(m.path)},
@@ -181,7 +175,7 @@ nlohmann::json modelJson(const Model& m) {
             {"n_params", m.parameterCount()},
             {"bytes", pathBytes(m.path)},
             {"weight_bytes", m.weightBytes()},
-            {"bpw", m.parameterCount() ? 8.0 * double(m.weightBytes()) / double(m.parameterCount()) : 0.0},
+            {"bpw", bitsPerWeight(m)},
             {"n_layers", m.config.nLayers},
             {"n_vocab", m.config.vocabSize},
             {"context_length", m.config.contextLength},
@@ -279,7 +273,7 @@ nlohmann::json runSweep(const SweepOptions& o, Job& job, const std::function<voi
     const auto source = loadRunnableModel(o.modelPath, o.tokenizerPath);
     if (source->config.synthetic)
         throw fileError(source->path, "general.synthetic is true: quality measures of synthetic (random) weights mean nothing");
-    const std::vector<int> tokens = tokenizeEvalText(*source, readAll(o.textPath, "evaluation text"));
+    const std::vector<int> tokens = tokenizeEvalText(*source, readWholeFile(o.textPath, "evaluation text"));
     const int chunks = perplexityChunks(tokens.size(), o.ctx, o.chunks);
     const std::vector<McTask> tasks = o.tasksPath.empty() ? std::vector<McTask>{} : loadMcTasks(o.tasksPath);
 
@@ -334,7 +328,7 @@ nlohmann::json runSweep(const SweepOptions& o, Job& job, const std::function<voi
         Job rj = variantJob(job, "reference");
         const PerplexityResult p = computePerplexity(tokens, evalBos(*reference->vocab), o.ctx, o.chunks, reference->config.vocabSize, evalRef, rj);
         nlohmann::json ref{{"ppl", p.ppl}, {"ppl_stderr", p.pplStderr}, {"bytes", pathBytes(reference->path)},
-                           {"bpw", reference->parameterCount() ? 8.0 * double(reference->weightBytes()) / double(reference->parameterCount()) : 0.0}};
+                           {"bpw", bitsPerWeight(*reference)}};
         putOwn(ref, measureOwn(*refRunner, *reference, o, tasks, ro.contextLength, rj));
         results["reference_metrics"] = ref;
     }
@@ -344,7 +338,8 @@ nlohmann::json runSweep(const SweepOptions& o, Job& job, const std::function<voi
     const int n = int(o.variants.size());
     for (int i = 0; i < n; ++i) {
         const SweepVariant& v = o.variants[size_t(i)];
-        const std::string prefix = "[" + std::to_string(i + 1) + "/" + std::to_string(n) + "] " + v.name;
+        std::string prefix = "[";
+        prefix.append(std::to_string(i + 1)).append("/").append(std::to_string(n)).append("] ").append(v.name);
         Job vj = variantJob(job, prefix);
         nlohmann::json e{{"name", v.name}, {"type", v.type}, {"method", methodName(v.method)}, {"provenance", provenanceOf(v, o)}};
         const auto it = reusable.find(v.name);
@@ -362,18 +357,14 @@ nlohmann::json runSweep(const SweepOptions& o, Job& job, const std::function<voi
                 vo.contextLength = runnerCapacity(o, *model, tasks);
                 const auto runner = openRunner(*model, vo);
                 const KldResult k = computeKld(tokens, evalBos(*reference->vocab), o.ctx, o.chunks, reference->config.vocabSize, evalRef,
-                                               [&](const std::vector<int>& chunk, std::vector<float>& logits) {
-                                                   runner->forward->reset();
-                                                   runner->forward->forward(chunk.data(), int(chunk.size()), logits, true);
-                                               },
-                                               vj);
+                                               chunkEvaluator(*runner->forward), vj);
                 e["status"] = "ok";
                 e["file"] = q.path;
                 e["quantized_now"] = !q.reused;
                 e["bytes"] = pathBytes(q.path);
                 e["weight_bytes"] = model->weightBytes();
                 e["n_params"] = model->parameterCount();
-                e["bpw"] = model->parameterCount() ? 8.0 * double(model->weightBytes()) / double(model->parameterCount()) : 0.0;
+                e["bpw"] = bitsPerWeight(*model);
                 e["recipe"] = q.report.value("recipe", v.type);
                 e["quantize_seconds"] = q.report.value("seconds", 0.0);
                 e.update(toJson(k));

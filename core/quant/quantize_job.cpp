@@ -1,24 +1,11 @@
 #include "quant/quantize_job.h"
 
 #include "common/error.h"
+#include "common/read_file.h"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace qb {
-
-namespace {
-
-std::string readText(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw fileError(path, "cannot open the calibration text for reading");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-} // namespace
 
 CalibrationStats calibrateFromText(const Model& model, const std::string& textPath, bool hessians, int sampleRows, int ctx, int chunks,
                                    int threads, Job& job) {
@@ -36,7 +23,7 @@ CalibrationStats calibrateFromText(const Model& model, const std::string& textPa
         job.step(done);
         return true;
     };
-    return collectCalibration(model, readText(textPath), co);
+    return collectCalibration(model, readWholeFile(textPath, "calibration text"), co);
 }
 
 void validateQuantizeSpec(QuantizeSpec& s) {

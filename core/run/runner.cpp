@@ -6,10 +6,7 @@
 
 namespace qb {
 
-Runner::~Runner() {
-    forward.reset(); // before the context and pool it uses
-    vulkan.reset();
-}
+Runner::~Runner() = default; // members go in reverse order: the forward pass before the context and pool it uses
 
 namespace {
 

@@ -27,6 +27,7 @@ struct RunOptions {
 // A forward pass with what it needs kept alive. Not shared between threads:
 // open one Runner per thread (two may run at once on different devices).
 struct Runner {
+    // declaration order is destruction order reversed: the forward pass goes before what it uses
     std::unique_ptr<ThreadPool> pool;
     std::unique_ptr<vk::Context> vulkan;
     std::unique_ptr<ForwardPass> forward;
