@@ -3,6 +3,7 @@
 // back, stop strings held back and cut, a full context handled by policy,
 // bad input refused with the session intact, and a 1,000-turn soak.
 #include "chat/chat_session.h"
+#include "chat/divergence.h"
 #include "common/error.h"
 #include "eval/memory.h"
 #include "model/synth.h"
@@ -151,6 +152,33 @@ private slots:
         }
         QVERIFY(dropped > 0);
         QCOMPARE(drop.messages().front().role, std::string("system"));
+    }
+    // Settings change between turns: a new system prompt re-evaluates from where
+    // the prompt differs, a new token limit and sampler apply to the next turn.
+    void settingsChangeBetweenTurns() {
+        const auto m = loadModel(qbtest::sharedPath("models/stories260K.gguf"));
+        const auto r = open(*m, "cpu", 256);
+        ChatSession s(*m, *r->forward, greedy(6));
+        s.send("Once upon a time");
+        QCOMPARE(s.messages().size(), size_t(2));
+        s.setSampling(greedy(3).sampling, 3, ContextPolicy::DropOldest);
+        QCOMPARE(s.send("The dog ran.").generated, 3);
+        QCOMPARE(s.options().contextPolicy, ContextPolicy::DropOldest);
+        s.setSystemPrompt("You tell stories.");
+        QCOMPARE(s.messages().front().role, std::string("system"));
+        QCOMPARE(s.messages().size(), size_t(5));
+        const TurnStats t = s.regenerate();
+        QCOMPARE(t.reused, 1); // only BOS: the prompt now differs from its first text token (the system text comes first)
+        s.setSystemPrompt("");
+        QCOMPARE(s.messages().front().role, std::string("user"));
+        QVERIFY_THROWS_EXCEPTION(Error, s.setSampling(SamplerParams{}, 0, ContextPolicy::Stop));
+    }
+    void firstDifferentPieceFindsWhereAnswersPart() {
+        using V = std::vector<std::string>;
+        QCOMPARE(firstDifferentPiece(V{"a", "b", "c"}, V{"a", "x", "c"}), std::optional<size_t>(1));
+        QCOMPARE(firstDifferentPiece(V{"a", "b"}, V{"a", "b"}), std::optional<size_t>());
+        QCOMPARE(firstDifferentPiece(V{"a", "b"}, V{"a", "b", "c"}), std::optional<size_t>(2));
+        QCOMPARE(firstDifferentPiece(V{"x"}, V{"a", "b"}), std::optional<size_t>(0));
     }
     void badInputKeepsTheSession() {
         const auto m = loadModel(qbtest::sharedPath("models/stories260K.gguf"));

@@ -4,6 +4,7 @@
 #include "common/error.h"
 #include "formats/gguf_reader.h"
 #include "quant/quantizer.h"
+#include "quant/variant_plan.h"
 #include "support/test_paths.h"
 
 #include <QCryptographicHash>
@@ -58,6 +59,24 @@ private slots:
         o.target = recipe.toStdString();
         quantizeModel(*model, out, o);
         compareTensors(out, qbtest::sharedPath(golden.toStdString()));
+        // the size the GUI predicts before quantizing is the file's, byte for byte
+        QCOMPARE(planVariant(*model, o).fileBytes, uint64_t(std::filesystem::file_size(out)));
+    }
+    void plannedSizeIsTheFileSize_data() {
+        QTest::addColumn<QString>("target");
+        for (const char* t : {"INT8", "FP8", "BF16", "Q6_K", "Q5_K_M"}) QTest::newRow(t) << t;
+    }
+    void plannedSizeIsTheFileSize() {
+        QFETCH(QString, target);
+        auto model = loadModel(qbtest::sharedPath("models/stories260K.gguf"));
+        const std::string out = qbtest::scratchDir("plan_" + target.toStdString()) + "/out.gguf";
+        QuantizeOptions o;
+        o.target = target.toStdString();
+        const VariantPlan plan = planVariant(*model, o);
+        const QuantizeReport r = quantizeModel(*model, out, o);
+        QCOMPARE(plan.fileBytes, uint64_t(std::filesystem::file_size(out)));
+        for (size_t i = 0; i < r.tensors.size(); ++i) QCOMPARE(QString::fromStdString(r.tensors[i].type), QString::fromStdString(typeName(plan.types[i])));
+        QVERIFY(plan.bitsPerWeight() > 0);
     }
     void pureThroughTheEngine() {
         auto model = loadModel(qbtest::sharedPath("golden/synth-kq-1-f32.gguf"));

@@ -1,6 +1,7 @@
 // The sweep (quantize, measure, results.json, reuse, cancel and resume,
 // failures recorded) and the recommendation drawn from its numbers.
 #include "common/error.h"
+#include "eval/pareto.h"
 #include "eval/perplexity.h"
 #include "eval/recommend.h"
 #include "eval/sweep.h"
@@ -189,6 +190,33 @@ private slots:
         QCOMPARE(variant(r, "Q4_0")["memory"]["where"].get<std::string>(), std::string("device"));
     }
 
+    // What the GUI's worker sees, in order: the reference's numbers, then each
+    // variant's start and its saved entry.
+    void eventsComeInOrder() {
+        const std::string dir = qbtest::scratchDir("sweep_events");
+        SweepOptions o = smallSweep(dir, "Q8_0,Q4_0");
+        o.chunks = 2;
+        std::vector<std::string> seen;
+        SweepEvents ev;
+        ev.referenceMeasured = [&](const nlohmann::json& r) {
+            QVERIFY(r.contains("reference_metrics") && r["variants"].empty());
+            seen.push_back("reference");
+        };
+        ev.variantStarted = [&](int i) { seen.push_back("start " + std::to_string(i)); };
+        ev.variantFinished = [&](const nlohmann::json& e) { seen.push_back("done " + e["name"].get<std::string>()); };
+        runSweep(o, noJob(), ev);
+        const std::vector<std::string> want{"reference", "start 0", "done Q8_0", "start 1", "done Q4_0"};
+        QCOMPARE(seen, want);
+    }
+    void paretoFrontierKeepsTheUnbeaten() {
+        // size, loss: (1, 5) (2, 3) (3, 4: beaten by (2,3)) (4, 1) (4, 2: same size, worse) (0.5, 9)
+        const std::vector<SizeLoss> p{{1, 5}, {2, 3}, {3, 4}, {4, 1}, {4, 2}, {0.5, 9}};
+        const std::vector<size_t> want{5, 0, 1, 3};
+        QCOMPARE(paretoFrontier(p), want);
+        QVERIFY(paretoFrontier({}).empty());
+        const std::vector<size_t> one{0};
+        QCOMPARE(paretoFrontier({{1, 1}, {1, 1}}), one); // duplicates count once
+    }
     void badTypesNameTheEntry_data() {
         QTest::addColumn<QString>("types");
         QTest::addColumn<QString>("expected");

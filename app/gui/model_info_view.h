@@ -1,5 +1,6 @@
 #pragma once
-// Shows what a loaded model holds: architecture, hyper-parameters, tokenizer,
+// Shows what a loaded model holds: architecture, hyper-parameters, file size,
+// tokenizer, context, chat template (present, and a sample rendered with it)
 // and a sortable tensor table (file order, name, type, shape, bytes).
 #include "model/model.h"
 
@@ -7,6 +8,7 @@
 #include <memory>
 
 class QLabel;
+class QPlainTextEdit;
 class QTableWidget;
 
 class ModelInfoView : public QWidget {
@@ -18,8 +20,10 @@ public:
 
     QTableWidget* tensorTable() const { return m_tensors; }
     QString summaryText() const;
+    QString templateSample() const;
 
 private:
     QLabel* m_summary;
+    QPlainTextEdit* m_template;
     QTableWidget* m_tensors;
 };

@@ -1,12 +1,29 @@
 #include "gui/model_load_worker.h"
 
 #include "common/error.h"
+#include "quant/precision_guide.h"
 
-void ModelLoadWorker::load(const QString& path) {
+#include <QElapsedTimer>
+
+void ModelLoadWorker::load(int request, const QString& path) {
+    QElapsedTimer timer;
+    timer.start();
     try {
+        auto out = std::make_shared<LoadedModel>();
         std::shared_ptr<const qb::Model> model = qb::loadModel(path.toStdString());
-        emit loaded(model);
+        out->model = model;
+        for (const auto& p : qb::precisionGuide()) {
+            try {
+                qb::QuantizeOptions o;
+                o.target = p.name;
+                out->plans.emplace(p.name, qb::planVariant(*model, o));
+            } catch (const std::exception& e) {
+                out->planErrors.emplace(p.name, e.what());
+            }
+        }
+        out->seconds = double(timer.elapsed()) / 1000.0;
+        emit loaded(request, out);
     } catch (const std::exception& e) {
-        emit failed(QString::fromUtf8(e.what()));
+        emit failed(request, QString::fromUtf8(e.what()));
     }
 }

@@ -72,6 +72,21 @@ void ChatSession::reset() {
     if (!m_options.systemPrompt.empty()) m_messages.push_back({"system", m_options.systemPrompt});
 }
 
+void ChatSession::setSampling(const SamplerParams& sampling, int maxTokens, ContextPolicy policy) {
+    if (maxTokens < 1) throw Error("chat: max tokens must be at least 1");
+    m_options.sampling = sampling;
+    m_options.maxTokens = maxTokens;
+    m_options.contextPolicy = policy;
+}
+
+void ChatSession::setSystemPrompt(const std::string& prompt) {
+    const bool has = !m_messages.empty() && m_messages.front().role == "system";
+    if (has && prompt.empty()) m_messages.erase(m_messages.begin());
+    else if (has) m_messages.front().content = prompt;
+    else if (!prompt.empty()) m_messages.insert(m_messages.begin(), {"system", prompt});
+    m_options.systemPrompt = prompt;
+}
+
 std::string ChatSession::renderPrompt(TurnStats& stats) {
     if (!m_template.empty()) {
         nlohmann::ordered_json messages = nlohmann::ordered_json::array();

@@ -64,6 +64,10 @@ public:
     TurnStats edit(size_t index, const std::string& user, const std::function<void(const std::string&)>& onText = {},
                    const CancelToken* cancel = nullptr);
     void reset(); // back to just the system prompt; the cache is rolled back lazily
+    // Settings that may change between turns (the next turn uses them).
+    void setSampling(const SamplerParams& sampling, int maxTokens, ContextPolicy policy);
+    // Replaces (or with "" removes) the system prompt; the next turn re-evaluates from where the prompt differs.
+    void setSystemPrompt(const std::string& prompt);
 
     const std::vector<ChatMessage>& messages() const { return m_messages; }
     const ChatOptions& options() const { return m_options; }

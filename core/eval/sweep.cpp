@@ -259,6 +259,12 @@ std::vector<SweepVariant> parseSweepTypes(const std::string& list) {
 }
 
 nlohmann::json runSweep(const SweepOptions& o, Job& job, const std::function<void(const nlohmann::json&)>& onVariant) {
+    SweepEvents events;
+    events.variantFinished = onVariant;
+    return runSweep(o, job, events);
+}
+
+nlohmann::json runSweep(const SweepOptions& o, Job& job, const SweepEvents& events) {
     if (o.variants.empty()) throw Error("sweep: no variants to make (--types)");
     if (o.reference != "SOURCE" && o.reference != "F16") throw Error("option '--reference': '" + o.reference + "', expected F16 or SOURCE");
     for (const auto& v : o.variants)
@@ -334,6 +340,7 @@ nlohmann::json runSweep(const SweepOptions& o, Job& job, const std::function<voi
     }
     results["updated"] = utcTimestamp();
     saveResults(resultsPath, results);
+    if (events.referenceMeasured) events.referenceMeasured(results);
 
     const int n = int(o.variants.size());
     for (int i = 0; i < n; ++i) {
@@ -341,6 +348,7 @@ nlohmann::json runSweep(const SweepOptions& o, Job& job, const std::function<voi
         std::string prefix = "[";
         prefix.append(std::to_string(i + 1)).append("/").append(std::to_string(n)).append("] ").append(v.name);
         Job vj = variantJob(job, prefix);
+        if (events.variantStarted) events.variantStarted(i);
         nlohmann::json e{{"name", v.name}, {"type", v.type}, {"method", methodName(v.method)}, {"provenance", provenanceOf(v, o)}};
         const auto it = reusable.find(v.name);
         if (it != reusable.end() && it->second.value("provenance", nlohmann::json()) == e["provenance"] &&
@@ -392,7 +400,7 @@ nlohmann::json runSweep(const SweepOptions& o, Job& job, const std::function<voi
         results["variants"].push_back(e);
         results["updated"] = utcTimestamp();
         saveResults(resultsPath, results);
-        if (onVariant) onVariant(e);
+        if (events.variantFinished) events.variantFinished(e);
     }
     return results;
 }

@@ -43,8 +43,18 @@ struct SweepOptions {
     uint64_t referenceCacheBytes = uint64_t(1) << 30; // keep the reference's logits in memory up to this size
 };
 
-// Runs the sweep; `onVariant` sees each variant's entry as it is saved.
-// Throws qb::Error(Cancelled) after saving the finished variants when cancelled.
+// What a caller (the GUI's worker, the CLI) sees as the sweep goes, on the
+// sweep's thread: the results so far once the reference is measured, each
+// variant as it starts (its index into options.variants), each entry as saved.
+struct SweepEvents {
+    std::function<void(const nlohmann::json& results)> referenceMeasured;
+    std::function<void(int index)> variantStarted;
+    std::function<void(const nlohmann::json& entry)> variantFinished;
+};
+
+// Runs the sweep. Throws qb::Error(Cancelled) after saving the finished
+// variants when cancelled.
+nlohmann::json runSweep(const SweepOptions& options, Job& job, const SweepEvents& events);
 nlohmann::json runSweep(const SweepOptions& options, Job& job = noJob(),
                         const std::function<void(const nlohmann::json&)>& onVariant = {});
 

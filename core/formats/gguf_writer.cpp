@@ -9,17 +9,17 @@
 
 namespace qb {
 
-namespace {
-
-class Out {
+// The file being written, or (default-constructed) just a byte count.
+class GgufOut {
 public:
-    Out(const std::string& path) : m_path(path) {
+    GgufOut() = default; // counts bytes, writes nothing (for fileBytes())
+    explicit GgufOut(const std::string& path) : m_path(path) {
         m_f = std::fopen(path.c_str(), "wb");
         if (!m_f) throw fileError(path, std::string("cannot create: ") + std::strerror(errno));
     }
-    ~Out() { if (m_f) std::fclose(m_f); }
+    ~GgufOut() { if (m_f) std::fclose(m_f); }
     void bytes(const void* p, size_t n) {
-        if (n && std::fwrite(p, 1, n, m_f) != n) throw fileError(m_path, std::string("write failed: ") + std::strerror(errno), ErrorKind::Internal);
+        if (n && m_f && std::fwrite(p, 1, n, m_f) != n) throw fileError(m_path, std::string("write failed: ") + std::strerror(errno), ErrorKind::Internal);
         m_pos += n;
     }
     template <typename T> void pod(T v) { bytes(&v, sizeof v); }
@@ -42,7 +42,9 @@ private:
     uint64_t m_pos = 0;
 };
 
-void writeScalar(Out& o, GgufType t, int64_t i, double f, const std::string& s) {
+namespace {
+
+void writeScalar(GgufOut& o, GgufType t, int64_t i, double f, const std::string& s) {
     switch (t) {
     case GgufType::UInt8: o.pod<uint8_t>(uint8_t(i)); break;
     case GgufType::Int8: o.pod<int8_t>(int8_t(i)); break;
@@ -60,7 +62,7 @@ void writeScalar(Out& o, GgufType t, int64_t i, double f, const std::string& s) 
     }
 }
 
-void writeValue(Out& o, const GgufValue& v) {
+void writeValue(GgufOut& o, const GgufValue& v) {
     if (v.type != GgufType::Array) {
         writeScalar(o, v.type, v.i, v.f, v.s);
         return;
@@ -89,38 +91,51 @@ uint64_t GgufWriter::tensorBytes(GgmlType type, const std::vector<int64_t>& shap
     return rowBytes(type, n);
 }
 
+void GgufWriter::writeHeader(GgufOut& o, const std::string& path) const {
+    o.bytes("GGUF", 4);
+    o.pod<uint32_t>(3);
+    o.pod<uint64_t>(m_tensors.size());
+    const bool hasAlignmentKey = [&] { for (auto& kv : m_kv) if (kv.first == "general.alignment") return true; return false; }();
+    o.pod<uint64_t>(m_kv.size() + ((m_alignment != 32 && !hasAlignmentKey) ? 1 : 0));
+    for (const auto& [key, value] : m_kv) {
+        o.str(key);
+        o.pod<uint32_t>(uint32_t(value.type));
+        writeValue(o, value);
+    }
+    if (m_alignment != 32 && !hasAlignmentKey) {
+        o.str("general.alignment");
+        o.pod<uint32_t>(uint32_t(GgufType::UInt32));
+        o.pod<uint32_t>(m_alignment);
+    }
+    uint64_t offset = 0;
+    for (const auto& t : m_tensors) {
+        if (t.shape.empty() || t.shape[0] % traits(t.type).blockElements != 0)
+            throw Error(path + ": tensor '" + t.name + "': row length " + std::to_string(t.shape[0]) +
+                        " is not a multiple of the " + typeName(t.type) + " block size");
+        o.str(t.name);
+        o.pod<uint32_t>(uint32_t(t.shape.size()));
+        for (int64_t d : t.shape) o.pod<uint64_t>(uint64_t(d));
+        o.pod<uint32_t>(uint32_t(t.type));
+        o.pod<uint64_t>(offset);
+        offset += (tensorBytes(t.type, t.shape) + m_alignment - 1) / m_alignment * m_alignment;
+    }
+}
+
+uint64_t GgufWriter::fileBytes() const {
+    GgufOut o;
+    writeHeader(o, "(planned file)");
+    o.pad(m_alignment);
+    uint64_t bytes = o.pos();
+    for (const auto& t : m_tensors) bytes += (tensorBytes(t.type, t.shape) + m_alignment - 1) / m_alignment * m_alignment;
+    return bytes;
+}
+
 void GgufWriter::write(const std::string& path, const std::function<bool()>& cancelled,
                        const std::function<void(size_t, size_t)>& progress) const {
     const std::string tmp = path + ".part";
     try {
-        Out o(tmp);
-        o.bytes("GGUF", 4);
-        o.pod<uint32_t>(3);
-        o.pod<uint64_t>(m_tensors.size());
-        const bool hasAlignmentKey = [&] { for (auto& kv : m_kv) if (kv.first == "general.alignment") return true; return false; }();
-        o.pod<uint64_t>(m_kv.size() + ((m_alignment != 32 && !hasAlignmentKey) ? 1 : 0));
-        for (const auto& [key, value] : m_kv) {
-            o.str(key);
-            o.pod<uint32_t>(uint32_t(value.type));
-            writeValue(o, value);
-        }
-        if (m_alignment != 32 && !hasAlignmentKey) {
-            o.str("general.alignment");
-            o.pod<uint32_t>(uint32_t(GgufType::UInt32));
-            o.pod<uint32_t>(m_alignment);
-        }
-        uint64_t offset = 0;
-        for (const auto& t : m_tensors) {
-            if (t.shape.empty() || t.shape[0] % traits(t.type).blockElements != 0)
-                    throw Error(path + ": tensor '" + t.name + "': row length " + std::to_string(t.shape[0]) +
-                                " is not a multiple of the " + typeName(t.type) + " block size");
-            o.str(t.name);
-            o.pod<uint32_t>(uint32_t(t.shape.size()));
-            for (int64_t d : t.shape) o.pod<uint64_t>(uint64_t(d));
-            o.pod<uint32_t>(uint32_t(t.type));
-            o.pod<uint64_t>(offset);
-            offset += (tensorBytes(t.type, t.shape) + m_alignment - 1) / m_alignment * m_alignment;
-        }
+        GgufOut o(tmp);
+        writeHeader(o, path);
         o.pad(m_alignment);
         for (size_t k = 0; k < m_tensors.size(); ++k) {
             if (cancelled && cancelled()) throw Error(path + ": cancelled", ErrorKind::Cancelled);

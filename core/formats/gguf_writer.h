@@ -12,6 +12,8 @@
 
 namespace qb {
 
+class GgufOut;
+
 struct GgufTensorOut {
     std::string name;
     GgmlType type = GgmlType::F32;
@@ -33,9 +35,14 @@ public:
     void write(const std::string& path, const std::function<bool()>& cancelled = {},
                const std::function<void(size_t done, size_t total)>& progress = {}) const;
 
+    // The size write() would give the file, without producing any tensor.
+    uint64_t fileBytes() const;
+
     static uint64_t tensorBytes(GgmlType type, const std::vector<int64_t>& shape);
 
 private:
+    void writeHeader(GgufOut& out, const std::string& path) const;
+
     uint32_t m_alignment;
     std::vector<std::pair<std::string, GgufValue>> m_kv;
     std::vector<GgufTensorOut> m_tensors;

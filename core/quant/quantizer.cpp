@@ -7,6 +7,7 @@
 #include "quant/awq.h"
 #include "quant/gptq.h"
 #include "quant/quantize.h"
+#include "quant/variant_plan.h"
 
 #include <atomic>
 #include <chrono>
@@ -74,12 +75,10 @@ void fillErrorStats(TensorReport& r, const std::vector<float>& src, const std::v
 
 QuantizeReport quantizeModel(const Model& model, const std::string& outputPath, const QuantizeOptions& o) {
     const auto start = Clock::now();
-    const auto recipe = recipeFromName(o.target);
-    if (!recipe) {
-        std::string names;
-        for (const auto& n : recipeNames()) names += (names.empty() ? "" : ", ") + n;
-        throw Error("quantize: unknown type or recipe '" + o.target + "', expected one of " + names);
-    }
+    const VariantPlan vplan = planVariant(model, o);
+    const Recipe* recipe = &vplan.recipe;
+    const std::vector<GgmlType>& plan = vplan.types;
+    const std::vector<GgmlType>& wanted = vplan.wanted;
     if (model.tensors.empty()) throw fileError(model.path, "has no tensors to quantize");
     std::error_code ec;
     if (std::filesystem::equivalent(model.path, outputPath, ec))
@@ -90,20 +89,6 @@ QuantizeReport quantizeModel(const Model& model, const std::string& outputPath, 
     if ((o.method == QuantMethod::Gptq || o.method == QuantMethod::Awq) && !o.calibration)
         throw Error(std::string("quantize: --method ") + methodName(o.method) + " needs calibration text (--calib FILE)");
 
-    RecipeContext ctx;
-    ctx.nLayers = model.config.nLayers;
-    ctx.nHeads = model.config.nHeads;
-    ctx.nKvHeads = model.config.nKvHeads;
-    ctx.pure = o.pure;
-    ctx.hasImatrix = o.imatrix != nullptr;
-    ctx.hasOutputTensor = false;
-    std::vector<TensorPlanInput> planIn;
-    for (const Tensor& t : model.tensors) {
-        planIn.push_back({t.name, t.shape, t.type});
-        ctx.hasOutputTensor |= t.name == "output.weight";
-    }
-    std::vector<GgmlType> wanted;
-    const std::vector<GgmlType> plan = planTensorTypes(planIn, *recipe, ctx, &wanted);
     auto typeOf = [&](const std::string& name) {
         for (size_t i = 0; i < model.tensors.size(); ++i)
             if (model.tensors[i].name == name) return plan[i];
@@ -126,22 +111,7 @@ QuantizeReport quantizeModel(const Model& model, const std::string& outputPath, 
     for (const Tensor& t : model.tensors) report.weightBytesIn += t.bytes;
 
     GgufWriter writer;
-    for (auto& [k, v] : ggufMetadataFor(model)) writer.set(k, v);
-    writer.set("general.file_type", GgufValue::u32(uint32_t(recipe->fileType)));
-    writer.set("general.quantization_version", GgufValue::u32(2));
-    writer.set("quantbench.method", GgufValue::str(methodName(o.method)));
-    writer.set("quantbench.recipe", GgufValue::str(recipe->name + (o.pure ? " (pure)" : "")));
-    writer.set("quantbench.source", GgufValue::str(std::filesystem::path(model.path).filename().string()));
-    if (o.method == QuantMethod::Gptq) {
-        writer.set("quantbench.gptq.group_size", GgufValue::u32(uint32_t(o.group)));
-        writer.set("quantbench.gptq.act_order", GgufValue::boolean(o.actOrder));
-        writer.set("quantbench.gptq.damp", GgufValue::f32(o.damp));
-    }
-    if (!o.calibrationSource.empty()) writer.set("quantbench.calibration", GgufValue::str(o.calibrationSource));
-    if (recipe->baseType == GgmlType::QB_I8_CH)
-        writer.set("quantbench.activation_quant", GgufValue::str(o.staticActivations ? "static" : "dynamic"));
-    else if (recipe->baseType == GgmlType::QB_F8_E4M3_CH)
-        writer.set("quantbench.activation_quant", GgufValue::str("none"));
+    setVariantMetadata(writer, model, *recipe, o);
 
     std::atomic<bool> cancelled{false};
     uint64_t bytesDone = 0;

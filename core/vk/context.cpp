@@ -147,11 +147,18 @@ std::vector<DeviceInfo> Context::listDevices() {
     return out;
 }
 
+namespace {
+std::atomic<int> g_processValidationErrors{0};
+}
+
+int Context::processValidationErrors() { return g_processValidationErrors.load(); }
+
 VKAPI_ATTR VkBool32 VKAPI_CALL Context::onMessage(VkDebugUtilsMessageSeverityFlagBitsEXT severity, VkDebugUtilsMessageTypeFlagsEXT,
                                                   const VkDebugUtilsMessengerCallbackDataEXT* data, void* user) {
     auto* self = static_cast<Context*>(user);
     if (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT) {
         ++self->m_validationErrors;
+        ++g_processValidationErrors;
         std::fprintf(stderr, "Vulkan validation error: %s\n", data->pMessage);
     } else if (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT) {
         std::fprintf(stderr, "Vulkan validation warning: %s\n", data->pMessage);

@@ -62,6 +62,9 @@ public:
     uint32_t maxStorageBuffersPerStage() const { return m_maxStorageBuffersPerStage; }
     float timestampPeriod() const { return m_timestampPeriod; } // ns per tick; 0 when the queue has no timestamps
     int validationErrors() const { return m_validationErrors.load(); }
+    // Every context's in this process, those already destroyed included (for tests
+    // that drive contexts they cannot reach, e.g. the GUI's workers).
+    static int processValidationErrors();
     // Memory type index with all of `want`; throws naming `what` when none fits.
     uint32_t memoryType(uint32_t typeBits, VkMemoryPropertyFlags want, const std::string& what) const;
     bool hasMemoryType(uint32_t typeBits, VkMemoryPropertyFlags want) const;
