@@ -44,7 +44,7 @@ void main() {
     float qr[QT][256]; // the queries, rounded as the cache rounds them (an F16 cache multiplies in F16, as ggml)
     [[unroll]] for (uint k = 0u; k < QT; ++k)
         for (uint i = 0u; i < p.headDim; ++i) {
-            float v = q[tq[k] * p.qStride + h * p.headDim + i];
+            precise float v = q[tq[k] * p.qStride + h * p.headDim + i] * p.qScale;
 #ifdef KV_F16
             v = roundHalfRte(v);
 #endif

@@ -32,5 +32,5 @@ layout(push_constant) uniform PC { AttentionPush p; };
 void main() {
     uint h = gl_GlobalInvocationID.x;
     if (h >= p.heads) return;
-    attendDecode(h, p.heads, p.kvHeads, p.headDim, p.pos0, p.capacity, p.scale, p.pad0 != 0u, 0u, 0u);
+    attendDecode(h, p.heads, p.kvHeads, p.headDim, p.pos0, p.capacity, p.scale, p.qScale, p.pad0 != 0u, 0u, 0u);
 }

@@ -115,7 +115,7 @@ void main() {
         S[oQKV() + r] = acc;
     }
     sync();
-    for (uint h = lid; h < p.heads; h += n) attendDecode(h, p.heads, p.kvHeads, p.headDim, p.pos, p.capacity, p.scale, p.neox != 0u, 0u, 0u);
+    for (uint h = lid; h < p.heads; h += n) attendDecode(h, p.heads, p.kvHeads, p.headDim, p.pos, p.capacity, p.scale, 1.0, p.neox != 0u, 0u, 0u); // (not chosen for query-pre-scaled models)
     sync();
     loadInput(oATT(), p.qDim);
     for (uint r = lid; r < p.dim; r += n) {

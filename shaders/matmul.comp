@@ -40,12 +40,13 @@ void main() {
     } else
 #endif
     for (uint c = 0u; c < p.cols; ++c) {
+#if defined(W_I8_CH) || defined(W_F8_E4M3_CH)
+        precise float w = welement(rowOff, c) * S[row]; // the row's scale on each weight, as the reference dequantizes
+#else
         float w = welement(rowOff, c);
+#endif
         [[unroll]] for (uint t = 0u; t < TOKENS_PER_INVOCATION; ++t) acc[t] += w * X(xo[t] + c);
     }
-#if defined(W_I8_CH) || defined(W_F8_E4M3_CH)
-    [[unroll]] for (uint t = 0u; t < TOKENS_PER_INVOCATION; ++t) acc[t] *= S[row];
-#endif
 #else
     float v[32];
     for (uint b = 0u; b < p.cols / 32u; ++b) {

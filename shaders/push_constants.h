@@ -101,7 +101,7 @@ struct AttentionPush {  // causal GQA attention for `tokens` queries at pos0.. o
     uint pad3;          // (the shader variant decides the cache format)
     uint qStride;       // floats per token row of the query buffer
     uint pad0;          // attention_decode: 1 = NeoX RoPE pairs
-    uint pad1;
+    float qScale;       // the query's scale before Q·K (Phi-3: 1/sqrt(headDim), with scale 1); 1 otherwise
     uint pad2;
 };
 

@@ -2,6 +2,8 @@
 #include "common/error.h"
 #include "formats/gguf_reader.h"
 #include "formats/gguf_writer.h"
+#include "model/model.h"
+#include "model/model_metadata.h"
 #include "support/test_paths.h"
 
 #include <QtTest>
@@ -93,6 +95,50 @@ private slots:
         w.addTensor({"x", GgmlType::F32, {4}, []() -> std::vector<uint8_t> { throw Error("disk full (simulated)"); }});
         QVERIFY_THROWS_EXCEPTION(Error, w.write(dir + "/t.gguf"));
         QVERIFY(std::filesystem::is_empty(dir));
+    }
+    // Never silently wrong: a key or tensor of a known architecture that the
+    // engine does not use is refused with its name, not ignored.
+    void unknownKeysAndTensorsAreRefusedByName_data() {
+        QTest::addColumn<QString>("key");
+        QTest::addColumn<QString>("tensor");
+        QTest::addColumn<QString>("named");
+        QTest::newRow("soft-capping key") << "llama.attn_logit_softcapping" << "" << "llama.attn_logit_softcapping";
+        QTest::newRow("yarn scaling") << "llama.rope.scaling.type=yarn" << "" << "llama.rope.scaling.type";
+        QTest::newRow("experts") << "llama.expert_count=8" << "" << "llama.expert_count";
+        QTest::newRow("extra layer tensor") << "" << "blk.0.post_attention_norm.weight" << "blk.0.post_attention_norm.weight";
+        QTest::newRow("extra model tensor") << "" << "rope_factors_long.weight" << "rope_factors_long.weight";
+    }
+    void unknownKeysAndTensorsAreRefusedByName() {
+        QFETCH(QString, key);
+        QFETCH(QString, tensor);
+        QFETCH(QString, named);
+        const auto m = qb::loadModel(qbtest::sharedPath("models/stories260K.gguf"));
+        const std::string path = qbtest::scratchDir("gguf_unknown") + "/m.gguf";
+        // stories260K written again, with or without the addition
+        const auto write = [&](bool addition) {
+            qb::GgufWriter w;
+            for (auto& [k, v] : qb::ggufMetadataFor(*m)) w.set(k, v);
+            if (addition && !key.isEmpty()) {
+                const QStringList kv = key.split('=');
+                if (kv.size() == 1) w.set(kv[0].toStdString(), qb::GgufValue::f32(50.0f));
+                else if (kv[1] == "yarn") w.set(kv[0].toStdString(), qb::GgufValue::str("yarn"));
+                else w.set(kv[0].toStdString(), qb::GgufValue::u32(kv[1].toUInt()));
+            }
+            for (const qb::Tensor& t : m->tensors)
+                w.addTensor({t.name, t.type, t.shape, [&t] { return std::vector<uint8_t>(t.data, t.data + t.bytes); }});
+            if (addition && !tensor.isEmpty())
+                w.addTensor({tensor.toStdString(), qb::GgmlType::F32, {64}, [] { return std::vector<uint8_t>(256, 0); }});
+            w.write(path);
+        };
+        write(true);
+        try {
+            qb::loadModel(path);
+            QFAIL("loaded a file with something the engine does not use");
+        } catch (const qb::Error& e) {
+            QVERIFY2(QString(e.what()).contains(named) && QString(e.what()).contains("m.gguf"), e.what());
+        }
+        write(false); // the same file without the addition loads
+        QCOMPARE(qb::loadModel(path)->tensors.size(), m->tensors.size());
     }
     void readsStories260K() {
         auto g = GgufFile::open(qbtest::sharedPath("models/stories260K.gguf"));

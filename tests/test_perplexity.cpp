@@ -1,9 +1,12 @@
 // Perplexity by llama-perplexity's method must agree with llama.cpp's own
 // figures (../shared/golden/README.md) to 4 significant digits.
+#include "common/error.h"
 #include "eval/perplexity.h"
 #include "model/forward_cpu.h"
 #include "model/tokenizer.h"
+#include "support/test_eval.h"
 #include "support/test_paths.h"
+#include "vk/context.h"
 
 #include <QtTest>
 
@@ -40,6 +43,63 @@ private slots:
         QCOMPARE(r.tokensScored, 50 * (512 - 1 - 256));
         QVERIFY2(std::abs(r.ppl - llamaCpp) <= 5e-4 * llamaCpp, qPrintable(QString("ppl %1 vs llama.cpp %2").arg(r.ppl, 0, 'f', 5).arg(llamaCpp)));
         QVERIFY(r.pplStderr > 0 && r.pplStderr < 0.1);
+    }
+    // The architecture test models (../shared/models/arch/README.md): Llama 3.1-style
+    // RoPE scaling (rope_freqs.weight) and Phi-3 (fused q|k|v and gate|up, NeoX RoPE,
+    // the query scaled before Q·K): llama.cpp's figures within 1e-4, on the CPU
+    // reference and on Vulkan, which give the same bits.
+    void architecturesMatchLlamaCpp_data() {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<QString>("device");
+        QTest::addColumn<int>("ctx");
+        QTest::addColumn<int>("chunks");
+        QTest::addColumn<double>("llamaCpp");
+        for (const char* d : {"cpu", "vulkan"}) {
+            QTest::addRow("llama3-rope %s ctx 128", d) << "stories260K-llama3-rope.gguf" << d << 128 << 40 << 14.8110;
+            QTest::addRow("llama3-rope %s ctx 512", d) << "stories260K-llama3-rope.gguf" << d << 512 << 10 << 13.9610;
+            QTest::addRow("phi3 %s ctx 128", d) << "stories260K-as-phi3.gguf" << d << 128 << 40 << 103.9599;
+            QTest::addRow("phi3 %s ctx 512", d) << "stories260K-as-phi3.gguf" << d << 512 << 10 << 230.5442;
+        }
+    }
+    void architecturesMatchLlamaCpp() {
+        QFETCH(QString, file);
+        QFETCH(QString, device);
+        QFETCH(int, ctx);
+        QFETCH(int, chunks);
+        QFETCH(double, llamaCpp);
+        auto m = loadModel(qbtest::sharedPath("models/arch/" + file.toStdString()));
+        const auto r = qbtest::openValidated(*m, device.toStdString(), ctx);
+        const double ppl = qbtest::valPerplexity(*r->forward, *m, ctx, chunks);
+        QVERIFY2(std::abs(ppl - llamaCpp) <= 1e-4 * llamaCpp, qPrintable(QString("ppl %1 vs llama.cpp %2").arg(ppl, 0, 'f', 5).arg(llamaCpp)));
+        if (r->vulkan) QCOMPARE(r->vulkan->validationErrors(), 0);
+    }
+    // Decode (one token at a time, Vulkan's fused decode kernels) gives the CPU's greedy text.
+    void architecturesDecodeAlikeOnBothDevices_data() {
+        QTest::addColumn<QString>("file");
+        QTest::newRow("llama3-rope") << "stories260K-llama3-rope.gguf";
+        QTest::newRow("phi3") << "stories260K-as-phi3.gguf";
+    }
+    void architecturesDecodeAlikeOnBothDevices() {
+        QFETCH(QString, file);
+        auto m = loadModel(qbtest::sharedPath("models/arch/" + file.toStdString()));
+        const auto cpu = qbtest::openValidated(*m, "cpu", 256), vk = qbtest::openValidated(*m, "vulkan", 256);
+        QCOMPARE(qbtest::greedyFromBos(*vk->forward, *m, 100), qbtest::greedyFromBos(*cpu->forward, *m, 100)); // past the original context of 64
+        QCOMPARE(vk->vulkan->validationErrors(), 0);
+    }
+    // Phi-3's fused tensors are views of the file's rows: q|k|v and gate|up in order.
+    void phi3FusedTensorsAreSplitIntoViews() {
+        auto m = loadModel(qbtest::sharedPath("models/arch/stories260K-as-phi3.gguf"));
+        const LayerWeights& L = m->weights.layers[0];
+        const Tensor* qkv = nullptr;
+        for (const Tensor& t : m->tensors)
+            if (t.name == "blk.0.attn_qkv.weight") qkv = &t;
+        QVERIFY(qkv);
+        QCOMPARE(L.wq.data, qkv->data);
+        QCOMPARE(L.wk.data, qkv->data + 64 * qkv->rowStride());
+        QCOMPARE(L.wv.data, qkv->data + (64 + 32) * qkv->rowStride());
+        QCOMPARE(L.wUp.data, L.wGate.data + 172 * L.wGate.rowStride());
+        QCOMPARE(m->config.slidingWindow, 2048);
+        QVERIFY_THROWS_EXCEPTION(Error, qbtest::openValidated(*m, "cpu", 4096)); // beyond the sliding window: refused, not run wrong
     }
     void methodOnAToyModel() {
         // A "model" that always predicts uniformly over V tokens has PPL exactly V.

@@ -11,6 +11,7 @@
 #include "support/test_paths.h"
 
 #include <QtTest>
+#include <nlohmann/json.hpp>
 #include <random>
 
 using namespace qb;
@@ -62,6 +63,45 @@ private slots:
         QCOMPARE(b.encode(text, true, false), ids);
         const std::vector<int> first64(ids.begin(), ids.begin() + 64);
         QVERIFY(nmse(qbtest::cpuLogits(*hf, first64), qbtest::cpuLogits(*gguf, first64)) < 1e-12);
+    }
+    // HF's rope_scaling {rope_type: llama3} becomes the same per-pair divisors
+    // llama.cpp's converter writes as rope_freqs: the same logits as that GGUF.
+    void llama3RopeScalingFromHfConfig() {
+        auto gguf = loadModel(qbtest::sharedPath("models/arch/stories260K-llama3-rope.gguf"));
+        auto plain = loadModel(qbtest::sharedPath("models/stories260K.gguf"));
+        const std::string dir = qbtest::scratchDir("hf_llama3_rope");
+        exportHfDirectory(*plain, dir, 1);
+        auto cfg = nlohmann::json::parse(qbtest::readFile(dir + "/config.json"));
+        cfg["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 8.0}, {"low_freq_factor", 1.0}, {"high_freq_factor", 4.0},
+                               {"original_max_position_embeddings", 64}};
+        qbtest::writeFile(dir + "/config.json", cfg.dump(2));
+        auto hf = loadModel(dir);
+        QCOMPARE(hf->config.ropeFreqFactors.size(), gguf->config.ropeFreqFactors.size());
+        for (size_t i = 0; i < hf->config.ropeFreqFactors.size(); ++i)
+            QVERIFY(std::abs(hf->config.ropeFreqFactors[i] - gguf->config.ropeFreqFactors[i]) <= 1e-6f * gguf->config.ropeFreqFactors[i]);
+        QVERIFY(std::any_of(hf->tensors.begin(), hf->tensors.end(), [](const Tensor& t) { return t.name == "rope_freqs.weight"; })); // carried into quantized files
+        Tokenizer tok(gguf->vocab);
+        const auto ids = tok.encode(qbtest::readFile(qbtest::sharedPath("text/tinystories_sample.txt")), true, false);
+        const std::vector<int> first100(ids.begin(), ids.begin() + 100); // past the original context of 64
+        QVERIFY(nmse(qbtest::cpuLogits(*hf, first100), qbtest::cpuLogits(*gguf, first100)) < 1e-12);
+        QVERIFY(nmse(qbtest::cpuLogits(*hf, first100), qbtest::cpuLogits(*plain, first100)) > 1e-6); // and the scaling changed them
+
+        // what the engine cannot do is refused by name, not ignored
+        for (const auto& [key, value] : std::vector<std::pair<std::string, nlohmann::json>>{
+                 {"rope_scaling", {{"rope_type", "yarn"}, {"factor", 4.0}}},
+                 {"hidden_act", "gelu"},
+                 {"use_sliding_window", true}}) {
+            auto bad = cfg;
+            bad[key] = value;
+            if (key == "use_sliding_window") bad["sliding_window"] = 32;
+            qbtest::writeFile(dir + "/config.json", bad.dump(2));
+            try {
+                loadModel(dir);
+                QFAIL(qPrintable(QString::fromStdString("loaded with " + key)));
+            } catch (const Error& e) {
+                QVERIFY2(QString(e.what()).contains(QString::fromStdString(key)), e.what());
+            }
+        }
     }
     void qwen2KeepsHfLayoutWithNeoxRope() {
         // A small random Qwen2 model written as GGUF, exported to HF: no permute, biases kept.

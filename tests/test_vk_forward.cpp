@@ -11,6 +11,7 @@
 #include "vk/engine.h"
 
 #include <QtTest>
+#include <cstring>
 
 using namespace qb;
 
@@ -35,6 +36,16 @@ class TestVkForward : public QObject {
         vo.contextLength = context;
         vk::VkForward gpu(m, *ctx, vo);
         QCOMPARE(greedy(gpu, m, tokens), greedy(cpu, m, tokens));
+        // and the logits of a prefill, bit for bit (greedy text alone could hide small differences)
+        std::vector<int> ids{m.vocab->bos};
+        for (int i = 0; i < 23; ++i) ids.push_back(3 + (i * 37) % (m.config.vocabSize - 3));
+        std::vector<float> a, b;
+        cpu.reset();
+        gpu.reset();
+        cpu.forward(ids.data(), int(ids.size()), a, true);
+        gpu.forward(ids.data(), int(ids.size()), b, true);
+        QCOMPARE(b.size(), a.size());
+        QVERIFY2(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0, "prefill logits differ between the CPU reference and Vulkan");
     }
 
 private slots:
@@ -89,7 +100,7 @@ private slots:
     // dequantize-in-registers for the rest), from stories260K quantized here.
     void greedyTextMatchesCpuPerType_data() {
         QTest::addColumn<QString>("type");
-        for (const char* t : {"BF16", "F16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q6_K"}) QTest::newRow(t) << QString(t);
+        for (const char* t : {"BF16", "F16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q6_K", "INT8", "FP8"}) QTest::newRow(t) << QString(t);
     }
     void greedyTextMatchesCpuPerType() {
         QFETCH(QString, type);

@@ -55,6 +55,7 @@ int cmdInfo(const Argv& argv) {
         j["tokenizer"] = model->vocab ? model->vocab->model : "none";
         j["tokenizer_pre"] = model->vocab ? model->vocab->pre : "";
         j["n_params"] = params;
+        j["rope_scaling"] = qb::ropeScalingText(c);
         j["file_bytes"] = model->fileBytes;
         j["weight_bytes"] = weightBytes;
         j["bits_per_weight"] = bpw;
@@ -71,8 +72,8 @@ int cmdInfo(const Argv& argv) {
     if (!model->tensors.empty()) {
         std::printf("layers:        %d   dim: %d   heads: %d   kv heads: %d   head dim: %d   ffn: %d\n", c.nLayers, c.dim, c.nHeads,
                     c.nKvHeads, c.headDim, c.ffnDim);
-        std::printf("context:       %d   rope: %s, freq base %g   rms eps: %g\n", c.contextLength,
-                    c.rope == qb::RopeLayout::NeoX ? "neox" : "normal", c.ropeFreqBase, c.normEps);
+        std::printf("context:       %d   rope: %s, freq base %g, scaling %s   rms eps: %g\n", c.contextLength,
+                    c.rope == qb::RopeLayout::NeoX ? "neox" : "normal", c.ropeFreqBase, qb::ropeScalingText(c).c_str(), c.normEps);
     }
     std::printf("tokenizer:     %s, %d tokens%s%s\n", tokenizerName(model->vocab.get()), model->vocab ? model->vocab->size() : 0,
                 model->vocab && !model->vocab->pre.empty() ? ", pre-tokenizer " : "", model->vocab ? model->vocab->pre.c_str() : "");

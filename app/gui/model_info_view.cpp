@@ -63,8 +63,9 @@ void ModelInfoView::showModel(const qb::Model& m) {
                                                             QString::fromStdString(m.format), gui::bytesText(m.fileBytes),
                                                             c.synthetic ? tr(" — <i>synthetic weights</i>") : QString());
     if (!m.tensors.empty()) {
-        text += tr("%1 layers, dim %2, %3 heads / %4 KV heads, FFN %5, context %6<br>")
-                    .arg(c.nLayers).arg(c.dim).arg(c.nHeads).arg(c.nKvHeads).arg(c.ffnDim).arg(c.contextLength);
+        text += tr("%1 layers, dim %2, %3 heads / %4 KV heads, FFN %5, context %6, RoPE scaling: %7<br>")
+                    .arg(c.nLayers).arg(c.dim).arg(c.nHeads).arg(c.nKvHeads).arg(c.ffnDim).arg(c.contextLength)
+                    .arg(QString::fromStdString(qb::ropeScalingText(c)));
         text += tr("%1 parameters, %2 bytes of weights, %3 bits per weight<br>")
                     .arg(loc.toString(qlonglong(params)), loc.toString(qulonglong(m.weightBytes()))).arg(bpw, 0, 'f', 3);
     }

@@ -1,6 +1,8 @@
 #pragma once
 // The one interface every backend's forward pass implements (the CPU
 // reference, Vulkan), so the rest of the program picks a device by name.
+#include "model/model.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -18,6 +20,11 @@ struct MemoryUse {
 // Throws qb::Error for an empty batch, a token outside [0, vocabSize), or
 // "context full" when position + n exceeds capacity. Every backend calls it first.
 void checkForwardInput(const int* tokens, int n, int position, int capacity, int vocabSize);
+
+// The KV cache's length for a requested context (0 = the model's trained
+// length, at most `defaultCap`). Throws for a context the engine cannot run
+// exactly: longer than a sliding attention window (not implemented).
+int forwardCapacity(const Model& model, int requested, int defaultCap);
 
 class ForwardPass {
 public:

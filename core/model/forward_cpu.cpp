@@ -65,11 +65,22 @@ void roundKvRow(KvCacheType t, float* row, int n) {
 }
 
 void ropeAngles(int pos, int headDim, float freqBase, float* cosOut, float* sinOut) {
-    const float thetaScale = std::pow(freqBase, -2.0f / float(headDim));
+    ModelConfig c;
+    c.headDim = headDim;
+    c.ropeFreqBase = freqBase;
+    ropeAngles(pos, c, cosOut, sinOut);
+}
+
+void ropeAngles(int pos, const ModelConfig& c, float* cosOut, float* sinOut) {
+    const float thetaScale = std::pow(c.ropeFreqBase, -2.0f / float(c.headDim));
+    const bool factors = !c.ropeFreqFactors.empty();
     float theta = float(pos);
-    for (int i = 0; i < headDim / 2; ++i) {
-        cosOut[i] = std::cos(theta);
-        sinOut[i] = std::sin(theta);
+    for (int i = 0; i < c.headDim / 2; ++i) {
+        // ggml's rope_yarn without the YaRN ramp: theta_interp = freq_scale * (theta / freq_factor)
+        const float ff = factors ? c.ropeFreqFactors[size_t(i)] : 1.0f;
+        const float angle = c.ropeFreqScale * (theta / ff);
+        cosOut[i] = std::cos(angle);
+        sinOut[i] = std::sin(angle);
         theta *= thetaScale;
     }
 }
@@ -88,12 +99,13 @@ void softmax(float* x, int n) {
 namespace {
 
 // Rotary position embedding of one head vector at position `pos`.
-void rope(float* x, int headDim, int pos, float freqBase, RopeLayout layout) {
+void rope(float* x, const ModelConfig& c, int pos) {
     float cs[128], sn[128];
-    ropeAngles(pos, headDim, freqBase, cs, sn);
+    ropeAngles(pos, c, cs, sn);
+    const int headDim = c.headDim;
     for (int i = 0; i < headDim / 2; ++i) {
-        const int a = layout == RopeLayout::Normal ? 2 * i : i;
-        const int b = layout == RopeLayout::Normal ? 2 * i + 1 : i + headDim / 2;
+        const int a = c.rope == RopeLayout::Normal ? 2 * i : i;
+        const int b = c.rope == RopeLayout::Normal ? 2 * i + 1 : i + headDim / 2;
         const float x0 = x[a], x1 = x[b];
         x[a] = x0 * cs[i] - x1 * sn[i];
         x[b] = x0 * sn[i] + x1 * cs[i];
@@ -108,14 +120,10 @@ float roundKv(float v, KvCacheType t) { return t == KvCacheType::F16 ? halfToFlo
 CpuForward::CpuForward(const Model& model, ThreadPool& pool, CpuForwardOptions options)
     : m_model(model), m_pool(pool), m_options(options) {
     const ModelConfig& c = model.config;
-    // The KV cache is allocated up front, so a default never takes a huge
-    // trained context (128K x layers x kvDim) on trust from the file.
     if ((options.kvType == KvCacheType::Q8_0 || options.kvType == KvCacheType::FP8) && c.kvDim() % 32 != 0)
         throw Error(model.path + ": a " + kvCacheTypeName(options.kvType) + " KV cache needs rows of a multiple of 32 values, this model's are " +
                     std::to_string(c.kvDim()));
-    m_capacity = options.contextLength > 0 ? options.contextLength
-                                           : std::min(c.contextLength > 0 ? c.contextLength : CpuForwardOptions::kDefaultContext,
-                                                      CpuForwardOptions::kDefaultContext);
+    m_capacity = forwardCapacity(model, options.contextLength, CpuForwardOptions::kDefaultContext);
     const size_t cacheFloats = size_t(c.nLayers) * size_t(m_capacity) * size_t(c.kvDim());
     for (const LayerWeights& L : model.weights.layers) {
         LayerVectors v{dequantizeTensor(L.attnNorm), dequantizeTensor(L.ffnNorm), {}, {}, {}};
@@ -188,6 +196,7 @@ void CpuForward::attention(int layer, const float* q, int n, float* out) const {
     const float* keys = m_keyCache.data() + size_t(layer) * m_capacity * kvDim;
     const float* values = m_valueCache.data() + size_t(layer) * m_capacity * kvDim;
     const float scale = 1.0f / std::sqrt(float(hd));
+    const float qScale = c.queryPreScale ? scale : 1.0f, scoreScale = c.queryPreScale ? 1.0f : scale;
     m_pool.parallelFor(int64_t(n) * c.nHeads, [&](int64_t begin, int64_t end) {
         std::vector<float> scores(static_cast<size_t>(m_capacity));
         for (int64_t job = begin; job < end; ++job) {
@@ -197,13 +206,13 @@ void CpuForward::attention(int layer, const float* q, int n, float* out) const {
             const float* qRow = q + size_t(t) * c.nHeads * hd + size_t(h) * hd;
             // with an F16 cache, ggml multiplies in F16: the query is rounded to F16 too
             float qh[256];
-            for (int i = 0; i < hd; ++i) qh[i] = roundKv(qRow[i], m_options.kvType);
+            for (int i = 0; i < hd; ++i) qh[i] = roundKv(qRow[i] * qScale, m_options.kvType);
             // scores over every cached position up to and including this one (causal)
             for (int p = 0; p <= pos; ++p) {
                 const float* k = keys + size_t(p) * kvDim + size_t(kvHead) * hd;
                 float dot = 0;
                 for (int i = 0; i < hd; ++i) dot += qh[i] * k[i];
-                scores[size_t(p)] = dot * scale;
+                scores[size_t(p)] = dot * scoreScale;
             }
             softmax(scores.data(), pos + 1);
             float* o = out + size_t(t) * c.nHeads * hd + size_t(h) * hd;
@@ -251,8 +260,8 @@ void CpuForward::forward(const int* tokens, int n, std::vector<float>& logits, b
 
         // RoPE on every query and key head
         for (int t = 0; t < n; ++t) {
-            for (int h = 0; h < c.nHeads; ++h) rope(&q[size_t(t) * qDim + size_t(h) * c.headDim], c.headDim, m_pos + t, c.ropeFreqBase, c.rope);
-            for (int h = 0; h < c.nKvHeads; ++h) rope(&k[size_t(t) * kvDim + size_t(h) * c.headDim], c.headDim, m_pos + t, c.ropeFreqBase, c.rope);
+            for (int h = 0; h < c.nHeads; ++h) rope(&q[size_t(t) * qDim + size_t(h) * c.headDim], c, m_pos + t);
+            for (int h = 0; h < c.nKvHeads; ++h) rope(&k[size_t(t) * kvDim + size_t(h) * c.headDim], c, m_pos + t);
         }
 
         // append keys and values to the cache

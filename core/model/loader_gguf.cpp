@@ -4,6 +4,9 @@
 #include "formats/gguf_reader.h"
 #include "model/loaders.h"
 
+#include <algorithm>
+#include <cmath>
+
 namespace qb {
 
 std::shared_ptr<Vocab> vocabFromGguf(const GgufFile& g) {
@@ -41,6 +44,49 @@ std::shared_ptr<Vocab> vocabFromGguf(const GgufFile& g) {
     return v;
 }
 
+namespace {
+
+// rope.scaling.type: none, linear (factor), or Llama 3's frequency factors (the
+// rope_freqs tensor, bound with the weights). Anything else is refused by name:
+// running it without its scaling would give plausible, wrong numbers.
+void readRopeScaling(const GgufFile& g, const std::string& a, ModelConfig& c) {
+    const std::string type = g.getString(a + "rope.scaling.type", "none");
+    if (type == "none") return;
+    if (type == "linear") {
+        const double factor = g.getFloat(a + "rope.scaling.factor", 0.0);
+        if (!(factor > 0)) throw Error(g.where(a + "rope.scaling.factor") + ": expected a positive factor for linear RoPE scaling");
+        c.ropeFreqScale = float(1.0 / factor);
+        return;
+    }
+    throw Error(g.where(a + "rope.scaling.type") + ": '" + type + "' RoPE scaling is not supported (expected none or linear; Llama 3's " +
+                "scaling comes as the rope_freqs tensor)");
+}
+
+// Every key under the architecture's prefix is one the engine reads, or one
+// that is checked to mean what the engine does. An unknown one is refused by
+// name: it may change the computation (a new scaling, experts, soft-capping).
+void checkArchitectureKeys(const GgufFile& g, const std::string& a, const ModelConfig& c) {
+    static const char* const used[] = {
+        "context_length", "embedding_length", "block_count", "feed_forward_length", "attention.head_count",
+        "attention.head_count_kv", "attention.layer_norm_rms_epsilon", "rope.freq_base", "rope.dimension_count", "vocab_size",
+        "rope.scaling.type", "rope.scaling.factor", "attention.sliding_window",
+        // informational: what the model was trained with; no effect on the computation
+        "rope.scaling.original_context_length", "rope.scaling.finetuned",
+    };
+    for (const auto& [key, value] : g.metadata()) {
+        if (key.rfind(a, 0) != 0) continue;
+        const std::string k = key.substr(a.size());
+        if (std::find(std::begin(used), std::end(used), k) != std::end(used)) continue;
+        if ((k == "attention.key_length" || k == "attention.value_length") && g.getInt(key) == c.headDim) continue;
+        if ((k == "expert_count" || k == "expert_used_count") && g.getInt(key) == 0) continue;
+        if (k == "rope.scaling.attn_factor" && g.getFloat(key, 1.0) == 1.0) continue;
+        throw Error(g.where(key) + ": not supported by QuantBench's " + c.archName +
+                    " engine (running without it could give wrong results silently)");
+    }
+}
+
+} // namespace
+
 std::unique_ptr<Model> loadGgufModel(const std::string& path, const LoadOptions& options) {
     auto g = GgufFile::open(path);
     auto m = std::make_unique<Model>();
@@ -76,7 +122,13 @@ std::unique_ptr<Model> loadGgufModel(const std::string& path, const LoadOptions&
     if (c.ropeDim != c.headDim)
         throw Error(g->where(a + "rope.dimension_count") + ": " + std::to_string(c.ropeDim) +
                     ", expected the head dimension " + std::to_string(c.headDim) + " (partial RoPE is not supported)");
-    c.rope = c.arch == Architecture::Qwen2 ? RopeLayout::NeoX : RopeLayout::Normal;
+    c.rope = c.arch == Architecture::Llama ? RopeLayout::Normal : RopeLayout::NeoX;
+    if (c.arch == Architecture::Phi3) {
+        c.slidingWindow = int(g->getInt(a + "attention.sliding_window", 0));
+        c.queryPreScale = true;
+    }
+    readRopeScaling(*g, a, c);
+    checkArchitectureKeys(*g, a, c);
     c.synthetic = g->getBool("general.synthetic", false);
     const GgufTensorInfo* emb = g->findTensor("token_embd.weight");
     c.vocabSize = int(g->getInt(a + "vocab_size", emb && emb->shape.size() == 2 ? emb->shape[1] : (m->vocab ? m->vocab->size() : 0)));
@@ -111,22 +163,70 @@ void linkScales(Model& m) {
     }
 }
 
+// A fused tensor (Phi-3's attn_qkv, its gate|up ffn_up) as views of its row
+// blocks: no copy, and the quantizer still sees the one tensor of the file.
+void splitRows(const Model& m, const Tensor& t, const std::vector<Tensor*>& parts, const std::vector<int64_t>& rows) {
+    int64_t total = 0;
+    for (int64_t r : rows) total += r;
+    if (t.shape.size() != 2 || t.shape[1] != total)
+        throw fileError(m.path, "tensor '" + t.name + "': expected " + std::to_string(total) + " rows (the fused parts), got shape " +
+                                    (t.shape.size() == 2 ? std::to_string(t.shape[1]) + " rows" : std::to_string(t.shape.size()) + " dims"));
+    const char* const names[] = {"q", "k", "v"};
+    int64_t first = 0;
+    for (size_t i = 0; i < parts.size(); ++i) {
+        Tensor v = t;
+        v.name = t.name + " (" + (parts.size() == 3 ? std::string(names[i]) + " rows" : i == 0 ? std::string("gate rows") : std::string("up rows")) + ")";
+        v.shape = {t.shape[0], rows[i]};
+        v.data = t.data + size_t(first) * t.rowStride();
+        v.bytes = uint64_t(rows[i]) * t.rowStride();
+        if (t.rowScale) v.rowScale = t.rowScale + first;
+        *parts[i] = v;
+        first += rows[i];
+    }
+}
+
 } // namespace
 
 void bindWeights(Model& m) {
     linkScales(m);
     ModelWeights& w = m.weights;
     w.layers.assign(size_t(std::max(0, m.config.nLayers)), LayerWeights{});
+    // a tensor the engine does not use is refused by name, not ignored
+    const auto unused = [&](const Tensor& t) {
+        return fileError(m.path, "tensor '" + t.name + "' is not used by QuantBench's " + m.config.archName +
+                                     " engine (running without it could give wrong results silently)");
+    };
+    const auto isScaleOf = [&](const std::string& n) {
+        for (const std::string suffix : {"_scale", "_input_scale"})
+            if (n.size() > suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0) {
+                const std::string base = n.substr(0, n.size() - suffix.size());
+                for (const Tensor& t : m.tensors)
+                    if (t.name == base && (suffix == "_input_scale" || hasRowScale(t.type))) return true;
+            }
+        return false;
+    };
     for (const Tensor& t : m.tensors) {
         const std::string& n = t.name;
         if (n == "token_embd.weight") { w.tokenEmbedding = t; continue; }
         if (n == "output_norm.weight") { w.outputNorm = t; continue; }
         if (n == "output.weight") { w.output = t; continue; }
-        if (n.rfind("blk.", 0) != 0) continue;
+        if (n == "rope_freqs.weight") { // Llama 3.1+: one divisor per rotated pair
+            const int64_t pairs = m.config.headDim / 2;
+            if (t.type != GgmlType::F32 || t.elements() != pairs)
+                throw fileError(m.path, "tensor 'rope_freqs.weight': expected F32 with " + std::to_string(pairs) + " values (head dim / 2), got " +
+                                            typeName(t.type) + " with " + std::to_string(t.elements()));
+            const float* f = reinterpret_cast<const float*>(t.data);
+            m.config.ropeFreqFactors.assign(f, f + pairs);
+            for (float x : m.config.ropeFreqFactors)
+                if (!(x > 0) || !std::isfinite(x)) throw fileError(m.path, "tensor 'rope_freqs.weight': expected positive finite divisors");
+            continue;
+        }
+        if (isScaleOf(n)) continue;
+        if (n.rfind("blk.", 0) != 0) throw unused(t);
         const size_t dot = n.find('.', 4);
-        if (dot == std::string::npos) continue;
+        if (dot == std::string::npos) throw unused(t);
         int layer = -1;
-        try { layer = std::stoi(n.substr(4, dot - 4)); } catch (...) { continue; }
+        try { layer = std::stoi(n.substr(4, dot - 4)); } catch (...) { throw unused(t); }
         if (layer < 0 || layer >= m.config.nLayers)
             throw Error(m.path + ": tensor '" + n + "': layer " + std::to_string(layer) + " is outside block_count " +
                         std::to_string(m.config.nLayers));
@@ -143,7 +243,10 @@ void bindWeights(Model& m) {
         else if (s == "ffn_norm.weight") L.ffnNorm = t;
         else if (s == "ffn_gate.weight") L.wGate = t;
         else if (s == "ffn_down.weight") L.wDown = t;
+        else if (s == "ffn_up.weight" && m.config.arch == Architecture::Phi3) splitRows(m, t, {&L.wGate, &L.wUp}, {m.config.ffnDim, m.config.ffnDim});
         else if (s == "ffn_up.weight") L.wUp = t;
+        else if (s == "attn_qkv.weight") splitRows(m, t, {&L.wq, &L.wk, &L.wv}, {m.config.nHeads * m.config.headDim, m.config.kvDim(), m.config.kvDim()});
+        else throw unused(t);
     }
     if (!w.output.present()) { // tied embeddings
         w.output = w.tokenEmbedding;

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <cmath>
 #include <set>
 
 namespace qb {
@@ -79,6 +80,67 @@ std::vector<fs::path> shardFiles(const fs::path& dir) {
 
 } // namespace
 
+namespace {
+
+// config.json keys that change the computation: each is read, or checked to
+// mean what the engine does; anything else would be run silently wrong.
+void checkConfigSemantics(const nlohmann::json& cfg, const std::string& cp, const ModelConfig& c) {
+    const std::string act = cfg.value("hidden_act", std::string("silu"));
+    if (act != "silu") throw fileError(cp, "'hidden_act': '" + act + "' is not supported, expected silu (SwiGLU)");
+    if (cfg.value("mlp_bias", false)) throw fileError(cp, "'mlp_bias': true is not supported (no FFN biases in this engine)");
+    if (c.arch == Architecture::Llama && cfg.value("attention_bias", false))
+        throw fileError(cp, "'attention_bias': true is not supported for llama (attention biases are Qwen2's)");
+    if (cfg.value("use_sliding_window", false) && cfg.contains("sliding_window") && cfg["sliding_window"].is_number_integer() &&
+        cfg["sliding_window"].get<int64_t>() < c.contextLength)
+        throw fileError(cp, "'use_sliding_window': sliding-window attention (window " + std::to_string(cfg["sliding_window"].get<int64_t>()) +
+                                ") is not supported for " + c.archName);
+    if (cfg.contains("num_experts") || cfg.contains("num_local_experts"))
+        throw fileError(cp, "mixture-of-experts models ('num_experts') are not supported");
+}
+
+// rope_scaling: none, linear (factor), or llama3 (turned into per-pair divisors
+// exactly as llama.cpp's converter writes rope_freqs). Others are refused by name.
+std::vector<float> ropeScalingFromConfig(const nlohmann::json& cfg, const std::string& cp, ModelConfig& c) {
+    if (!cfg.contains("rope_scaling") || cfg["rope_scaling"].is_null()) return {};
+    const nlohmann::json& rs = cfg["rope_scaling"];
+    if (!rs.is_object()) throw fileError(cp, "'rope_scaling': expected an object or null");
+    const std::string type = rs.value("rope_type", rs.value("type", std::string()));
+    auto number = [&](const char* key, double fallback) {
+        if (!rs.contains(key)) return fallback;
+        if (!rs[key].is_number()) throw fileError(cp, std::string("'rope_scaling.") + key + "': expected a number");
+        return rs[key].get<double>();
+    };
+    const double factor = number("factor", 0.0);
+    if (type == "default") return {};
+    if (type == "linear") {
+        if (!(factor > 0)) throw fileError(cp, "'rope_scaling.factor': expected a positive number for linear scaling");
+        c.ropeFreqScale = float(1.0 / factor);
+        return {};
+    }
+    if (type != "llama3")
+        throw fileError(cp, "'rope_scaling': type '" + type + "' is not supported (expected linear or llama3; running without it would be silently wrong)");
+    if (!(factor > 0)) throw fileError(cp, "'rope_scaling.factor': expected a positive number");
+    const double low = number("low_freq_factor", 1.0), high = number("high_freq_factor", 4.0);
+    const double original = number("original_max_position_embeddings", 8192.0);
+    if (!(high > low) || !(original > 0)) throw fileError(cp, "'rope_scaling': expected high_freq_factor > low_freq_factor and a positive original context");
+    const double lowWavelen = original / low, highWavelen = original / high;
+    std::vector<float> factors;
+    for (int i = 0; i < c.headDim; i += 2) {
+        // freq as torch computes it in float32: 1 / base^(i / dim)
+        const float freq = 1.0f / std::pow(c.ropeFreqBase, float(i) / float(c.headDim));
+        const double wavelen = 2.0 * M_PI / double(freq);
+        if (wavelen < highWavelen) factors.push_back(1.0f);
+        else if (wavelen > lowWavelen) factors.push_back(float(factor));
+        else {
+            const double smooth = (original / wavelen - low) / (high - low);
+            factors.push_back(float(1.0 / ((1.0 - smooth) / factor + smooth)));
+        }
+    }
+    return factors;
+}
+
+} // namespace
+
 std::unique_ptr<Model> loadSafetensorsModel(const std::string& dirPath, const LoadOptions& options) {
     const fs::path dir(dirPath);
     const fs::path configPath = dir / "config.json";
@@ -112,6 +174,8 @@ std::unique_ptr<Model> loadSafetensorsModel(const std::string& dirPath, const Lo
                                 std::to_string(c.headDim) + " (not supported)");
     c.ropeDim = c.headDim;
     c.rope = c.arch == Architecture::Qwen2 ? RopeLayout::NeoX : RopeLayout::Normal;
+    checkConfigSemantics(cfg, cp, c);
+    const std::vector<float> ropeFactors = ropeScalingFromConfig(cfg, cp, c);
 
     std::set<std::string> seen;
     for (const fs::path& file : shardFiles(dir)) {
@@ -153,6 +217,12 @@ std::unique_ptr<Model> loadSafetensorsModel(const std::string& dirPath, const Lo
             }
             m->tensors.push_back(out);
         }
+    }
+    if (!ropeFactors.empty()) { // as llama.cpp's converter: Llama 3's scaling as the rope_freqs tensor
+        auto buf = std::make_shared<std::vector<float>>(ropeFactors);
+        m->tensors.push_back({"rope_freqs.weight", GgmlType::F32, {int64_t(buf->size())}, reinterpret_cast<const uint8_t*>(buf->data()),
+                              uint64_t(buf->size() * sizeof(float))});
+        m->storage.push_back(buf);
     }
     // file order for info: embeddings, layers, then the head
     std::stable_sort(m->tensors.begin(), m->tensors.end(), [](const Tensor& a, const Tensor& b) {

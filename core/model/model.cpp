@@ -3,16 +3,37 @@
 #include "common/error.h"
 #include "model/loaders.h"
 
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 
 namespace qb {
 
+std::string ropeScalingText(const ModelConfig& c) {
+    auto num = [](double v) {
+        char b[32];
+        std::snprintf(b, sizeof b, "%.4g", v);
+        return std::string(b);
+    };
+    std::string out;
+    if (c.ropeFreqScale != 1.0f) out = "linear, factor " + num(1.0 / double(c.ropeFreqScale));
+    if (!c.ropeFreqFactors.empty()) {
+        if (!out.empty()) out += "; ";
+        out += "Llama 3 frequency factors";
+        for (size_t i = 0; i < c.ropeFreqFactors.size(); ++i) {
+            if (i == 8) { out += ", …"; break; }
+            out += (i ? ", " : " ") + num(c.ropeFreqFactors[i]);
+        }
+    }
+    return out.empty() ? "none" : out;
+}
+
 Architecture architectureFromName(const std::string& name, const std::string& source) {
     if (name == "llama") return Architecture::Llama;
     if (name == "qwen2") return Architecture::Qwen2;
-    throw Error(source + ": unknown architecture '" + name + "', expected llama or qwen2");
+    if (name == "phi3") return Architecture::Phi3;
+    throw Error(source + ": unknown architecture '" + name + "', expected llama, qwen2 or phi3");
 }
 
 int64_t Model::parameterCount() const {

@@ -21,11 +21,12 @@ const Recipe kRecipes[] = {
     {"FP8", FileType::QbFp8Channel, GgmlType::QB_F8_E4M3_CH},
 };
 
-enum class Category { TokenEmbd, Output, AttnQ, AttnK, AttnV, AttnOutput, FfnUp, FfnGate, FfnDown, Other };
+enum class Category { TokenEmbd, Output, AttnQkv, AttnQ, AttnK, AttnV, AttnOutput, FfnUp, FfnGate, FfnDown, Other };
 
 Category categoryOf(const std::string& n) {
     if (n == "output.weight") return Category::Output;
     if (n == "token_embd.weight") return Category::TokenEmbd;
+    if (n.find("attn_qkv.weight") != std::string::npos) return Category::AttnQkv; // Phi-3's fused q|k|v
     if (n.find("attn_v.weight") != std::string::npos) return Category::AttnV;
     if (n.find("attn_k.weight") != std::string::npos) return Category::AttnK;
     if (n.find("attn_q.weight") != std::string::npos) return Category::AttnQ;
@@ -84,6 +85,11 @@ GgmlType mixType(const TensorPlanInput& t, GgmlType type, const Recipe& recipe, 
             return f == FileType::MostlyQ4_0 ? GgmlType::Q4_1 : GgmlType::Q5_1;
         return type;
     }
+    case Category::AttnQkv:
+        if (f == FileType::MostlyQ3_K_M) return GgmlType::Q4_K;
+        if (f == FileType::MostlyQ4_K_M) return GgmlType::Q5_K;
+        if (f == FileType::MostlyQ5_K_M) return GgmlType::Q6_K;
+        return type;
     case Category::AttnOutput:
         if (f == FileType::MostlyQ2_K) return GgmlType::Q3_K;
         if (f == FileType::MostlyQ3_K_M) return GgmlType::Q4_K;

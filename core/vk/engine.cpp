@@ -72,9 +72,7 @@ VkForward::VkForward(const Model& model, Context& ctx, VkForwardOptions options)
     if ((options.kvType == KvCacheType::Q8_0 || options.kvType == KvCacheType::FP8) && c.kvDim() % 32 != 0)
         throw Error(model.path + ": a " + std::string(kvCacheTypeName(options.kvType)) + " KV cache needs rows of a multiple of 32 values, this model's are " +
                     std::to_string(c.kvDim()));
-    m_capacity = options.contextLength > 0 ? options.contextLength
-                                           : std::min(c.contextLength > 0 ? c.contextLength : CpuForwardOptions::kDefaultContext,
-                                                      CpuForwardOptions::kDefaultContext);
+    m_capacity = forwardCapacity(model, options.contextLength, CpuForwardOptions::kDefaultContext);
     const ModelWeights& w = model.weights;
     Job& job = options.job ? *options.job : noJob(); // progress a layer at a time; a cancel stops the upload there
     job.begin("upload", double(w.layers.size() + 1), "layers");
@@ -128,6 +126,7 @@ bool VkForward::layerFusable() const {
     // with the general kernels.
     const int64_t layerParams = int64_t(c.dim) * (2 * c.nHeads * c.headDim + 2 * c.kvDim()) + 3 * int64_t(c.dim) * c.ffnDim;
     if (m_kernels.layerFusion == LF::Auto && (m_ctx.info().type != "cpu" || layerParams > (int64_t(1) << 20))) return false;
+    if (m_model.config.queryPreScale) return false; // layer_decode scales the scores
     for (const Layer& l : m_layers) {
         if (l.qkv.size() != 1 || l.gateUp.size() != 1) return false;
         const GgmlType t = l.qkv[0].type;
@@ -427,7 +426,7 @@ void VkForward::record(const int* tokens, int n, bool allLogits) {
     m_ids->upload(ids.data(), ids.size() * 4);
     std::vector<float> angles(size_t(n) * size_t(c.headDim)), cs(size_t(c.headDim / 2)), sn(size_t(c.headDim / 2));
     for (int t = 0; t < n; ++t) {
-        ropeAngles(m_pos + t, c.headDim, c.ropeFreqBase, cs.data(), sn.data());
+        ropeAngles(m_pos + t, c, cs.data(), sn.data());
         for (int i = 0; i < c.headDim / 2; ++i) {
             angles[size_t(t * c.headDim + 2 * i)] = cs[size_t(i)];
             angles[size_t(t * c.headDim + 2 * i + 1)] = sn[size_t(i)];
@@ -455,10 +454,12 @@ void VkForward::record(const int* tokens, int n, bool allLogits) {
         if (L.qkvBias) eltwise("bias", *m_qkv, *L.qkvBias, uint32_t(n) * qkvDim, qkvDim);
         const std::string kv = kvCacheTypeName(m_options.kvType), f64 = m_ctx.info().float64 ? "" : "_nof64";
         const bool plainCache = m_options.kvType == KvCacheType::F32 || m_options.kvType == KvCacheType::F16;
-        const float scale = 1.0f / std::sqrt(float(c.headDim));
+        // Phi-3 scales the query before Q·K (as llama.cpp); the others scale the scores
+        const float scale = c.queryPreScale ? 1.0f : 1.0f / std::sqrt(float(c.headDim));
+        const float qScale = c.queryPreScale ? 1.0f / std::sqrt(float(c.headDim)) : 1.0f;
         if (n == 1 && plainCache) { // decode: RoPE, cache append and attention in one dispatch
             AttentionPush ap{uint32_t(c.nHeads), uint32_t(c.nKvHeads), uint32_t(c.headDim), 1u, uint32_t(m_pos), uint32_t(m_capacity),
-                             scale, 0, qkvDim, c.rope == RopeLayout::NeoX ? 1u : 0u, 0, 0};
+                             scale, 0, qkvDim, c.rope == RopeLayout::NeoX ? 1u : 0u, qScale, 0};
             const VkFormat none = VK_FORMAT_UNDEFINED, u = VK_FORMAT_R32_UINT;
             static const std::vector<VkFormat> bindings{none, none, none, none, none, none, u, u};
             m_batch.dispatch(pipeline("attention_decode_" + kv + f64, 8, sizeof ap, bindings, kSmallWorkgroup),
@@ -472,7 +473,7 @@ void VkForward::record(const int* tokens, int n, bool allLogits) {
             m_batch.dispatch(pipeline("kv_store_" + kv, 5, sizeof kp), {m_qkv.get(), L.kCache.get(), L.vCache.get(), L.kScales.get(), L.vScales.get()},
                              &kp, sizeof kp, groups(storeInvocations));
             AttentionPush ap{uint32_t(c.nHeads), uint32_t(c.nKvHeads), uint32_t(c.headDim), uint32_t(n), uint32_t(m_pos), uint32_t(m_capacity),
-                             scale, 0, qkvDim, 0, 0, 0};
+                             scale, 0, qkvDim, 0, qScale, 0};
             const VkFormat none = VK_FORMAT_UNDEFINED, u = VK_FORMAT_R32_UINT, f = VK_FORMAT_R32_SFLOAT;
             static const std::vector<VkFormat> bindings{none, u, u, f, f, none, none};
             m_batch.dispatch(pipeline("attention_" + kv + f64, 7, sizeof ap, bindings),

@@ -20,7 +20,7 @@ float rotated(uint base, uint idx, uint headDim, bool neox) { // element idx of 
 
 // Head h of the token at position pos, whose q|k|v row starts at QKV(row); the
 // head's output goes to OUT_SET(outBase + h * headDim + i, value).
-void attendDecode(uint h, uint heads, uint kvHeads, uint headDim, uint pos, uint capacity, float scale, bool neox, uint row, uint outBase) {
+void attendDecode(uint h, uint heads, uint kvHeads, uint headDim, uint pos, uint capacity, float scale, float qScale, bool neox, uint row, uint outBase) {
     uint groups = heads / kvHeads, kvh = h / groups;
     uint kvDim = kvHeads * headDim, qDim = heads * headDim;
     uint qBase = row + h * headDim, kBase = row + qDim + kvh * headDim, vBase = row + qDim + kvDim + kvh * headDim;
@@ -43,7 +43,8 @@ void attendDecode(uint h, uint heads, uint kvHeads, uint headDim, uint pos, uint
     // this token's rotated query (and key, value), rounded as the cache rounds them, once
     float qr[256], kr[256], vr[256];
     for (uint i = 0u; i < headDim; ++i) {
-        qr[i] = rotated(qBase, i, headDim, neox);
+        precise float qs = rotated(qBase, i, headDim, neox) * qScale;
+        qr[i] = qs;
         kr[i] = rotated(kBase, i, headDim, neox);
         vr[i] = QKV(vBase + i);
 #ifdef KV_F16
