@@ -173,6 +173,28 @@ private slots:
         QCOMPARE(s.messages().front().role, std::string("user"));
         QVERIFY_THROWS_EXCEPTION(Error, s.setSampling(SamplerParams{}, 0, ContextPolicy::Stop));
     }
+    // The other architectures chat like llama, with the same replies on both devices.
+    void otherArchitecturesChat_data() {
+        QTest::addColumn<QString>("file");
+        QTest::newRow("llama3-rope") << "stories260K-llama3-rope.gguf";
+        QTest::newRow("phi3") << "stories260K-as-phi3.gguf";
+    }
+    void otherArchitecturesChat() {
+        QFETCH(QString, file);
+        const auto m = loadModel(qbtest::sharedPath("models/arch/" + file.toStdString()));
+        std::vector<std::string> replies;
+        for (const char* device : {"cpu", "vulkan"}) {
+            const auto r = open(*m, device, 256);
+            ChatSession s(*m, *r->forward, greedy(16));
+            s.send("Once upon a time");
+            const TurnStats t = s.send("The dog ran.");
+            QVERIFY(t.reused > 0); // the first turn stayed in the cache
+            replies.push_back(s.messages()[1].content + "|" + s.messages()[3].content);
+            if (r->vulkan) QCOMPARE(r->vulkan->validationErrors(), 0);
+        }
+        QCOMPARE(replies[1], replies[0]);
+        QVERIFY(replies[0].size() > 10);
+    }
     void firstDifferentPieceFindsWhereAnswersPart() {
         using V = std::vector<std::string>;
         QCOMPARE(firstDifferentPiece(V{"a", "b", "c"}, V{"a", "x", "c"}), std::optional<size_t>(1));

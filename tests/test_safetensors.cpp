@@ -64,6 +64,45 @@ private slots:
         const std::vector<int> first64(ids.begin(), ids.begin() + 64);
         QVERIFY(nmse(qbtest::cpuLogits(*hf, first64), qbtest::cpuLogits(*gguf, first64)) < 1e-12);
     }
+    // Phi-3 through the HF layout (qkv_proj, gate_up_proj, model_type phi3,
+    // sliding_window): the same tensors and logits back.
+    void phi3RoundTrip() {
+        auto gguf = loadModel(qbtest::sharedPath("models/arch/stories260K-as-phi3.gguf"));
+        const std::string dir = qbtest::scratchDir("hf_phi3");
+        exportHfDirectory(*gguf, dir, 2);
+        const auto cfg = nlohmann::json::parse(qbtest::readFile(dir + "/config.json"));
+        QCOMPARE(cfg["model_type"].get<std::string>(), std::string("phi3"));
+        QCOMPARE(cfg["sliding_window"].get<int>(), 2048);
+        const auto index = nlohmann::json::parse(qbtest::readFile(dir + "/model.safetensors.index.json"));
+        QVERIFY(index["weight_map"].contains("model.layers.0.self_attn.qkv_proj.weight"));
+        QVERIFY(index["weight_map"].contains("model.layers.0.mlp.gate_up_proj.weight"));
+        auto hf = loadModel(dir);
+        QCOMPARE(hf->config.arch, Architecture::Phi3);
+        QCOMPARE(hf->config.slidingWindow, 2048);
+        QVERIFY(hf->config.queryPreScale);
+        for (const Tensor& t : gguf->tensors) {
+            auto it = std::find_if(hf->tensors.begin(), hf->tensors.end(), [&](const Tensor& x) { return x.name == t.name; });
+            QVERIFY2(it != hf->tensors.end(), t.name.c_str());
+            QVERIFY2(std::memcmp(it->data, t.data, t.bytes) == 0, t.name.c_str());
+        }
+        Tokenizer tok(gguf->vocab);
+        const auto ids = tok.encode(qbtest::readFile(qbtest::sharedPath("text/tinystories_sample.txt")), true, false);
+        const std::vector<int> first64(ids.begin(), ids.begin() + 64);
+        QCOMPARE(qbtest::cpuLogits(*hf, first64), qbtest::cpuLogits(*gguf, first64));
+        // Phi-3's LongRoPE (128k models) is refused by name, not run without it
+        auto bad = cfg;
+        bad["rope_scaling"] = {{"type", "longrope"}, {"long_factor", {1.0}}, {"short_factor", {1.0}}};
+        qbtest::writeFile(dir + "/config.json", bad.dump(2));
+        QVERIFY_THROWS_EXCEPTION(Error, loadModel(dir));
+        // and a tensor with no HF form stops the export instead of vanishing from it
+        auto l3 = loadModel(qbtest::sharedPath("models/arch/stories260K-llama3-rope.gguf"));
+        try {
+            exportHfDirectory(*l3, qbtest::scratchDir("hf_llama3_export"), 1);
+            QFAIL("exported without rope_freqs.weight");
+        } catch (const Error& e) {
+            QVERIFY2(QString(e.what()).contains("rope_freqs.weight"), e.what());
+        }
+    }
     // HF's rope_scaling {rope_type: llama3} becomes the same per-pair divisors
     // llama.cpp's converter writes as rope_freqs: the same logits as that GGUF.
     void llama3RopeScalingFromHfConfig() {

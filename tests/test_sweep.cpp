@@ -208,6 +208,32 @@ private slots:
         const std::vector<std::string> want{"reference", "start 0", "done Q8_0", "start 1", "done Q4_0"};
         QCOMPARE(seen, want);
     }
+    // The other architectures sweep like llama: quantized with their recipes
+    // (Phi-3's fused attn_qkv has its own rule), measured, recorded.
+    void otherArchitecturesSweep_data() {
+        QTest::addColumn<QString>("file");
+        QTest::newRow("llama3-rope") << "stories260K-llama3-rope.gguf";
+        QTest::newRow("phi3") << "stories260K-as-phi3.gguf";
+    }
+    void otherArchitecturesSweep() {
+        QFETCH(QString, file);
+        const std::string dir = qbtest::scratchDir("sweep_arch_" + file.toStdString());
+        SweepOptions o = smallSweep(dir, "Q8_0,Q4_K_M");
+        o.modelPath = qbtest::sharedPath("models/arch/" + file.toStdString());
+        o.chunks = 2;
+        const nlohmann::json r = runSweep(o);
+        for (const auto& v : r["variants"]) {
+            QVERIFY2(v["status"] == "ok", v.dump().c_str());
+            QVERIFY(v["kld_mean"].get<double>() >= 0 && v["kld_mean"].get<double>() < 1.0);
+        }
+        QVERIFY(variant(r, "Q8_0")["kld_mean"].get<double>() < variant(r, "Q4_K_M")["kld_mean"].get<double>());
+        if (file.contains("phi3")) // llama-quantize's attn_qkv rule: Q5_K in a Q4_K_M mix (64-wide rows then fall back to Q5_1)
+            for (const auto& t : variant(r, "Q4_K_M")["tensors"])
+                if (t["name"].get<std::string>().find("attn_qkv") != std::string::npos) {
+                    QCOMPARE(t["fallback_from"].get<std::string>(), std::string("Q5_K"));
+                    QCOMPARE(t["type"].get<std::string>(), std::string("Q5_1"));
+                }
+    }
     void paretoFrontierKeepsTheUnbeaten() {
         // size, loss: (1, 5) (2, 3) (3, 4: beaten by (2,3)) (4, 1) (4, 2: same size, worse) (0.5, 9)
         const std::vector<SizeLoss> p{{1, 5}, {2, 3}, {3, 4}, {4, 1}, {4, 2}, {0.5, 9}};

@@ -57,7 +57,8 @@ void exportHfDirectory(const Model& m, const std::string& dir, int shards) {
     namespace fs = std::filesystem;
     fs::create_directories(dir);
     const ModelConfig& c = m.config;
-    nlohmann::json cfg{{"model_type", c.archName},       {"architectures", {"LlamaForCausalLM"}},
+    const char* const architecture = c.arch == Architecture::Qwen2 ? "Qwen2ForCausalLM" : c.arch == Architecture::Phi3 ? "Phi3ForCausalLM" : "LlamaForCausalLM";
+    nlohmann::json cfg{{"model_type", c.archName},       {"architectures", {architecture}},
                        {"hidden_size", c.dim},           {"num_hidden_layers", c.nLayers},
                        {"num_attention_heads", c.nHeads}, {"num_key_value_heads", c.nKvHeads},
                        {"intermediate_size", c.ffnDim},  {"vocab_size", c.vocabSize},
@@ -68,6 +69,8 @@ void exportHfDirectory(const Model& m, const std::string& dir, int shards) {
     for (const Tensor& t : m.tensors) {
         fp8 |= t.type == GgmlType::QB_F8_E4M3_CH;
         int8 |= t.type == GgmlType::QB_I8_CH;
+        if (t.inputScale)
+            throw Error(m.path + ": tensor '" + t.name + "': static activation scales (W8A8 static) have no form in this exporter; use dynamic INT8");
         if (t.type != GgmlType::F32 && t.type != GgmlType::F16 && t.type != GgmlType::BF16 && !hasRowScale(t.type))
             throw Error(m.path + ": tensor '" + t.name + "': type " + typeName(t.type) +
                         " has no safetensors form, expected F32/F16/BF16 or QuantBench's FP8/INT8 per-channel");
@@ -81,6 +84,8 @@ void exportHfDirectory(const Model& m, const std::string& dir, int shards) {
                                       {"config_groups", {{"group_0", group}}},
                                       {"ignore", nlohmann::json::array()}};
     }
+    if (c.slidingWindow > 0) cfg["sliding_window"] = c.slidingWindow;
+    if (c.ropeFreqScale != 1.0f) cfg["rope_scaling"] = {{"rope_type", "linear"}, {"factor", 1.0 / double(c.ropeFreqScale)}};
     writeText(dir + "/config.json", cfg.dump(2));
 
     exportHfTokenizer(*m.vocab, dir);
@@ -90,8 +95,10 @@ void exportHfDirectory(const Model& m, const std::string& dir, int shards) {
     nlohmann::json weightMap = nlohmann::json::object();
     size_t k = 0;
     for (const Tensor& t : m.tensors) {
-        const std::string hf = hfNameFromGguf(t.name);
-        if (hf.empty()) continue;
+        if (t.name.size() > 6 && t.name.compare(t.name.size() - 6, 6, "_scale") == 0) continue; // written with its weight below
+        const std::string hf = hfNameFromGguf(t.name, c.arch);
+        if (hf.empty()) // never dropped silently: the exported model would compute something else
+            throw Error(m.path + ": tensor '" + t.name + "' has no Hugging Face form this exporter writes");
         const bool permute = c.arch == Architecture::Llama &&
                              (t.name.find(".attn_q.weight") != std::string::npos || t.name.find(".attn_k.weight") != std::string::npos);
         StTensorOut out;

@@ -18,6 +18,8 @@ const std::pair<const char*, const char*> kLayerNames[] = {
     {"mlp.gate_proj.weight", "ffn_gate.weight"},
     {"mlp.up_proj.weight", "ffn_up.weight"},
     {"mlp.down_proj.weight", "ffn_down.weight"},
+    {"self_attn.qkv_proj.weight", "attn_qkv.weight"}, // Phi-3
+    {"mlp.gate_up_proj.weight", "ffn_up.weight"},     // Phi-3 (after up_proj: llama's ffn_up maps back to up_proj)
 };
 const std::pair<const char*, const char*> kGlobalNames[] = {
     {"model.embed_tokens.weight", "token_embd.weight"},
@@ -41,15 +43,17 @@ std::string ggufNameFromHf(const std::string& hf) {
     return "";
 }
 
-std::string hfNameFromGguf(const std::string& gguf) {
+std::string hfNameFromGguf(const std::string& gguf, Architecture arch) {
     for (const auto& [h, g] : kGlobalNames)
         if (gguf == g) return h;
     if (gguf.rfind("blk.", 0) != 0) return "";
     const size_t dot = gguf.find('.', 4);
     if (dot == std::string::npos) return "";
     const std::string rest = gguf.substr(dot + 1);
+    const std::string layer = "model.layers." + gguf.substr(4, dot - 4) + ".";
+    if (arch == Architecture::Phi3 && rest == "ffn_up.weight") return layer + "mlp.gate_up_proj.weight";
     for (const auto& [h, g] : kLayerNames)
-        if (rest == g) return "model.layers." + gguf.substr(4, dot - 4) + "." + h;
+        if (rest == g) return layer + h;
     return "";
 }
 

@@ -155,7 +155,8 @@ std::unique_ptr<Model> loadSafetensorsModel(const std::string& dirPath, const Lo
     const std::string modelType = cfg.value("model_type", "");
     if (modelType == "llama" || modelType == "mistral") c.arch = Architecture::Llama, c.archName = "llama";
     else if (modelType == "qwen2") c.arch = Architecture::Qwen2, c.archName = "qwen2";
-    else throw fileError(cp, "'model_type': unknown architecture '" + modelType + "', expected llama, mistral or qwen2");
+    else if (modelType == "phi3") c.arch = Architecture::Phi3, c.archName = "phi3";
+    else throw fileError(cp, "'model_type': unknown architecture '" + modelType + "', expected llama, mistral, qwen2 or phi3");
     c.name = dir.filename().string();
     c.dim = configInt(cfg, "hidden_size", cp);
     c.nLayers = configInt(cfg, "num_hidden_layers", cp);
@@ -173,7 +174,11 @@ std::unique_ptr<Model> loadSafetensorsModel(const std::string& dirPath, const Lo
         throw fileError(cp, "'head_dim' " + std::to_string(cfg["head_dim"].get<int>()) + " differs from hidden_size / num_attention_heads = " +
                                 std::to_string(c.headDim) + " (not supported)");
     c.ropeDim = c.headDim;
-    c.rope = c.arch == Architecture::Qwen2 ? RopeLayout::NeoX : RopeLayout::Normal;
+    c.rope = c.arch == Architecture::Llama ? RopeLayout::Normal : RopeLayout::NeoX;
+    if (c.arch == Architecture::Phi3) { // HF Phi-3: the window is always on; llama.cpp scales the query first
+        c.queryPreScale = true;
+        if (cfg.contains("sliding_window") && cfg["sliding_window"].is_number_integer()) c.slidingWindow = cfg["sliding_window"].get<int>();
+    }
     checkConfigSemantics(cfg, cp, c);
     const std::vector<float> ropeFactors = ropeScalingFromConfig(cfg, cp, c);
 
