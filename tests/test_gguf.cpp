@@ -105,6 +105,7 @@ private slots:
         QTest::newRow("soft-capping key") << "llama.attn_logit_softcapping" << "" << "llama.attn_logit_softcapping";
         QTest::newRow("yarn scaling") << "llama.rope.scaling.type=yarn" << "" << "llama.rope.scaling.type";
         QTest::newRow("experts") << "llama.expert_count=8" << "" << "llama.expert_count";
+        QTest::newRow("sliding window") << "llama.attention.sliding_window=32" << "" << "llama.attention.sliding_window";
         QTest::newRow("extra layer tensor") << "" << "blk.0.post_attention_norm.weight" << "blk.0.post_attention_norm.weight";
         QTest::newRow("extra model tensor") << "" << "rope_factors_long.weight" << "rope_factors_long.weight";
     }

@@ -13,6 +13,7 @@
 #include <QtTest>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <stdexcept>
 
 using namespace qb;
 
@@ -20,6 +21,7 @@ namespace {
 
 
 double nmse(const std::vector<float>& a, const std::vector<float>& b) {
+    if (a.size() != b.size()) throw std::invalid_argument("nmse: vectors of different sizes");
     double err = 0, ref = 0;
     for (size_t i = 0; i < a.size(); ++i) {
         err += double(a[i] - b[i]) * double(a[i] - b[i]);
@@ -198,7 +200,9 @@ private slots:
         const auto a = qbtest::cpuLogits(*hf, ids), b = qbtest::cpuLogits(*gguf, ids);
         QVERIFY(nmse(a, b) < 1e-12);
         // and the position matters (RoPE is applied): a shifted sequence changes the last logits
-        QVERIFY(nmse(qbtest::cpuLogits(*gguf, {1, 306}), std::vector<float>(b.end() - 512, b.end())) > 1e-6);
+        const auto shifted = qbtest::cpuLogits(*gguf, {1, 306}); // both tokens' logits: compare the last token's
+        QCOMPARE(shifted.size(), size_t(2 * 512));
+        QVERIFY(nmse(std::vector<float>(shifted.end() - 512, shifted.end()), std::vector<float>(b.end() - 512, b.end())) > 1e-6);
     }
 };
 

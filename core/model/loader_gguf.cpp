@@ -69,7 +69,7 @@ void checkArchitectureKeys(const GgufFile& g, const std::string& a, const ModelC
     static const char* const used[] = {
         "context_length", "embedding_length", "block_count", "feed_forward_length", "attention.head_count",
         "attention.head_count_kv", "attention.layer_norm_rms_epsilon", "rope.freq_base", "rope.dimension_count", "vocab_size",
-        "rope.scaling.type", "rope.scaling.factor", "attention.sliding_window",
+        "rope.scaling.type", "rope.scaling.factor",
         // informational: what the model was trained with; no effect on the computation
         "rope.scaling.original_context_length", "rope.scaling.finetuned",
     };
@@ -80,6 +80,8 @@ void checkArchitectureKeys(const GgufFile& g, const std::string& a, const ModelC
         if ((k == "attention.key_length" || k == "attention.value_length") && g.getInt(key) == c.headDim) continue;
         if ((k == "expert_count" || k == "expert_used_count") && g.getInt(key) == 0) continue;
         if (k == "rope.scaling.attn_factor" && g.getFloat(key, 1.0) == 1.0) continue;
+        // Phi-3 reads its window; elsewhere one that never binds is harmless
+        if (k == "attention.sliding_window" && (c.arch == Architecture::Phi3 || g.getInt(key) >= c.contextLength)) continue;
         throw Error(g.where(key) + ": not supported by QuantBench's " + c.archName +
                     " engine (running without it could give wrong results silently)");
     }
