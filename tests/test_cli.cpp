@@ -7,6 +7,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QDir>
+#include <QRegularExpression>
 #include <QtTest>
 
 namespace {
@@ -30,6 +32,17 @@ QString shared(const char* rel) { return QString::fromStdString(qbtest::sharedPa
 class TestCli : public QObject {
     Q_OBJECT
 private slots:
+    // tests/data/regressions/: every input that once crashed a reader exits 2 with a message, no crash
+    void regressionInputsExitTwo() {
+        const QDir dir(QString(QB_SOURCE_DIR) + "/tests/data/regressions");
+        const QStringList files = dir.entryList(QDir::Files).filter(QRegularExpression("^(?!README)"));
+        QVERIFY(!files.isEmpty());
+        for (const QString& f : files) {
+            const Run r = cli({"info", dir.filePath(f)});
+            QVERIFY2(r.code == 2, qPrintable(f + ": exit " + QString::number(r.code) + " " + r.err));
+            QVERIFY2(r.err.contains(f.toUtf8()), r.err.constData());
+        }
+    }
     void infoJson() {
         const Run r = cli({"info", shared("models/stories260K.gguf"), "--json"});
         QCOMPARE(r.code, 0);

@@ -1,10 +1,13 @@
-// Dequantization of every block type, checked against the F32 source that
-// llama.cpp quantized: a wrong bit layout gives garbage, far above these bounds.
+// Dequantization of every block type: bit for bit against ggml's own
+// dequantization (the sha256 of every tensor's F32 bytes, ../shared/golden/
+// dequant-sha256.json), and against the F32 source within the type's error.
 #include "formats/gguf_reader.h"
 #include "quant/ggml_type.h"
 #include "support/test_paths.h"
 
+#include <QCryptographicHash>
 #include <QtTest>
+#include <nlohmann/json.hpp>
 
 using namespace qb;
 
@@ -36,6 +39,29 @@ private slots:
         QTest::newRow("Q4_K") << "Q4_K" << 6e-2;
         QTest::newRow("Q3_K") << "Q3_K" << 0.2;
         QTest::newRow("Q2_K") << "Q2_K" << 0.5;
+    }
+    // ggml's dequantization, bit for bit: every tensor of every golden type file.
+    void bitExactWithGgml_data() {
+        QTest::addColumn<QString>("type");
+        const auto hashes = nlohmann::json::parse(qbtest::readFile(qbtest::sharedPath("golden/dequant-sha256.json")));
+        for (const auto& [type, tensors] : hashes.items()) QTest::newRow(type.c_str()) << QString::fromStdString(type);
+    }
+    void bitExactWithGgml() {
+        QFETCH(QString, type);
+        const auto hashes = nlohmann::json::parse(qbtest::readFile(qbtest::sharedPath("golden/dequant-sha256.json")))[type.toStdString()];
+        auto q = GgufFile::open(qbtest::sharedPath("golden/synth-kq-1-" + type.toStdString() + ".gguf"));
+        int quantized = 0;
+        for (const auto& [name, want] : hashes.items()) {
+            const auto* t = q->findTensor(name);
+            QVERIFY2(t, name.c_str());
+            const std::vector<float> v = dequant(*t);
+            const QByteArray got = QCryptographicHash::hash(QByteArrayView(reinterpret_cast<const char*>(v.data()), qsizetype(v.size() * 4)),
+                                                            QCryptographicHash::Sha256).toHex();
+            QVERIFY2(got == QByteArray::fromStdString(want["sha256"].get<std::string>()),
+                     qPrintable(QString("%1 %2 (%3): dequantized bytes differ from ggml's").arg(type, name.c_str(), typeName(t->type).c_str())));
+            quantized += typeName(t->type) == type.toStdString();
+        }
+        QVERIFY(quantized >= 7); // the type under test, not only the F32 norms
     }
     void matchesSource() {
         QFETCH(QString, type);

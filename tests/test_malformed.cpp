@@ -132,6 +132,25 @@ private slots:
         }
         QCOMPARE(digest(target), before);
     }
+    // Inputs that once crashed a reader or drew a sanitizer report (tests/data/regressions/).
+    void regressionInputsAreRefused() {
+        const std::string dir = std::string(QB_SOURCE_DIR) + "/tests/data/regressions";
+        int n = 0;
+        for (const auto& e : std::filesystem::directory_iterator(dir)) {
+            if (e.path().extension() == ".md") continue;
+            ++n;
+            const QByteArray before = digest(e.path().string());
+            try {
+                qb::loadModel(e.path().string());
+                QFAIL(qPrintable("loaded " + QString::fromStdString(e.path().string())));
+            } catch (const qb::Error& err) {
+                QVERIFY2(QString(err.what()).contains(QString::fromStdString(e.path().filename().string())), err.what());
+                QCOMPARE(err.kind(), qb::ErrorKind::BadInput);
+            }
+            QCOMPARE(digest(e.path().string()), before);
+        }
+        QVERIFY(n >= 1);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestMalformed)

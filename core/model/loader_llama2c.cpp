@@ -80,14 +80,16 @@ std::unique_ptr<Model> loadLlama2cModel(const std::string& path, const LoadOptio
     Llama2cHeader h;
     std::memcpy(&h, file->data(), sizeof h);
     const bool shared = h.vocabSize > 0;
-    const int vocab = shared ? h.vocabSize : -h.vocabSize;
-    const std::pair<const char*, int32_t> fields[] = {{"dim", h.dim}, {"hidden_dim", h.hiddenDim}, {"n_layers", h.nLayers},
-                                                      {"n_heads", h.nHeads}, {"n_kv_heads", h.nKvHeads}, {"vocab_size", vocab},
+    // negated in 64 bits: a vocab_size of INT32_MIN must not overflow (it is refused below)
+    const int64_t vocab64 = shared ? int64_t(h.vocabSize) : -int64_t(h.vocabSize);
+    const std::pair<const char*, int64_t> fields[] = {{"dim", h.dim}, {"hidden_dim", h.hiddenDim}, {"n_layers", h.nLayers},
+                                                      {"n_heads", h.nHeads}, {"n_kv_heads", h.nKvHeads}, {"vocab_size", vocab64},
                                                       {"seq_len", h.seqLen}};
     for (const auto& [name, value] : fields)
         if (value <= 0 || value > (1 << 24))
             throw fileError(path, std::string("llama2.c header: ") + name + " = " + std::to_string(value) +
                                       ", expected a positive size (is this a llama2.c checkpoint?)");
+    const int vocab = int(vocab64); // within (0, 2^24] now
     if (h.dim % h.nHeads != 0 || h.nHeads % h.nKvHeads != 0)
         throw fileError(path, "llama2.c header: dim " + std::to_string(h.dim) + ", n_heads " + std::to_string(h.nHeads) +
                                   ", n_kv_heads " + std::to_string(h.nKvHeads) + ": expected dim % n_heads == 0 and n_heads % n_kv_heads == 0");
