@@ -2,6 +2,7 @@
 #include "model/sampler.h"
 
 #include <QtTest>
+#include <cmath>
 #include <map>
 #include <random>
 
@@ -50,22 +51,35 @@ private slots:
         Sampler s(p);
         for (int i = 0; i < 20; ++i) QCOMPARE(s.sample(l.data(), 100, {}), argmax(l.data(), 100));
     }
+    // The cut tail holds 10 % of the mass, so a sampler without the filter is
+    // caught (the control below samples it unfiltered and sees the tail).
     void topPAndMinPKeepOnlyLikelyTokens() {
-        std::vector<float> l{10.0f, 9.5f, 0.0f, -1.0f, -2.0f}; // two tokens hold almost all the mass
+        std::vector<float> l;
+        for (double prob : {0.5, 0.3, 0.1, 0.06, 0.04}) l.push_back(float(std::log(prob)));
+        const auto draw = [&](SamplerParams p, int n) {
+            Sampler s(p);
+            std::map<int, int> seen;
+            for (int i = 0; i < n; ++i) seen[s.sample(l.data(), 5, {})]++;
+            return seen;
+        };
         SamplerParams p;
         p.temperature = 1.0f;
         p.topK = 0;
-        p.topP = 0.9f;
-        p.minP = 0;
-        Sampler s(p);
-        std::map<int, int> seen;
-        for (int i = 0; i < 300; ++i) seen[s.sample(l.data(), 5, {})]++;
-        QVERIFY(seen.count(0) && seen.count(1));
-        QCOMPARE(int(seen.size()), 2);
         p.topP = 1.0f;
-        p.minP = 0.9f; // token 1 has p1/p0 = e^-0.5 ≈ 0.61 < 0.9
-        Sampler m(p);
-        for (int i = 0; i < 50; ++i) QCOMPARE(m.sample(l.data(), 5, {}), 0);
+        p.minP = 0;
+        p.seed = 7;
+        const auto all = draw(p, 2000); // control: unfiltered, the tail shows up (~200 of 2000)
+        QVERIFY(all.count(3) + all.count(4) == 2 && all.at(3) + all.at(4) > 100);
+        p.topP = 0.85f; // 0.5 + 0.3 < 0.85 <= 0.5 + 0.3 + 0.1: the three likeliest stay
+        const auto top = draw(p, 2000);
+        QCOMPARE(int(top.size()), 3);
+        QVERIFY(top.count(0) && top.count(1) && top.count(2));
+        QVERIFY(top.at(2) > 100 && top.at(2) < 350); // renormalised: 0.1 / 0.9 of the draws
+        p.topP = 1.0f;
+        p.minP = 0.5f; // keeps p >= 0.5 * 0.5: tokens 0 (0.5) and 1 (0.3), not 2 (0.1)
+        const auto minp = draw(p, 1000);
+        QCOMPARE(int(minp.size()), 2);
+        QVERIFY(minp.count(0) && minp.count(1));
     }
     void repetitionPenaltyDemotesSeenTokens() {
         std::vector<float> l{2.0f, 1.9f, 0.0f};
