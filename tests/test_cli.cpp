@@ -94,8 +94,10 @@ private slots:
         const Run gpu = cli({"generate", shared("models/stories260K.gguf"), "-p", "Once", "-n", "60", "--temp", "0", "--json"});
         const Run cpu = cli({"generate", shared("models/stories260K.gguf"), "-p", "Once", "-n", "60", "--temp", "0", "--json", "--device", "cpu"});
         QCOMPARE(gpu.code, 0);
+        QCOMPARE(cpu.code, 0);
         const QJsonObject g = QJsonDocument::fromJson(gpu.out).object(), c = QJsonDocument::fromJson(cpu.out).object();
         QVERIFY2(g["device"].toString().contains("Vulkan"), qPrintable(g["device"].toString()));
+        QVERIFY(g["ids"].isArray() && g["ids"].toArray().size() == 60); // present, not two missing values compared
         QCOMPARE(g["ids"], c["ids"]);
         const Run devices = cli({"devices", "--json"});
         QCOMPARE(devices.code, 0);
@@ -111,7 +113,10 @@ private slots:
         const QStringList a{"generate", shared("models/stories260K.gguf"), "-p", "Once", "-n", "30", "--temp", "1", "--top-p", "0.9", "--seed", "7", "--json"};
         const Run r1 = cli(a), r2 = cli(a);
         QCOMPARE(r1.code, 0);
-        QCOMPARE(QJsonDocument::fromJson(r1.out).object()["ids"], QJsonDocument::fromJson(r2.out).object()["ids"]);
+        QCOMPARE(r2.code, 0);
+        const QJsonValue ids1 = QJsonDocument::fromJson(r1.out).object()["ids"];
+        QVERIFY(ids1.isArray() && ids1.toArray().size() == 30);
+        QCOMPARE(ids1, QJsonDocument::fromJson(r2.out).object()["ids"]);
     }
     void perplexityJson() {
         const Run r = cli({"perplexity", shared("models/stories260K.gguf"), "--text", shared("text/tinystories_val.txt"), "--ctx", "128", "--chunks", "4", "--json"});
@@ -133,6 +138,8 @@ private slots:
         // ppl_base is exactly what `perplexity` prints for the base model
         const Run p = cli({"perplexity", shared("models/stories260K.gguf"), "--text", shared("text/tinystories_val.txt"), "--ctx", "128", "--chunks", "4",
                            "--device", "cpu", "--json"});
+        QCOMPARE(p.code, 0);
+        QVERIFY(j["ppl_base"].toDouble() > 1.0); // present (a missing value reads as 0 on both sides)
         QCOMPARE(j["ppl_base"].toDouble(), QJsonDocument::fromJson(p.out).object()["ppl"].toDouble());
         QVERIFY(j["kld_mean"].toDouble() > 0 && j["kld_mean"].toDouble() < 0.01);
         const Run bad = cli({"kld", shared("models/stories260K.gguf"), shared("golden/stories260K-q8_0.llamacpp.gguf"), "--text", "/nonexistent/val.txt"});

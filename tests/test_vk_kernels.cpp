@@ -258,8 +258,11 @@ private slots:
                         const double before = double(x[a]) * x[a] + double(x[c]) * x[c], after = double(r[a]) * r[a] + double(r[c]) * r[c];
                         QVERIFY(std::abs(before - after) < 1e-4 * (1 + before));
                         const double theta = double(7 + t) * std::pow(10000.0, -2.0 * i / 32);
-                        const double expect = x[a] * std::cos(theta) - x[c] * std::sin(theta);
-                        QVERIFY2(std::abs(r[a] - expect) < 1e-3, qPrintable(QString("neox %1 t %2 h %3 i %4: %5 vs %6").arg(neox).arg(t).arg(h).arg(i).arg(r[a]).arg(expect)));
+                        // both elements of the pair (a sign flip of the second would keep the norm)
+                        const double expectA = x[a] * std::cos(theta) - x[c] * std::sin(theta);
+                        const double expectC = x[a] * std::sin(theta) + x[c] * std::cos(theta);
+                        QVERIFY2(std::abs(r[a] - expectA) < 1e-3, qPrintable(QString("neox %1 t %2 h %3 i %4: %5 vs %6").arg(neox).arg(t).arg(h).arg(i).arg(r[a]).arg(expectA)));
+                        QVERIFY2(std::abs(r[c] - expectC) < 1e-3, qPrintable(QString("neox %1 t %2 h %3 i %4 (second): %5 vs %6").arg(neox).arg(t).arg(h).arg(i).arg(r[c]).arg(expectC)));
                     }
         }
         // swiglu over fused gate|up rows (gate = x, up = b), then add b
