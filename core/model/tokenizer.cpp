@@ -24,13 +24,18 @@ size_t utf8Length(unsigned char c) {
 
 const std::string kSpace = "\xE2\x96\x81"; // U+2581, SentencePiece's space
 
-std::string replaceAll(std::string s, const std::string& from, const std::string& to) {
+// One pass, linear in the text (replacing in place moved the tail on every
+// match: quadratic on a book-length evaluation text).
+std::string replaceAll(const std::string& s, const std::string& from, const std::string& to) {
+    std::string out;
+    out.reserve(s.size() + s.size() / 4);
     size_t pos = 0;
-    while ((pos = s.find(from, pos)) != std::string::npos) {
-        s.replace(pos, from.size(), to);
-        pos += to.size();
+    for (size_t hit; (hit = s.find(from, pos)) != std::string::npos; pos = hit + from.size()) {
+        out.append(s, pos, hit - pos);
+        out += to;
     }
-    return s;
+    out.append(s, pos, std::string::npos);
+    return out;
 }
 
 // A symbol in the merge linked list: a span of the word being tokenized.
