@@ -240,7 +240,10 @@ private slots:
         std::vector<float> angles(tokens * 32);
         for (uint32_t t = 0; t < tokens; ++t) {
             float cs[16], sn[16];
-            ropeAngles(int(7 + t), 32, 10000.0f, cs, sn);
+            ModelConfig rc;
+            rc.headDim = 32;
+            rc.ropeFreqBase = 10000.0f;
+            ropeAngles(int(7 + t), rc, cs, sn);
             for (int i = 0; i < 16; ++i) { angles[t * 32 + 2 * i] = cs[i]; angles[t * 32 + 2 * i + 1] = sn[i]; }
         }
         auto ab = bufferWith(*ctx, angles.data(), angles.size() * 4, "angles");

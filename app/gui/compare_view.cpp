@@ -239,15 +239,15 @@ void CompareView::rebuildScatter() {
         s->attachAxis(x);
         s->attachAxis(y);
         const QString name = r.name;
-        const nlohmann::json entry = r.entry;
+        const double bpw = num(r.entry, "bpw");
         const QString label = tr(metric.label);
-        connect(s, &QScatterSeries::hovered, this, [name, entry, label, mb, v](const QPointF&, bool state) {
+        connect(s, &QScatterSeries::hovered, this, [name, bpw, label, mb, v](const QPointF&, bool state) {
             if (!state) {
                 QToolTip::hideText();
                 return;
             }
             QString text = tr("%1\n%2 (%3 bytes)\n%4: %5").arg(name, gui::bytesText(uint64_t(mb * 1e6))).arg(qulonglong(mb * 1e6)).arg(label).arg(*v, 0, 'g', 6);
-            if (entry.contains("bpw")) text += tr("\n%1 bits per weight").arg(entry["bpw"].get<double>(), 0, 'f', 3);
+            if (std::isfinite(bpw)) text += tr("\n%1 bits per weight").arg(bpw, 0, 'f', 3);
             QToolTip::showText(QCursor::pos(), text);
         });
         connect(s, &QScatterSeries::clicked, this, [this, name](const QPointF&) { selectVariant(name); });

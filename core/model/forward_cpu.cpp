@@ -64,13 +64,6 @@ void roundKvRow(KvCacheType t, float* row, int n) {
     }
 }
 
-void ropeAngles(int pos, int headDim, float freqBase, float* cosOut, float* sinOut) {
-    ModelConfig c;
-    c.headDim = headDim;
-    c.ropeFreqBase = freqBase;
-    ropeAngles(pos, c, cosOut, sinOut);
-}
-
 void ropeAngles(int pos, const ModelConfig& c, float* cosOut, float* sinOut) {
     const float thetaScale = std::pow(c.ropeFreqBase, -2.0f / float(c.headDim));
     const bool factors = !c.ropeFreqFactors.empty();

@@ -81,7 +81,6 @@ void rmsNorm(const float* x, const float* weight, int n, float eps, float* out);
 // cos/sin of the RoPE angle for each of the headDim/2 pairs at `pos`, computed
 // exactly as the reference does (llama.cpp's iterative theta), so every backend
 // rotates by the same floats.
-void ropeAngles(int pos, int headDim, float freqBase, float* cosOut, float* sinOut);
 // The model's angles with its RoPE scaling (linear, Llama 3 frequency factors), as ggml computes them.
 void ropeAngles(int pos, const ModelConfig& config, float* cosOut, float* sinOut);
 void softmax(float* x, int n);
