@@ -1,5 +1,6 @@
 #include "gui/device_choice.h"
 
+#include "common/host_memory.h"
 #include "vk/context.h"
 
 #include <QObject>
@@ -21,7 +22,7 @@ std::vector<DeviceChoice> listDeviceChoices() {
     DeviceChoice cpu;
     cpu.id = "cpu";
     cpu.cpu = true;
-    cpu.memoryBytes = uint64_t(sysconf(_SC_PHYS_PAGES)) * uint64_t(sysconf(_SC_PAGE_SIZE));
+    cpu.memoryBytes = qb::physicalMemoryBytes();
     cpu.name = QObject::tr("CPU reference (%1 threads)").arg(sysconf(_SC_NPROCESSORS_ONLN));
     out.push_back(cpu);
     return out;

@@ -27,8 +27,17 @@ std::shared_ptr<MappedFile> MappedFile::open(const std::string& path) {
     return f;
 }
 
+std::shared_ptr<MappedFile> MappedFile::fromBytes(const std::string& name, const uint8_t* data, size_t size) {
+    std::shared_ptr<MappedFile> f(new MappedFile());
+    f->m_path = name;
+    f->m_copy.assign(data, data + size);
+    f->m_data = size ? f->m_copy.data() : nullptr;
+    f->m_size = size;
+    return f;
+}
+
 MappedFile::~MappedFile() {
-    if (m_data) munmap(const_cast<uint8_t*>(m_data), m_size);
+    if (m_data && m_copy.empty()) munmap(const_cast<uint8_t*>(m_data), m_size);
     if (m_fd >= 0) ::close(m_fd);
 }
 

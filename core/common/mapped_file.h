@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace qb {
 
@@ -12,6 +13,9 @@ class MappedFile {
 public:
     // Throws qb::Error naming the path when it cannot be opened or mapped.
     static std::shared_ptr<MappedFile> open(const std::string& path);
+    // The same reader interface over a copy of bytes already in memory (the
+    // fuzzers: no file system, and ASan sees the exact end of the input).
+    static std::shared_ptr<MappedFile> fromBytes(const std::string& name, const uint8_t* data, size_t size);
     ~MappedFile();
     MappedFile(const MappedFile&) = delete;
     MappedFile& operator=(const MappedFile&) = delete;
@@ -26,6 +30,7 @@ private:
     const uint8_t* m_data = nullptr;
     size_t m_size = 0;
     int m_fd = -1;
+    std::vector<uint8_t> m_copy; // fromBytes
 };
 
 } // namespace qb

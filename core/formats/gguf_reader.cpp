@@ -1,10 +1,12 @@
 #include "formats/gguf_reader.h"
 
+#include "common/checked.h"
 #include "common/error.h"
 
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <string_view>
 
 namespace qb {
 
@@ -12,6 +14,23 @@ namespace {
 
 constexpr uint32_t kMaxDims = 4;        // GGML_MAX_DIMS
 constexpr int kMaxArrayDepth = 8;
+
+// The name of what is being read, put into words only when a read fails
+// (building it for every successful read made parsing allocation-bound).
+struct Field {
+    Field(const std::string& base) : base(base) {}
+    Field(const char* base) : base(base) {}
+    Field(std::string_view base, const char* detail, int64_t index = -1) : base(base), detail(detail), index(index) {}
+    std::string str() const {
+        std::string s(base);
+        if (index >= 0) s += std::to_string(index);
+        if (detail) s += std::string(" (") + detail + ")";
+        return s;
+    }
+    std::string_view base;
+    const char* detail = nullptr;
+    int64_t index = -1;
+};
 
 // A bounds-checked cursor over the mapping. Every read names the field.
 class Cursor {
@@ -21,22 +40,23 @@ public:
     uint64_t pos() const { return m_pos; }
     uint64_t remaining() const { return m_size - m_pos; }
 
-    void need(uint64_t n, const std::string& field) const {
+    void need(uint64_t n, const Field& field) const {
         if (n > remaining())
-            throw fileError(m_path, field + ": truncated: needs " + std::to_string(n) + " bytes at offset " +
+            throw fileError(m_path, field.str() + ": truncated: needs " + std::to_string(n) + " bytes at offset " +
                                         std::to_string(m_pos) + ", only " + std::to_string(remaining()) + " left");
     }
-    template <typename T> T read(const std::string& field) {
+    template <typename T> T read(const Field& field) {
         need(sizeof(T), field);
         T v;
         std::memcpy(&v, m_data + m_pos, sizeof(T));
         m_pos += sizeof(T);
         return v;
     }
-    std::string readString(const std::string& field) {
-        const uint64_t len = read<uint64_t>(field + " (string length)");
+    std::string readString(const Field& field) {
+        if (sizeof(uint64_t) > remaining()) need(sizeof(uint64_t), Field(field.str(), "string length"));
+        const uint64_t len = read<uint64_t>(field);
         if (len > remaining())
-            throw fileError(m_path, field + ": string length " + std::to_string(len) + " runs past the end of the file (" +
+            throw fileError(m_path, field.str() + ": string length " + std::to_string(len) + " runs past the end of the file (" +
                                         std::to_string(remaining()) + " bytes left)");
         std::string s(reinterpret_cast<const char*>(m_data + m_pos), size_t(len));
         m_pos += len;
@@ -44,7 +64,7 @@ public:
     }
 
 private:
-    std::string m_path;
+    const std::string& m_path;
     const uint8_t* m_data;
     uint64_t m_size;
     uint64_t m_pos = 0;
@@ -90,11 +110,11 @@ GgufValue readValue(Cursor& c, const std::string& path, GgufType t, const std::s
         return v;
     }
     if (depth > kMaxArrayDepth) throw fileError(path, field + ": arrays nested deeper than " + std::to_string(kMaxArrayDepth));
-    const uint32_t et = c.read<uint32_t>(field + " (array element type)");
+    const uint32_t et = c.read<uint32_t>(Field(field, "array element type"));
     if (!validValueType(et))
         throw fileError(path, field + ": unknown array element type " + std::to_string(et) + ", expected 0..12");
     v.elemType = GgufType(et);
-    const uint64_t n = c.read<uint64_t>(field + " (array length)");
+    const uint64_t n = c.read<uint64_t>(Field(field, "array length"));
     if (n > c.remaining() / minEncodedSize(v.elemType))
         throw fileError(path, field + ": array of " + std::to_string(n) + " " + ggufTypeName(v.elemType) +
                                   " elements cannot fit in the " + std::to_string(c.remaining()) + " bytes left");
@@ -114,9 +134,11 @@ GgufValue readValue(Cursor& c, const std::string& path, GgufType t, const std::s
 
 } // namespace
 
-std::shared_ptr<GgufFile> GgufFile::open(const std::string& path) {
+std::shared_ptr<GgufFile> GgufFile::open(const std::string& path) { return fromMapping(MappedFile::open(path)); }
+
+std::shared_ptr<GgufFile> GgufFile::fromMapping(std::shared_ptr<MappedFile> file) {
     std::shared_ptr<GgufFile> g(new GgufFile());
-    g->m_file = MappedFile::open(path);
+    g->m_file = std::move(file);
     g->parse();
     return g;
 }
@@ -142,9 +164,9 @@ void GgufFile::parse() {
                                std::to_string(m_file->size()) + " bytes");
 
     for (uint64_t k = 0; k < nKv; ++k) {
-        const std::string key = c.readString("metadata key #" + std::to_string(k));
+        const std::string key = c.readString(Field("metadata key #", nullptr, int64_t(k)));
         const std::string field = "metadata '" + key + "'";
-        const uint32_t t = c.read<uint32_t>(field + " (value type)");
+        const uint32_t t = c.read<uint32_t>(Field(field, "value type"));
         if (!validValueType(t)) throw fileError(p, field + ": unknown value type " + std::to_string(t) + ", expected 0..12");
         GgufValue v = readValue(c, p, GgufType(t), field, 0);
         if (m_kvIndex.count(key)) throw fileError(p, field + ": key appears twice");
@@ -164,34 +186,25 @@ void GgufFile::parse() {
     m_tensors.reserve(size_t(nTensors));
     for (uint64_t k = 0; k < nTensors; ++k) {
         GgufTensorInfo ti;
-        ti.name = c.readString("tensor info #" + std::to_string(k) + " (name)");
+        ti.name = c.readString(Field("tensor info #", "name", int64_t(k)));
         const std::string field = "tensor '" + ti.name + "'";
-        const uint32_t nDims = c.read<uint32_t>(field + " (n_dims)");
+        const uint32_t nDims = c.read<uint32_t>(Field(field, "n_dims"));
         if (nDims == 0 || nDims > kMaxDims)
             throw fileError(p, field + ": n_dims = " + std::to_string(nDims) + ", expected 1.." + std::to_string(kMaxDims));
-        int64_t elements = 1;
-        for (uint32_t d = 0; d < nDims; ++d) {
-            const uint64_t dim = c.read<uint64_t>(field + " (dims)");
-            if (dim > uint64_t(std::numeric_limits<int64_t>::max()) ||
-                (dim != 0 && uint64_t(elements) > uint64_t(std::numeric_limits<int64_t>::max()) / dim))
-                throw fileError(p, field + ": dims overflow 64 bits (dim " + std::to_string(d) + " = " + std::to_string(dim) + ")");
-            ti.shape.push_back(int64_t(dim));
-            elements *= int64_t(dim);
-        }
-        ti.elements = elements;
-        const uint32_t typeId = c.read<uint32_t>(field + " (type)");
+        std::vector<uint64_t> dims;
+        for (uint32_t d = 0; d < nDims; ++d) dims.push_back(c.read<uint64_t>(Field(field, "dims")));
+        const uint64_t elements = checkedElements(dims, p + ": " + field + ": dims");
+        for (uint64_t d : dims) ti.shape.push_back(int64_t(d));
+        ti.elements = int64_t(elements);
+        const uint32_t typeId = c.read<uint32_t>(Field(field, "type"));
         const auto tt = typeTraits(typeId);
         if (!tt) throw fileError(p, field + ": unknown or unsupported tensor type id " + std::to_string(typeId));
         ti.type = tt->type;
         if (ti.shape[0] % tt->blockElements != 0)
             throw fileError(p, field + ": row length " + std::to_string(ti.shape[0]) + " is not a multiple of the " +
                                    tt->name + " block size " + std::to_string(tt->blockElements));
-        // bytes = elements / block * blockBytes, checked for overflow
-        const uint64_t blocks = uint64_t(elements) / uint64_t(tt->blockElements);
-        if (blocks > std::numeric_limits<uint64_t>::max() / uint64_t(tt->blockBytes))
-            throw fileError(p, field + ": size overflows 64 bits");
-        ti.bytes = blocks * uint64_t(tt->blockBytes);
-        ti.offset = c.read<uint64_t>(field + " (offset)");
+        ti.bytes = checkedMul(elements / uint64_t(tt->blockElements), uint64_t(tt->blockBytes), p + ": " + field + ": size");
+        ti.offset = c.read<uint64_t>(Field(field, "offset"));
         if (ti.offset % m_alignment != 0)
             throw fileError(p, field + ": offset " + std::to_string(ti.offset) + " is not a multiple of the alignment " +
                                    std::to_string(m_alignment));
@@ -201,7 +214,7 @@ void GgufFile::parse() {
     }
 
     const uint64_t pos = c.pos();
-    m_dataOffset = (pos + m_alignment - 1) / m_alignment * m_alignment;
+    m_dataOffset = checkedAdd(pos, m_alignment - 1, p + ": data section offset") / m_alignment * m_alignment;
     const uint64_t fileSize = m_file->size();
     if (!m_tensors.empty() && m_dataOffset > fileSize)
         throw fileError(p, "data section: starts at offset " + std::to_string(m_dataOffset) + " past the end of the file (" +

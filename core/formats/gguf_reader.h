@@ -26,6 +26,7 @@ struct GgufTensorInfo {
 class GgufFile {
 public:
     static std::shared_ptr<GgufFile> open(const std::string& path);
+    static std::shared_ptr<GgufFile> fromMapping(std::shared_ptr<MappedFile> file);
 
     const std::string& path() const { return m_file->path(); }
     uint32_t version() const { return m_version; }

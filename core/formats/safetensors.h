@@ -32,6 +32,7 @@ struct StTensor {
 class SafetensorsFile {
 public:
     static std::shared_ptr<SafetensorsFile> open(const std::string& path);
+    static std::shared_ptr<SafetensorsFile> fromMapping(std::shared_ptr<MappedFile> file);
     const std::string& path() const { return m_file->path(); }
     const std::vector<StTensor>& tensors() const { return m_tensors; }
     const std::map<std::string, std::string>& metadata() const { return m_metadata; }

@@ -1,3 +1,4 @@
+#include "common/checked.h"
 #include "common/error.h"
 #include "formats/safetensors.h"
 
@@ -37,9 +38,11 @@ int stDtypeBytes(StDtype d) {
     return 1;
 }
 
-std::shared_ptr<SafetensorsFile> SafetensorsFile::open(const std::string& path) {
+std::shared_ptr<SafetensorsFile> SafetensorsFile::open(const std::string& path) { return fromMapping(MappedFile::open(path)); }
+
+std::shared_ptr<SafetensorsFile> SafetensorsFile::fromMapping(std::shared_ptr<MappedFile> file) {
     auto f = std::shared_ptr<SafetensorsFile>(new SafetensorsFile());
-    f->m_file = MappedFile::open(path);
+    f->m_file = std::move(file);
     f->parse();
     return f;
 }
@@ -82,15 +85,14 @@ void SafetensorsFile::parse() {
         if (!dt) throw fileError(p, field + ": unknown dtype '" + e["dtype"].get<std::string>() + "'");
         t.dtype = *dt;
         if (!e.contains("shape") || !e["shape"].is_array()) throw fileError(p, field + ": 'shape' missing or not an array");
-        uint64_t elements = 1;
+        std::vector<uint64_t> dims;
         for (const auto& d : e["shape"]) {
             if (!d.is_number_unsigned()) throw fileError(p, field + ": 'shape' holds a non-integer or negative entry");
-            const uint64_t v = d.get<uint64_t>();
-            if (v > uint64_t(std::numeric_limits<int64_t>::max()) || (v && elements > std::numeric_limits<uint64_t>::max() / v / 8))
-                throw fileError(p, field + ": 'shape' overflows 64 bits");
-            elements *= v;
-            t.shape.push_back(int64_t(v));
+            dims.push_back(d.get<uint64_t>());
         }
+        const uint64_t elements = checkedElements(dims, p + ": " + field + ": 'shape'");
+        const uint64_t span = checkedMul(elements, uint64_t(stDtypeBytes(t.dtype)), p + ": " + field + ": size");
+        for (uint64_t d : dims) t.shape.push_back(int64_t(d));
         if (!e.contains("data_offsets") || !e["data_offsets"].is_array() || e["data_offsets"].size() != 2 ||
             !e["data_offsets"][0].is_number_unsigned() || !e["data_offsets"][1].is_number_unsigned())
             throw fileError(p, field + ": 'data_offsets' must be [begin, end] with non-negative integers");
@@ -99,9 +101,9 @@ void SafetensorsFile::parse() {
         if (t.begin > t.end || t.end > dataBytes)
             throw fileError(p, field + ": data_offsets [" + std::to_string(t.begin) + ", " + std::to_string(t.end) +
                                    "] out of range, the data section has " + std::to_string(dataBytes) + " bytes");
-        if (t.end - t.begin != elements * uint64_t(stDtypeBytes(t.dtype)))
+        if (t.end - t.begin != span)
             throw fileError(p, field + ": data_offsets span " + std::to_string(t.end - t.begin) + " bytes, expected " +
-                                   std::to_string(elements * uint64_t(stDtypeBytes(t.dtype))) + " for its shape and dtype");
+                                   std::to_string(span) + " for its shape and dtype");
         t.data = m_file->data() + dataStart + t.begin;
         m_tensors.push_back(std::move(t));
     }

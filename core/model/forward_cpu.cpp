@@ -2,7 +2,9 @@
 
 #include "model/block_dot.h"
 
+#include "common/checked.h"
 #include "common/error.h"
+#include "common/host_memory.h"
 #include "common/half.h"
 #include "model/activation_rounding.h"
 #include "model/exp_ref.h"
@@ -117,7 +119,9 @@ CpuForward::CpuForward(const Model& model, ThreadPool& pool, CpuForwardOptions o
         throw Error(model.path + ": a " + kvCacheTypeName(options.kvType) + " KV cache needs rows of a multiple of 32 values, this model's are " +
                     std::to_string(c.kvDim()));
     m_capacity = forwardCapacity(model, options.contextLength, CpuForwardOptions::kDefaultContext);
-    const size_t cacheFloats = size_t(c.nLayers) * size_t(m_capacity) * size_t(c.kvDim());
+    const std::string cacheWhat = model.path + ": the KV cache for a context of " + std::to_string(m_capacity) + " tokens";
+    const size_t cacheFloats = checkedMul(checkedMul(uint64_t(c.nLayers), uint64_t(m_capacity), cacheWhat), uint64_t(c.kvDim()), cacheWhat);
+    checkHostAllocation(checkedMul(cacheFloats, 2 * sizeof(float), cacheWhat), cacheWhat);
     for (const LayerWeights& L : model.weights.layers) {
         LayerVectors v{dequantizeTensor(L.attnNorm), dequantizeTensor(L.ffnNorm), {}, {}, {}};
         if (L.bq.present()) {

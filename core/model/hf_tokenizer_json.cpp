@@ -10,14 +10,18 @@ namespace qb {
 
 namespace {
 
-nlohmann::json readJson(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw fileError(path, "cannot open");
+nlohmann::json parseJson(const std::string& path, const std::string& text) {
     try {
-        return nlohmann::json::parse(in);
+        return nlohmann::json::parse(text);
     } catch (const nlohmann::json::exception& e) {
         throw fileError(path, std::string("not valid JSON: ") + e.what());
     }
+}
+
+nlohmann::json readJson(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw fileError(path, "cannot open");
+    return parseJson(path, std::string(std::istreambuf_iterator<char>(in), {}));
 }
 
 std::string preFromRegex(const std::string& pattern) {
@@ -40,17 +44,33 @@ std::string findSplitRegex(const nlohmann::json& pt) {
     return "";
 }
 
+// A token id from the file: an integer in [0, limit), else an error naming the field.
+int tokenId(const nlohmann::json& value, size_t limit, const std::string& path, const std::string& field) {
+    limit = std::min<size_t>(limit, size_t(INT32_MAX));
+    if (!value.is_number_integer()) throw fileError(path, field + ": expected an integer token id, got " + std::string(value.type_name()));
+    const bool negative = value.is_number_integer() && !value.is_number_unsigned() && value.get<int64_t>() < 0;
+    if (negative || value.get<uint64_t>() >= limit)
+        throw fileError(path, field + ": id " + value.dump() + " is outside 0.." + std::to_string(int64_t(limit) - 1));
+    return int(value.get<uint64_t>());
+}
+
 int idOfContent(const nlohmann::json& cfgValue, const Vocab& v) {
     std::string text;
     if (cfgValue.is_string()) text = cfgValue.get<std::string>();
-    else if (cfgValue.is_object() && cfgValue.contains("content")) text = cfgValue["content"].get<std::string>();
+    else if (cfgValue.is_object() && cfgValue.contains("content") && cfgValue["content"].is_string()) text = cfgValue["content"].get<std::string>();
     return text.empty() ? -1 : v.find(text);
 }
 
 } // namespace
 
 std::shared_ptr<Vocab> vocabFromTokenizerJson(const std::string& path, const std::string& configPath) {
-    const nlohmann::json j = readJson(path);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw fileError(path, "cannot open");
+    return vocabFromTokenizerJsonText(path, std::string(std::istreambuf_iterator<char>(in), {}), configPath);
+}
+
+std::shared_ptr<Vocab> vocabFromTokenizerJsonText(const std::string& path, const std::string& text, const std::string& configPath) {
+    const nlohmann::json j = parseJson(path, text);
     auto v = std::make_shared<Vocab>();
     try {
         const auto& model = j.at("model");
@@ -62,16 +82,14 @@ std::shared_ptr<Vocab> vocabFromTokenizerJson(const std::string& path, const std
                 v->tokens.push_back(e.at(0).get<std::string>());
                 v->scores.push_back(e.at(1).get<float>());
             }
-            if (model.contains("unk_id") && model["unk_id"].is_number_integer()) v->unk = model["unk_id"].get<int>();
+            if (model.contains("unk_id") && model["unk_id"].is_number_integer())
+                v->unk = tokenId(model["unk_id"], v->tokens.size(), path, "model.unk_id");
         } else if (type == "BPE") {
             v->kind = byteFallback ? TokenizerKind::Spm : TokenizerKind::Bpe;
             const auto& vocab = model.at("vocab");
             v->tokens.assign(vocab.size(), std::string());
             for (auto it = vocab.begin(); it != vocab.end(); ++it) {
-                const int id = it->get<int>();
-                if (id < 0 || id >= int(vocab.size()))
-                    throw fileError(path, "model.vocab['" + it.key() + "']: id " + std::to_string(id) + " outside 0.." + std::to_string(vocab.size() - 1));
-                v->tokens[size_t(id)] = it.key();
+                v->tokens[size_t(tokenId(*it, vocab.size(), path, "model.vocab['" + it.key() + "']"))] = it.key();
             }
             for (const auto& m : model.at("merges")) {
                 if (m.is_string()) v->merges.push_back(m.get<std::string>());
@@ -100,9 +118,9 @@ std::shared_ptr<Vocab> vocabFromTokenizerJson(const std::string& path, const std
             if (v->kind == TokenizerKind::Spm && parseByteToken(v->tokens[i]) >= 0) v->types[i] = TokenType::Byte;
         if (j.contains("added_tokens"))
             for (const auto& a : j["added_tokens"]) {
-                const int id = a.at("id").get<int>();
                 const std::string content = a.at("content").get<std::string>();
-                if (id < 0) throw fileError(path, "added_tokens: negative id for '" + content + "'");
+                // added tokens extend the vocabulary: an id past all of them is a gap no real file has (and an allocation the file does not justify)
+                const int id = tokenId(a.at("id"), v->tokens.size() + j["added_tokens"].size(), path, "added_tokens '" + content + "'");
                 if (size_t(id) >= v->tokens.size()) {
                     v->tokens.resize(size_t(id) + 1);
                     v->types.resize(size_t(id) + 1, TokenType::Unused);

@@ -12,5 +12,7 @@
 namespace qb {
 
 std::shared_ptr<Vocab> vocabFromTokenizerJson(const std::string& tokenizerJsonPath, const std::string& tokenizerConfigPath);
+// The same from tokenizer.json's text already in memory; `name` is what errors call it.
+std::shared_ptr<Vocab> vocabFromTokenizerJsonText(const std::string& name, const std::string& text, const std::string& tokenizerConfigPath = "");
 
 } // namespace qb

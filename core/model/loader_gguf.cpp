@@ -1,11 +1,13 @@
 // GGUF -> Model: hyper-parameters from "<arch>.*" metadata, vocabulary from
 // "tokenizer.ggml.*", tensors straight from the memory map.
+#include "common/checked.h"
 #include "common/error.h"
 #include "formats/gguf_reader.h"
 #include "model/loaders.h"
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace qb {
 
@@ -90,7 +92,11 @@ void checkArchitectureKeys(const GgufFile& g, const std::string& a, const ModelC
 } // namespace
 
 std::unique_ptr<Model> loadGgufModel(const std::string& path, const LoadOptions& options) {
-    auto g = GgufFile::open(path);
+    return loadGgufModel(GgufFile::open(path), options);
+}
+
+std::unique_ptr<Model> loadGgufModel(std::shared_ptr<GgufFile> g, const LoadOptions& options) {
+    const std::string path = g->path();
     auto m = std::make_unique<Model>();
     m->path = path;
     m->format = "gguf";
@@ -111,29 +117,34 @@ std::unique_ptr<Model> loadGgufModel(const std::string& path, const LoadOptions&
     c.arch = architectureFromName(c.archName, g->where("general.architecture"));
     c.name = g->getString("general.name", "");
     const std::string a = c.archName + ".";
-    c.dim = int(g->getInt(a + "embedding_length"));
-    c.nLayers = int(g->getInt(a + "block_count"));
-    c.ffnDim = int(g->getInt(a + "feed_forward_length"));
-    c.nHeads = int(g->getInt(a + "attention.head_count"));
-    c.nKvHeads = int(g->getInt(a + "attention.head_count_kv", c.nHeads));
-    c.contextLength = int(g->getInt(a + "context_length", 2048));
+    // sizes as ints within what a real model uses: a wrapped or absurd claim is refused by name
+    const auto count = [&](const std::string& key, std::optional<int64_t> fallback, int64_t hi = kMaxModelDim) {
+        if (fallback && !g->has(key)) return int(*fallback);
+        return checkedInt(g->getInt(key), 0, hi, g->where(key));
+    };
+    c.dim = count(a + "embedding_length", {});
+    c.nLayers = count(a + "block_count", {});
+    c.ffnDim = count(a + "feed_forward_length", {});
+    c.nHeads = count(a + "attention.head_count", {});
+    c.nKvHeads = count(a + "attention.head_count_kv", c.nHeads);
+    c.contextLength = count(a + "context_length", 2048, kMaxContextClaim);
     c.normEps = float(g->getFloat(a + "attention.layer_norm_rms_epsilon", 1e-5));
     c.ropeFreqBase = float(g->getFloat(a + "rope.freq_base", 10000.0));
     c.headDim = c.nHeads > 0 ? c.dim / c.nHeads : 0;
-    c.ropeDim = int(g->getInt(a + "rope.dimension_count", c.headDim));
+    c.ropeDim = count(a + "rope.dimension_count", c.headDim);
     if (c.ropeDim != c.headDim)
         throw Error(g->where(a + "rope.dimension_count") + ": " + std::to_string(c.ropeDim) +
                     ", expected the head dimension " + std::to_string(c.headDim) + " (partial RoPE is not supported)");
     c.rope = c.arch == Architecture::Llama ? RopeLayout::Normal : RopeLayout::NeoX;
     if (c.arch == Architecture::Phi3) {
-        c.slidingWindow = int(g->getInt(a + "attention.sliding_window", 0));
+        c.slidingWindow = count(a + "attention.sliding_window", 0, kMaxContextClaim);
         c.queryPreScale = true;
     }
     readRopeScaling(*g, a, c);
     checkArchitectureKeys(*g, a, c);
     c.synthetic = g->getBool("general.synthetic", false);
     const GgufTensorInfo* emb = g->findTensor("token_embd.weight");
-    c.vocabSize = int(g->getInt(a + "vocab_size", emb && emb->shape.size() == 2 ? emb->shape[1] : (m->vocab ? m->vocab->size() : 0)));
+    c.vocabSize = count(a + "vocab_size", emb && emb->shape.size() == 2 ? std::min(emb->shape[1], kMaxModelDim) : (m->vocab ? m->vocab->size() : 0));
     bindWeights(*m);
     return m;
 }
@@ -192,6 +203,10 @@ void splitRows(const Model& m, const Tensor& t, const std::vector<Tensor*>& part
 void bindWeights(Model& m) {
     linkScales(m);
     ModelWeights& w = m.weights;
+    // each layer is at least its two norms: a block_count the tensors cannot back is refused before allocating it
+    if (uint64_t(std::max(0, m.config.nLayers)) > m.tensors.size() / 2 + 1)
+        throw fileError(m.path, "block_count = " + std::to_string(m.config.nLayers) + ", but the file holds only " +
+                                    std::to_string(m.tensors.size()) + " tensors (each layer needs several)");
     w.layers.assign(size_t(std::max(0, m.config.nLayers)), LayerWeights{});
     // a tensor the engine does not use is refused by name, not ignored
     const auto unused = [&](const Tensor& t) {

@@ -1,6 +1,7 @@
 // llama2.c checkpoint (+ tokenizer .bin) -> Model. The checkpoint is a
 // 7-int header then F32 arrays in a fixed order; weights are in the same
 // interleaved-RoPE layout GGUF llama uses, so they are viewed in place.
+#include "common/checked.h"
 #include "common/error.h"
 #include "common/mapped_file.h"
 #include "model/loaders.h"
@@ -73,20 +74,23 @@ std::shared_ptr<Vocab> readLlama2cTokenizer(const std::string& path, int vocabSi
 } // namespace
 
 std::unique_ptr<Model> loadLlama2cModel(const std::string& path, const LoadOptions& options) {
-    auto file = MappedFile::open(path);
+    return loadLlama2cModel(MappedFile::open(path), options);
+}
+
+std::unique_ptr<Model> loadLlama2cModel(std::shared_ptr<MappedFile> file, const LoadOptions& options) {
+    const std::string path = file->path();
     if (file->size() < sizeof(Llama2cHeader))
         throw fileError(path, "not a GGUF file, a safetensors directory, or a llama2.c checkpoint: only " +
                                   std::to_string(file->size()) + " bytes, a llama2.c header needs 28");
     Llama2cHeader h;
     std::memcpy(&h, file->data(), sizeof h);
     const bool shared = h.vocabSize > 0;
-    // negated in 64 bits: a vocab_size of INT32_MIN must not overflow (it is refused below)
-    const int64_t vocab64 = shared ? int64_t(h.vocabSize) : -int64_t(h.vocabSize);
+    const int64_t vocab64 = magnitude(h.vocabSize); // INT32_MIN included (refused below)
     const std::pair<const char*, int64_t> fields[] = {{"dim", h.dim}, {"hidden_dim", h.hiddenDim}, {"n_layers", h.nLayers},
                                                       {"n_heads", h.nHeads}, {"n_kv_heads", h.nKvHeads}, {"vocab_size", vocab64},
                                                       {"seq_len", h.seqLen}};
     for (const auto& [name, value] : fields)
-        if (value <= 0 || value > (1 << 24))
+        if (value <= 0 || value > kMaxModelDim)
             throw fileError(path, std::string("llama2.c header: ") + name + " = " + std::to_string(value) +
                                       ", expected a positive size (is this a llama2.c checkpoint?)");
     const int vocab = int(vocab64); // within (0, 2^24] now
@@ -118,9 +122,8 @@ std::unique_ptr<Model> loadLlama2cModel(const std::string& path, const LoadOptio
     // Walk the arrays in file order, checking each fits before viewing it.
     uint64_t offset = sizeof(Llama2cHeader);
     auto take = [&](const std::string& name, std::vector<int64_t> shape) {
-        uint64_t n = 1;
-        for (int64_t d : shape) n *= uint64_t(d);
-        const uint64_t bytes = n * 4;
+        const std::string what = path + ": llama2.c weights: '" + name + "'";
+        const uint64_t bytes = checkedMul(checkedElements({shape.begin(), shape.end()}, what), 4, what);
         if (bytes > file->size() - offset)
             throw fileError(path, "llama2.c weights: '" + name + "' needs " + std::to_string(bytes) + " bytes at offset " +
                                       std::to_string(offset) + ", the file has " + std::to_string(file->size() - offset) + " left");

@@ -2,6 +2,7 @@
 // sharded via model.safetensors.index.json) -> Model with GGUF names. Llama
 // Q/K rows are permuted to GGUF's interleaved RoPE layout, as llama.cpp's
 // converter does; Qwen2 keeps the HF layout and runs NeoX RoPE.
+#include "common/checked.h"
 #include "common/error.h"
 #include "formats/safetensors.h"
 #include "model/hf_names.h"
@@ -38,7 +39,10 @@ int configInt(const nlohmann::json& c, const std::string& key, const std::string
         throw fileError(path, "'" + key + "': missing");
     }
     if (!c[key].is_number_integer()) throw fileError(path, "'" + key + "': expected an integer, got " + std::string(c[key].type_name()));
-    return c[key].get<int>();
+    const int64_t hi = key == "max_position_embeddings" || key == "sliding_window" ? kMaxContextClaim : kMaxModelDim;
+    if (c[key].is_number_unsigned() && c[key].get<uint64_t>() > uint64_t(hi))
+        throw fileError(path, "'" + key + "': " + std::to_string(c[key].get<uint64_t>()) + " is above the supported " + std::to_string(hi));
+    return checkedInt(c[key].get<int64_t>(), 0, hi, path + ": '" + key + "'");
 }
 
 GgmlType ggmlFromDtype(StDtype d, const std::string& file, const std::string& tensor) {
@@ -141,7 +145,9 @@ std::vector<float> ropeScalingFromConfig(const nlohmann::json& cfg, const std::s
 
 } // namespace
 
-std::unique_ptr<Model> loadSafetensorsModel(const std::string& dirPath, const LoadOptions& options) {
+namespace {
+
+std::unique_ptr<Model> loadHfDirectory(const std::string& dirPath, const LoadOptions& options) {
     const fs::path dir(dirPath);
     const fs::path configPath = dir / "config.json";
     if (!fs::exists(configPath)) throw fileError(dirPath, "config.json missing: expected an HF model directory");
@@ -170,14 +176,14 @@ std::unique_ptr<Model> loadSafetensorsModel(const std::string& dirPath, const Lo
     if (c.nHeads <= 0 || c.dim % c.nHeads != 0)
         throw fileError(cp, "'num_attention_heads' " + std::to_string(c.nHeads) + " does not divide 'hidden_size' " + std::to_string(c.dim));
     c.headDim = c.dim / c.nHeads;
-    if (cfg.contains("head_dim") && cfg["head_dim"].is_number_integer() && cfg["head_dim"].get<int>() != c.headDim)
-        throw fileError(cp, "'head_dim' " + std::to_string(cfg["head_dim"].get<int>()) + " differs from hidden_size / num_attention_heads = " +
+    if (cfg.contains("head_dim") && cfg["head_dim"].is_number_integer() && cfg["head_dim"].get<int64_t>() != c.headDim)
+        throw fileError(cp, "'head_dim' " + std::to_string(cfg["head_dim"].get<int64_t>()) + " differs from hidden_size / num_attention_heads = " +
                                 std::to_string(c.headDim) + " (not supported)");
     c.ropeDim = c.headDim;
     c.rope = c.arch == Architecture::Llama ? RopeLayout::Normal : RopeLayout::NeoX;
     if (c.arch == Architecture::Phi3) { // HF Phi-3: the window is always on; llama.cpp scales the query first
         c.queryPreScale = true;
-        if (cfg.contains("sliding_window") && cfg["sliding_window"].is_number_integer()) c.slidingWindow = cfg["sliding_window"].get<int>();
+        if (cfg.contains("sliding_window") && cfg["sliding_window"].is_number_integer()) c.slidingWindow = configInt(cfg, "sliding_window", cp);
     }
     checkConfigSemantics(cfg, cp, c);
     const std::vector<float> ropeFactors = ropeScalingFromConfig(cfg, cp, c);
@@ -240,6 +246,16 @@ std::unique_ptr<Model> loadSafetensorsModel(const std::string& dirPath, const Lo
     if (options.vocabOnly) return m;
     bindWeights(*m);
     return m;
+}
+
+} // namespace
+
+std::unique_ptr<Model> loadSafetensorsModel(const std::string& dirPath, const LoadOptions& options) {
+    try {
+        return loadHfDirectory(dirPath, options);
+    } catch (const nlohmann::json::exception& e) { // a config value of the wrong JSON type
+        throw fileError((fs::path(dirPath) / "config.json").string(), std::string("unexpected structure: ") + e.what());
+    }
 }
 
 } // namespace qb

@@ -9,6 +9,9 @@ namespace qb::vk {
 Buffer::Buffer(Context& ctx, VkDeviceSize bytes, Placement placement, std::string name) : m_ctx(ctx), m_name(std::move(name)), m_size(bytes) {
     const Api& a = m_ctx.api();
     if (bytes == 0) bytes = 4;
+    if (bytes > ctx.maxAllocation()) // refused before asking the driver: sizes can come from a file's header or a requested context
+        throw Error("Vulkan: buffer '" + m_name + "' needs " + std::to_string(bytes) + " bytes, more than " + ctx.info().name +
+                    " allows in one allocation (" + std::to_string(ctx.maxAllocation()) + " bytes)");
     // (how a buffer may be bound is checked where it is bound: storage range or texel count)
     VkBufferCreateInfo bi{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
     bi.size = (bytes + 15) / 16 * 16; // whole 16-byte texels

@@ -213,6 +213,15 @@ Context::Context(const ContextOptions& options) {
     m_maxTexelElements = props.limits.maxTexelBufferElements;
     m_maxStorageBuffersPerStage = props.limits.maxPerStageDescriptorStorageBuffers;
     a.vkGetPhysicalDeviceMemoryProperties(m_physical, &m_memory);
+    { // the largest single allocation: the driver's limit, and never more than the largest heap
+        VkPhysicalDeviceMaintenance3Properties m3{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES};
+        VkPhysicalDeviceProperties2 p2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
+        p2.pNext = &m3;
+        a.vkGetPhysicalDeviceProperties2(m_physical, &p2);
+        VkDeviceSize heap = 0;
+        for (uint32_t h = 0; h < m_memory.memoryHeapCount; ++h) heap = std::max(heap, m_memory.memoryHeaps[h].size);
+        m_maxAllocation = std::min(m3.maxMemoryAllocationSize, heap);
+    }
 
     uint32_t nq = 0;
     a.vkGetPhysicalDeviceQueueFamilyProperties(m_physical, &nq, nullptr);

@@ -59,6 +59,8 @@ public:
     VkDeviceSize minStorageAlignment() const { return m_minStorageAlignment; }
     VkDeviceSize maxStorageRange() const { return m_maxStorageRange; }
     VkDeviceSize maxTexelElements() const { return m_maxTexelElements; }
+    // Largest one buffer may be (maxMemoryAllocationSize, at most the largest heap).
+    VkDeviceSize maxAllocation() const { return m_maxAllocation; }
     uint32_t maxStorageBuffersPerStage() const { return m_maxStorageBuffersPerStage; }
     float timestampPeriod() const { return m_timestampPeriod; } // ns per tick; 0 when the queue has no timestamps
     int validationErrors() const { return m_validationErrors.load(); }
@@ -87,6 +89,7 @@ private:
     VkPipelineCache m_pipelineCache = VK_NULL_HANDLE;
     VkPhysicalDeviceMemoryProperties m_memory{};
     VkDeviceSize m_minStorageAlignment = 16, m_maxStorageRange = 1u << 27, m_maxTexelElements = 65536;
+    VkDeviceSize m_maxAllocation = VkDeviceSize(1) << 30;
     float m_timestampPeriod = 0;
     uint32_t m_maxStorageBuffersPerStage = 4;
     DeviceInfo m_info;

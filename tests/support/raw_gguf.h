@@ -44,6 +44,10 @@ struct TinyModelSpec {
     std::optional<uint64_t> qOffset;                 // data offset of blk.0.attn_q.weight
     std::optional<uint64_t> archStringLength;        // length field of general.architecture's value
     std::string architecture = "llama";
+    uint32_t blockCount = 1;                         // llama.block_count as written
+    uint32_t contextLength = 64;                     // llama.context_length as written
+    std::optional<uint64_t> tokensClaim;             // length field of tokenizer.ggml.tokens
+    uint32_t matrixType = 0;                         // type id of the 2-D tensors (F32; any type with blocks of <= 32)
     std::optional<size_t> truncateTo;                // cut the file to this many bytes
     std::optional<size_t> truncateFromEnd;           // cut this many bytes off the end
 };
