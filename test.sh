@@ -7,3 +7,5 @@ scripts/install-deps.sh
 scripts/build.sh
 export QT_QPA_PLATFORM=offscreen
 ctest --test-dir build --output-on-failure --parallel "$(nproc)"
+# fuzz smoke: the regression inputs replayed, then seconds per reader on the checked-in corpus (ASan + UBSan)
+scripts/fuzz.sh --smoke

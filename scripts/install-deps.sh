@@ -9,6 +9,7 @@ PACKAGES=(
   qt6-base-dev qt6-base-dev-tools qt6-charts-dev libqt6opengl6-dev qt6-qpa-plugins libgl-dev
   nlohmann-json3-dev
   libvulkan-dev glslang-tools mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
+  clang libclang-rt-14-dev # the fuzz smoke (libFuzzer, ASan + UBSan) and scripts/sanitize.sh
 )
 
 missing=()

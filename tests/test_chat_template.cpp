@@ -120,6 +120,11 @@ private slots:
         QTest::newRow("repeat bomb") << "{{ 'x' * 100000000 }}" << "string repetition too large";
         QTest::newRow("deep nesting") << QString("{{ ") + QString("(").repeated(5000) + "1" + QString(")").repeated(5000) + " }}" << "nested too deeply";
         QTest::newRow("assign to non-namespace") << "{% set d = {} %}{% set d.x = 1 %}" << "expected a namespace()";
+        // a namespace that contains itself (found by fuzz_chat_template): every walk over it stops
+        QTest::newRow("self-containing repr") << "{% set ns = namespace(n=0) %}{% set ns.n = ns %}{{ ns.n }}" << "nested deeper than 100 levels";
+        QTest::newRow("self-containing tojson") << "{% set ns = namespace(n=0) %}{% set ns.n = ns %}{{ ns | tojson }}" << "nested deeper than 100 levels";
+        QTest::newRow("self-containing ==") << "{% set a = namespace(n=0) %}{% set b = namespace(n=0) %}{% set a.n = a %}{% set b.n = b %}{{ a == b }}"
+                                            << "nested deeper than 100 levels";
     }
     void refusedCleanly() {
         QFETCH(QString, source);

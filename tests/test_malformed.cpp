@@ -2,7 +2,9 @@
 // llama.cpp, LM Studio or Ollama. Every one must give a qb::Error that names
 // the file and the field, must not crash, and must leave the file untouched.
 // The files are generated here into the build tree's tests/data/malformed/.
+#include "chat/chat_template.h"
 #include "common/error.h"
+#include "common/read_file.h"
 #include "common/thread_pool.h"
 #include "model/forward_cpu.h"
 #include "model/model.h"
@@ -269,6 +271,12 @@ private slots:
             if (e.path().extension() == ".md") continue;
             ++n;
             const QByteArray before = digest(e.path().string());
+            if (e.path().extension() == ".jinja") { // a chat template: rendering it must be refused
+                const std::string source = qb::readWholeFile(e.path().string());
+                QVERIFY_THROWS_EXCEPTION(qb::Error, qb::renderChatTemplate(source, nlohmann::ordered_json::parse(R"([{"role": "user", "content": "hi"}])"), {}));
+                QCOMPARE(digest(e.path().string()), before);
+                continue;
+            }
             try {
                 qb::loadModel(e.path().string());
                 QFAIL(qPrintable("loaded " + QString::fromStdString(e.path().string())));

@@ -1,6 +1,7 @@
 // Every Vulkan kernel against its CPU twin on seeded random data, with the
 // Khronos validation layer on (any validation error fails the test) and
 // outputs poisoned with NaN first so unwritten elements are caught.
+#include "common/error.h"
 #include "model/activation_rounding.h"
 #include "model/block_dot.h"
 #include "vk/repack.h"
@@ -77,6 +78,22 @@ private slots:
     void cleanupTestCase() {
         QCOMPARE(ctx->validationErrors(), 0);
         ctx.reset();
+    }
+
+    // A size from a file's header or a requested context is refused before the
+    // driver is asked: more than one allocation may hold, named, no validation error.
+    void bufferBeyondDeviceLimitIsRefused() {
+        QVERIFY(ctx->maxAllocation() > 0);
+        for (VkDeviceSize bytes : {ctx->maxAllocation() + 1, VkDeviceSize(1) << 62}) {
+            try {
+                Buffer b(*ctx, bytes, Placement::DeviceLocal, "kv cache (test)");
+                QFAIL("a buffer larger than the device allows was created");
+            } catch (const qb::Error& e) {
+                QVERIFY2(QString(e.what()).contains("kv cache (test)") && QString(e.what()).contains("one allocation"), e.what());
+            }
+        }
+        Buffer fits(*ctx, 1 << 20, Placement::DeviceLocal, "fits");
+        QCOMPARE(fits.size(), VkDeviceSize(1) << 20);
     }
 
     void matmulAndGetRows_data() {

@@ -50,7 +50,13 @@ int cmdChatTemplate(const Argv& argv) {
     for (size_t i = 0; i < messages.size(); ++i)
         if (!messages[i].is_object() || !messages[i].contains("role") || !messages[i]["role"].is_string())
             throw qb::fileError(messagesPath, "message " + std::to_string(i) + ": expected an object with a string \"role\"");
-    const std::string text = qb::renderChatTemplate(source, messages, o);
+    std::string text;
+    try {
+        text = qb::renderChatTemplate(source, messages, o);
+    } catch (const qb::Error& e) {
+        if (!fromFile) throw;
+        throw qb::fileError(args.get("--template"), e.what(), e.kind()); // name the template file
+    }
     std::fwrite(text.data(), 1, text.size(), stdout);
     return 0;
 }

@@ -212,6 +212,7 @@ int64_t toIndex(const Value& v, const char* what) {
 }
 
 int compare(const Value& a, const Value& b) {
+    const WalkDepth guard;
     if (a.isNumber() && b.isNumber()) return a.number() < b.number() ? -1 : a.number() > b.number() ? 1 : 0;
     if (a.isString() && b.isString()) return a.s < b.s ? -1 : a.s > b.s ? 1 : 0;
     if (a.isList() && b.isList()) {

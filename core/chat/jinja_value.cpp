@@ -1,5 +1,7 @@
 #include "chat/jinja_value.h"
 
+#include "common/error.h"
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -162,7 +164,20 @@ std::string jsonString(const std::string& s) {
 
 } // namespace
 
+namespace {
+thread_local int t_walkDepth = 0;
+} // namespace
+
+WalkDepth::WalkDepth() {
+    if (++t_walkDepth > kMaxDepth) {
+        --t_walkDepth;
+        throw Error("a value nested deeper than " + std::to_string(kMaxDepth) + " levels (a list or dict that contains itself?)");
+    }
+}
+WalkDepth::~WalkDepth() { --t_walkDepth; }
+
 std::string repr(const Value& v) {
+    const WalkDepth guard;
     switch (v.kind) {
     case Value::Kind::String: return stringRepr(v.s);
     case Value::Kind::List: {
@@ -197,6 +212,7 @@ std::string str(const Value& v) {
 }
 
 std::string toJson(const Value& v, int indent, int depth) {
+    const WalkDepth guard;
     // json.dumps with indent: a newline and the next level's indentation before each item
     auto newline = [&](int level) { return indent >= 0 ? std::string(1, '\n').append(size_t(indent) * size_t(level), ' ') : std::string(); };
     const std::string nl = newline(depth + 1), close = newline(depth);
@@ -230,8 +246,11 @@ std::string toJson(const Value& v, int indent, int depth) {
 }
 
 bool equals(const Value& a, const Value& b) {
+    const WalkDepth guard;
     if (a.isNumber() && b.isNumber()) return a.number() == b.number();
     if (a.kind != b.kind) return false;
+    // the same list or dict is equal to itself (Python compares container items by identity first)
+    if ((a.kind == Value::Kind::List && a.list == b.list) || (a.kind == Value::Kind::Dict && a.dict == b.dict)) return true;
     switch (a.kind) {
     case Value::Kind::Undefined: case Value::Kind::None: return true;
     case Value::Kind::String: return a.s == b.s;
@@ -253,6 +272,7 @@ bool equals(const Value& a, const Value& b) {
 }
 
 Value fromJson(const nlohmann::ordered_json& j) {
+    const WalkDepth guard;
     if (j.is_null()) return Value::none();
     if (j.is_boolean()) return Value::boolean(j.get<bool>());
     if (j.is_number_integer()) return Value::integer(j.get<int64_t>());

@@ -67,6 +67,19 @@ struct CallArgs {
     Value get(size_t i, const std::string& name, Value fallback = Value::undefined("")) const;
 };
 
+// Lists and dicts are shared by reference, as in Python, so a value can contain
+// itself ({% set ns.n = ns %}). Every recursive walk over a value (repr, tojson,
+// ==, <) holds one of these: past kMaxDepth levels it throws qb::Error instead of
+// overflowing the stack. Per thread: two chat sessions render at once.
+class WalkDepth {
+public:
+    static constexpr int kMaxDepth = 100;
+    WalkDepth();
+    ~WalkDepth();
+    WalkDepth(const WalkDepth&) = delete;
+    WalkDepth& operator=(const WalkDepth&) = delete;
+};
+
 // Python's str() and repr(), and json.dumps(ensure_ascii=False, indent).
 std::string str(const Value& v);
 std::string repr(const Value& v);
