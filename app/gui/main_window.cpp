@@ -407,7 +407,7 @@ void MainWindow::onSweepEnded(const QString& message, bool) {
 }
 
 void MainWindow::cancel() {
-    if (m_sweepRunning) {
+    if (m_sweepRunning && m_sweeper) {
         m_sweeper->cancel();
         m_status->setText(tr("Cancelling the sweep…"));
     } else if (m_loading) {

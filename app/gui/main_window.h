@@ -10,6 +10,7 @@
 #include "gui/model_load_worker.h"
 
 #include <QMainWindow>
+#include <QPointer>
 #include <QThread>
 #include <QTimer>
 #include <memory>
@@ -112,8 +113,10 @@ private:
     StallWatchdog* m_watchdog;
 
     QThread m_loadThread, m_sweepThread;
-    ModelLoadWorker* m_loader;
-    SweepWorker* m_sweeper;
+    // QPointer: each worker is deleted when its thread ends (closeEvent), and the
+    // destructor's stopAll() must then see null, not a dangling worker (found by UBSan)
+    QPointer<ModelLoadWorker> m_loader;
+    QPointer<SweepWorker> m_sweeper;
     QThread* m_deviceThread = nullptr;
     std::vector<DeviceChoice> m_devices;
     QString m_savedDevice;

@@ -202,6 +202,7 @@ void splitRows(const Model& m, const Tensor& t, const std::vector<Tensor*>& part
 
 void bindWeights(Model& m) {
     linkScales(m);
+    validateConfig(m); // before any product of the sizes (kv dim, fused rows) is formed
     ModelWeights& w = m.weights;
     // each layer is at least its two norms: a block_count the tensors cannot back is refused before allocating it
     if (uint64_t(std::max(0, m.config.nLayers)) > m.tensors.size() / 2 + 1)

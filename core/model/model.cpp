@@ -80,7 +80,7 @@ void expectTensor(const Model& m, const Tensor& t, const std::string& name, std:
 
 } // namespace
 
-void validateWeights(const Model& m) {
+void validateConfig(const Model& m) {
     const ModelConfig& c = m.config;
     auto positive = [&](int v, const char* what) {
         if (v <= 0) throw Error(m.path + ": " + what + " = " + std::to_string(v) + ", expected a positive number");
@@ -97,6 +97,11 @@ void validateWeights(const Model& m) {
         throw Error(m.path + ": head_count " + std::to_string(c.nHeads) + " is not a multiple of head_count_kv " + std::to_string(c.nKvHeads));
     if (c.headDim > 256) throw Error(m.path + ": head dimension " + std::to_string(c.headDim) + " is above the supported 256");
     if (c.headDim % 2 != 0) throw Error(m.path + ": head dimension " + std::to_string(c.headDim) + " must be even for RoPE");
+}
+
+void validateWeights(const Model& m) {
+    validateConfig(m);
+    const ModelConfig& c = m.config;
     if (m.vocab && m.vocab->size() != c.vocabSize)
         throw Error(m.path + ": vocab_size " + std::to_string(c.vocabSize) + " disagrees with the tokenizer's " +
                     std::to_string(m.vocab->size()) + " tokens");

@@ -40,5 +40,8 @@ std::unique_ptr<Model> loadModel(const std::string& path, const LoadOptions& opt
 
 // Checks every weight's presence, type and shape against the config.
 void validateWeights(const Model& model);
+// The hyper-parameters alone (positive sizes, heads dividing the width, head
+// dimension even and at most 256): checked before anything computes with them.
+void validateConfig(const Model& model);
 
 } // namespace qb

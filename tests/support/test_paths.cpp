@@ -43,4 +43,10 @@ void writeFile(const std::string& path, const std::string& bytes) {
     if (!out) throw std::runtime_error("cannot write " + path);
 }
 
+double timeScale() {
+    const char* v = std::getenv("QUANTBENCH_TIME_SCALE");
+    const double s = v ? std::atof(v) : 1.0;
+    return s >= 1.0 ? s : 1.0;
+}
+
 } // namespace qbtest
