@@ -13,10 +13,13 @@ mode=${1:-all}
 export QT_QPA_PLATFORM=offscreen
 export QTEST_FUNCTION_TIMEOUT=3000000 # instrumented code runs several times slower than the 300 s default allows
 export QUANTBENCH_TIME_SCALE=10       # and the tests' "refused within seconds" bounds scale with it
-build() { # dir sanitizers
-  cmake -S . -B "$1" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUANTBENCH_SANITIZE="$2" >/dev/null
-  cmake --build "$1" --parallel "$(nproc)"
+build() { # dir sanitizers [targets...]
+  local dir=$1 checks=$2
+  shift 2
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUANTBENCH_SANITIZE="$checks" >/dev/null
+  cmake --build "$dir" --parallel "$(nproc)" ${1:+--target "$@"}
 }
+threaded=(test_concurrency test_chat test_quantizer test_quant_methods test_gui)
 if [[ $mode == asan || $mode == all ]]; then
   build build-asan "address,undefined"
   # one allocation above 4 GiB is a report: nothing in the suite needs that much, a trusted bad header would
@@ -25,9 +28,9 @@ if [[ $mode == asan || $mode == all ]]; then
     ctest --test-dir build-asan --output-on-failure --parallel "$(nproc)" --timeout 3000
 fi
 if [[ $mode == tsan || $mode == all ]]; then
-  build build-tsan "thread"
+  build build-tsan "thread" "${threaded[@]}"
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/scripts/tsan.supp" \
     ctest --test-dir build-tsan --output-on-failure --parallel "$(nproc)" --timeout 3000 \
-      -R '^(test_concurrency|test_chat|test_quantizer|test_quant_methods|test_gui)$'
+      -R "^($(IFS='|'; echo "${threaded[*]}"))\$"
 fi
 echo "sanitize ($mode): clean"

@@ -139,8 +139,8 @@ private slots:
         };
         l2c("llama2c-negative-dim", llama2cHeader({-64, 172, 5, 8, 4, 512, 512}, 16), "dim");
         l2c("llama2c-zero-layers", llama2cHeader({64, 172, 0, 8, 4, 512, 512}, 16), "n_layers");
-        l2c("llama2c-truncated-weights", llama2cHeader({64, 172, 5, 8, 4, 512, 512}, 1000), "needs");
-        l2c("llama2c-huge-sizes", llama2cHeader({1 << 24, 1 << 24, 1 << 24, 1 << 12, 1 << 12, 1 << 24, 1 << 24}, 16), "token_embd.weight");
+        l2c("llama2c-truncated-weights", llama2cHeader({64, 172, 5, 8, 4, 512, 512}, 1000), "bytes of weights");
+        l2c("llama2c-huge-sizes", llama2cHeader({1 << 24, 1 << 24, 1 << 24, 1 << 12, 1 << 12, 1 << 24, 1 << 24}, 16), "overflows 64 bits");
 
         auto st = [](const char* name, const std::string& bytes, const char* field) {
             QTest::newRow(name) << QString(name) << QByteArray::fromStdString(bytes) << QString(field);

@@ -119,6 +119,19 @@ std::unique_ptr<Model> loadLlama2cModel(std::shared_ptr<MappedFile> file, const 
     c.normEps = 1e-5f;
     c.rope = RopeLayout::Normal;
 
+    { // the whole layout from the header's sizes first: one check, before any per-layer work
+        const std::string what = path + ": llama2.c weights";
+        const uint64_t d = uint64_t(c.dim), kv = uint64_t(c.kvDim()), f = uint64_t(c.ffnDim), v = uint64_t(vocab);
+        const uint64_t perLayer = checkedAdd(checkedAdd(2 * d, checkedMul(2 * d, d, what), what),
+                                             checkedAdd(checkedMul(2 * d, kv, what), checkedMul(3 * d, f, what), what), what);
+        uint64_t floats = checkedAdd(checkedMul(v, d, what), checkedMul(uint64_t(c.nLayers), perLayer, what), what);
+        floats = checkedAdd(floats, d + uint64_t(h.seqLen) * uint64_t(c.headDim / 2) * 2 + (shared ? 0 : v * d), what);
+        const uint64_t bytes = checkedMul(floats, 4, what);
+        if (bytes > file->size() - sizeof(Llama2cHeader))
+            throw fileError(path, "llama2.c weights: the header's sizes need " + std::to_string(bytes) + " bytes of weights after the " +
+                                      std::to_string(sizeof(Llama2cHeader)) + "-byte header, the file has " +
+                                      std::to_string(file->size() - sizeof(Llama2cHeader)));
+    }
     // Walk the arrays in file order, checking each fits before viewing it.
     uint64_t offset = sizeof(Llama2cHeader);
     auto take = [&](const std::string& name, std::vector<int64_t> shape) {
