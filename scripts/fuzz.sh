@@ -98,9 +98,11 @@ for t in $targets; do
   [[ $mode == smoke ]] && rm -rf "$corpus"
   execs=$(grep -o "stat::number_of_executed_units: *[0-9]*" "$log" | grep -o "[0-9]*$" | tail -1)
   found=$(( $(ls "$findings" | wc -l) - before ))
-  ((rc != 0 && found == 0)) && found=1 # a report without a saved input still counts
+  interrupted=
+  grep -q "run interrupted" "$log" && interrupted=" (interrupted)"
+  ((rc != 0 && found == 0)) && [[ -z $interrupted ]] && found=1 # a report without a saved input still counts
   awk -v t="$t" -v n="${execs:-0}" -v b="$start" -v e="$end" -v f="$found" -v d="$(date -u +%F)" \
-    'BEGIN { s = e - b; printf "%-20s %10d execs in %7.1f s = %7.0f exec/s   findings: %d   (%s)\n", t, n, s, n / s, f, d }'
+    -v i="$interrupted" 'BEGIN { s = e - b; printf "%-20s %10d execs in %7.1f s = %7.0f exec/s   findings: %d   (%s)%s\n", t, n, s, n / s, f, d, i }'
   if ((found)); then
     failed=1
     grep -E "ERROR|SUMMARY|runtime error|Test unit written" "$log" | head -5 | sed 's/^/    /'
