@@ -54,6 +54,19 @@ void* operator new[](size_t n) { return operator new(n); }
 #endif
 
 namespace {
+// The largest single allocation made between construction and stop() (or the
+// end of the scope, when a failed check returns early).
+class AllocationWatch {
+public:
+    AllocationWatch() { g_largest = 0; g_tracking = true; }
+    ~AllocationWatch() { g_tracking = false; }
+    AllocationWatch(const AllocationWatch&) = delete;
+    AllocationWatch& operator=(const AllocationWatch&) = delete;
+    size_t stop() { g_tracking = false; return g_largest.load(); }
+};
+} // namespace
+
+namespace {
 
 std::string malformedDir() {
     static const std::string dir = [] {
@@ -166,9 +179,7 @@ private slots:
         }
         writeFile(target, bytes.toStdString());
         const QByteArray before = digest(target);
-        g_largest = 0;
-        g_tracking = true;
-        struct StopTracking { ~StopTracking() { g_tracking = false; } } stop;
+        AllocationWatch watch;
         try {
             qb::loadModel(path);
             QFAIL("loaded without an error");
@@ -179,10 +190,10 @@ private slots:
             QVERIFY2(msg.contains(field), qPrintable("message does not name '" + field + "': " + msg));
             QCOMPARE(e.kind(), qb::ErrorKind::BadInput);
         }
-        g_tracking = false;
+        const size_t largest = watch.stop();
         // nothing larger than the file justifies (a floor for the loader's own bookkeeping)
         const size_t bound = std::max<size_t>(size_t(4) << 20, size_t(8) * size_t(bytes.size()));
-        QVERIFY2(g_largest <= bound, qPrintable(QString("largest allocation %1 bytes, bound %2").arg(g_largest.load()).arg(bound)));
+        QVERIFY2(largest <= bound, qPrintable(QString("largest allocation %1 bytes, bound %2").arg(largest).arg(bound)));
         QCOMPARE(digest(target), before);
     }
     // HF directories: config.json and tokenizer.json claims, each refused by name
@@ -217,9 +228,7 @@ private slots:
         writeFile(dir + "/config.json", config.toStdString());
         writeFile(dir + "/model.safetensors", safetensors(R"({"model.norm.weight":{"dtype":"F32","shape":[32],"data_offsets":[0,128]}})", 0, 128));
         if (!tokenizer.isEmpty()) writeFile(dir + "/tokenizer.json", tokenizer.toStdString());
-        g_largest = 0;
-        g_tracking = true;
-        struct StopTracking { ~StopTracking() { g_tracking = false; } } stop;
+        AllocationWatch watch;
         try {
             qb::loadModel(dir);
             QFAIL("loaded without an error");
@@ -227,8 +236,8 @@ private slots:
             QVERIFY2(QString(e.what()).contains(field), e.what());
             QCOMPARE(e.kind(), qb::ErrorKind::BadInput);
         }
-        g_tracking = false;
-        QVERIFY2(g_largest <= size_t(4) << 20, qPrintable(QString("largest allocation %1 bytes").arg(g_largest.load())));
+        const size_t largest = watch.stop();
+        QVERIFY2(largest <= size_t(4) << 20, qPrintable(QString("largest allocation %1 bytes").arg(largest)));
     }
 
     // A trained context of 2^31 - 1 is metadata: the KV cache is sized from what
@@ -241,26 +250,26 @@ private slots:
         auto m = qb::loadModel(path);
         QCOMPARE(m->config.contextLength, 0x7FFFFFFF);
         qb::ThreadPool pool(1);
-        g_largest = 0;
-        g_tracking = true;
         {
-            qb::CpuForward fwd(*m, pool);
-            QCOMPARE(fwd.capacity(), qb::CpuForwardOptions::kDefaultContext);
+            AllocationWatch watch;
+            {
+                qb::CpuForward fwd(*m, pool);
+                QCOMPARE(fwd.capacity(), qb::CpuForwardOptions::kDefaultContext);
+            }
+            const size_t largest = watch.stop();
+            QVERIFY2(largest <= size_t(4) << 20, qPrintable(QString("largest allocation %1 bytes").arg(largest)));
         }
-        g_tracking = false;
-        QVERIFY2(g_largest <= size_t(4) << 20, qPrintable(QString("largest allocation %1 bytes").arg(g_largest.load())));
         qb::CpuForwardOptions all;
         all.contextLength = 0x7FFFFFFF; // 2^31 x 16 values x 2 x 4 bytes = 256 GiB of KV cache
-        g_largest = 0;
-        g_tracking = true;
+        AllocationWatch watch;
         try {
             qb::CpuForward fwd(*m, pool, all);
             QFAIL("a 256 GiB KV cache was allocated");
         } catch (const qb::Error& e) {
             QVERIFY2(QString(e.what()).contains("KV cache") && QString(e.what()).contains("GiB"), e.what());
         }
-        g_tracking = false;
-        QVERIFY2(g_largest <= size_t(4) << 20, qPrintable(QString("largest allocation %1 bytes").arg(g_largest.load())));
+        const size_t largest = watch.stop();
+        QVERIFY2(largest <= size_t(4) << 20, qPrintable(QString("largest allocation %1 bytes").arg(largest)));
     }
 
     // Inputs that once crashed a reader or drew a sanitizer report (tests/data/regressions/).
