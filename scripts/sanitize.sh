@@ -16,7 +16,7 @@ export QUANTBENCH_TIME_SCALE=10       # and the tests' "refused within seconds" 
 build() { # dir sanitizers [targets...]
   local dir=$1 checks=$2
   shift 2
-  cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUANTBENCH_SANITIZE="$checks" >/dev/null
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUANTBENCH_SANITIZE="$checks" -DQUANTBENCH_TEST_TIMEOUT=3000 >/dev/null
   cmake --build "$dir" --parallel "$(nproc)" ${1:+--target "$@"}
 }
 threaded=(test_concurrency test_chat test_quantizer test_quant_methods test_gui)
