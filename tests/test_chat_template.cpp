@@ -120,11 +120,18 @@ private slots:
         QTest::newRow("repeat bomb") << "{{ 'x' * 100000000 }}" << "string repetition too large";
         QTest::newRow("deep nesting") << QString("{{ ") + QString("(").repeated(5000) + "1" + QString(")").repeated(5000) + " }}" << "nested too deeply";
         QTest::newRow("assign to non-namespace") << "{% set d = {} %}{% set d.x = 1 %}" << "expected a namespace()";
-        // a namespace that contains itself (found by fuzz_chat_template): every walk over it stops
-        QTest::newRow("self-containing repr") << "{% set ns = namespace(n=0) %}{% set ns.n = ns %}{{ ns.n }}" << "nested deeper than 100 levels";
-        QTest::newRow("self-containing tojson") << "{% set ns = namespace(n=0) %}{% set ns.n = ns %}{{ ns | tojson }}" << "nested deeper than 100 levels";
-        QTest::newRow("self-containing ==") << "{% set a = namespace(n=0) %}{% set b = namespace(n=0) %}{% set a.n = a %}{% set b.n = b %}{{ a == b }}"
-                                            << "nested deeper than 100 levels";
+        // a namespace assigned into itself (found by fuzz_chat_template: endless repr, and a leaked
+        // reference cycle) is refused; values nested deeper than 100 levels stop every walk
+        // break / continue outside a loop (found by the fuzz smoke: an uncaught signal ended the process)
+        QTest::newRow("break outside a loop") << "a{%- break -%}b" << "'break' outside a for loop";
+        QTest::newRow("continue in a macro in a loop") << "{% for i in [1] %}{% macro m() %}{% continue %}{% endmacro %}{% endfor %}"
+                                                       << "'continue' outside a for loop";
+        QTest::newRow("namespace into itself") << "{% set ns = namespace(n=0) %}{% set ns.n = ns %}{{ ns.n }}" << "into itself";
+        QTest::newRow("namespace into itself via a list") << "{% set ns = namespace(n=0) %}{% set ns.n = [1, {'k': ns}] %}" << "into itself";
+        const QString deep = QString("{% set a = ") + QString("[").repeated(80) + QString("]").repeated(80) + " %}{% set b = " +
+                             QString("[").repeated(80) + "a" + QString("]").repeated(80) + " %}"; // 161 levels, each literal within the parser's 200
+        QTest::newRow("deep value repr") << deep + "{{ b }}" << "nested deeper than 100 levels";
+        QTest::newRow("deep value tojson") << deep + "{{ b | tojson }}" << "nested deeper than 100 levels";
     }
     void refusedCleanly() {
         QFETCH(QString, source);

@@ -1,5 +1,7 @@
 #include "chat/jinja_parser.h"
 
+#include <utility>
+
 #include "common/error.h"
 
 #include <cstring>
@@ -328,7 +330,9 @@ private:
             }
             if (isName("recursive")) fail(peek().pos, "recursive loops are not supported");
             expectEnd();
+            ++m_loopDepth;
             s->body = parseBody({"else", "endfor"}, end);
+            --m_loopDepth;
             if (end == "else") {
                 expectEnd();
                 s->elseBody = parseBody({"endfor"}, end);
@@ -375,7 +379,9 @@ private:
             }
             expectOp(")");
             expectEnd();
+            const int loops = std::exchange(m_loopDepth, 0); // a macro's body is outside the caller's loops
             s->body = parseBody({"endmacro"}, end);
+            m_loopDepth = loops;
             if (peek().kind == Token::Kind::Name) ++m_p; // {% endmacro name %}
             expectEnd();
         } else if (tag == "call") {
@@ -383,7 +389,9 @@ private:
             s->expr = parseExpression();
             if (s->expr->kind != Expr::Kind::Call) fail(at, "{% call %} expects a macro call");
             expectEnd();
+            const int loops = std::exchange(m_loopDepth, 0); // the caller block runs as a macro
             s->body = parseBody({"endcall"}, end);
+            m_loopDepth = loops;
             expectEnd();
         } else if (tag == "filter") {
             s->kind = Stmt::Kind::FilterBlock;
@@ -393,6 +401,7 @@ private:
             expectEnd();
         } else if (tag == "break" || tag == "continue") {
             s->kind = tag == "break" ? Stmt::Kind::Break : Stmt::Kind::Continue;
+            if (m_loopDepth == 0) fail(at, "'" + tag + "' outside a for loop");
             expectEnd();
         } else {
             fail(at, "unknown tag '" + tag + "', expected if, for, set, macro, call, filter, break or continue");
@@ -723,6 +732,7 @@ private:
     std::vector<Token> m_t;
     size_t m_p = 0;
     int m_depth = 0;
+    int m_loopDepth = 0; // enclosing for-loop bodies (break / continue need one)
 };
 
 } // namespace

@@ -68,6 +68,8 @@ private:
         }
         Value ns = lookup(target.substr(0, dot));
         if (!ns.isDict() || !ns.isNamespace) fail(p, "cannot assign attribute '" + target.substr(dot + 1) + "' of " + ns.typeName() + ", expected a namespace()");
+        // a namespace that held itself would be a reference cycle: never freed, endless to print
+        if (reaches(v, ns.dict.get())) fail(p, "cannot assign namespace '" + target.substr(0, dot) + "' into itself (attribute '" + target.substr(dot + 1) + "')");
         ns.dict->set(target.substr(dot + 1), std::move(v));
     }
 

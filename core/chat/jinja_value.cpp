@@ -245,6 +245,19 @@ std::string toJson(const Value& v, int indent, int depth) {
     return "null";
 }
 
+bool reaches(const Value& v, const Dict* d) {
+    const WalkDepth guard;
+    if (v.kind == Value::Kind::Dict) {
+        if (v.dict.get() == d) return true;
+        for (const auto& [k, x] : v.dict->items)
+            if (reaches(x, d)) return true;
+    } else if (v.kind == Value::Kind::List) {
+        for (const Value& x : *v.list)
+            if (reaches(x, d)) return true;
+    }
+    return false;
+}
+
 bool equals(const Value& a, const Value& b) {
     const WalkDepth guard;
     if (a.isNumber() && b.isNumber()) return a.number() == b.number();

@@ -84,6 +84,8 @@ public:
 std::string str(const Value& v);
 std::string repr(const Value& v);
 std::string toJson(const Value& v, int indent = -1, int depth = 0);
+// Whether `v` is, or holds at any depth, the dict `d` (a namespace being assigned into).
+bool reaches(const Value& v, const Dict* d);
 // Equality as Python's ==.
 bool equals(const Value& a, const Value& b);
 
