@@ -26,8 +26,12 @@ case ${1:-} in
 esac
 targets=${TARGETS:-fuzz_gguf fuzz_safetensors fuzz_llama2c fuzz_tokenizer_json fuzz_chat_template}
 
+mkdir -p build-fuzz
+exec 9>build-fuzz/.configure.lock # two runs at once (one per core) must not configure the same tree together
+flock 9
 cmake -S . -B build-fuzz -G Ninja -DQUANTBENCH_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-fuzz --parallel "$(nproc)" | grep -v "^\[" || true
+flock -u 9
 # short allocation stacks keep each execution cheap; rerun a saved finding with a longer one
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=0:malloc_context_size=2}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
