@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <unordered_map>
 
 namespace qb {
 
@@ -151,24 +152,34 @@ std::unique_ptr<Model> loadGgufModel(std::shared_ptr<GgufFile> g, const LoadOpti
 
 namespace {
 
+// Tensors by name (GGUF refuses duplicate names; should two ever share one, the first is used).
+class TensorIndex {
+public:
+    explicit TensorIndex(const std::vector<Tensor>& tensors) {
+        for (const Tensor& t : tensors) m_byName.emplace(t.name, &t);
+    }
+    const Tensor* find(const std::string& name) const {
+        const auto it = m_byName.find(name);
+        return it == m_byName.end() ? nullptr : it->second;
+    }
+
+private:
+    std::unordered_map<std::string, const Tensor*> m_byName;
+};
+
 // Per-channel types get their "<name>_scale" rows; W8A8 static weights their
 // "<name>_input_scale". Both must be F32 of the right length.
-void linkScales(Model& m) {
-    auto find = [&](const std::string& name) -> const Tensor* {
-        for (const Tensor& t : m.tensors)
-            if (t.name == name) return &t;
-        return nullptr;
-    };
+void linkScales(Model& m, const TensorIndex& byName) {
     for (Tensor& t : m.tensors) {
         if (hasRowScale(t.type)) {
-            const Tensor* s = find(t.name + "_scale");
+            const Tensor* s = byName.find(t.name + "_scale");
             if (!s) throw Error(m.path + ": tensor '" + t.name + "': type " + typeName(t.type) + " needs its scale tensor '" + t.name + "_scale'");
             if (s->type != GgmlType::F32 || s->elements() != t.rows())
                 throw Error(m.path + ": tensor '" + s->name + "': expected F32 with " + std::to_string(t.rows()) + " values, got " +
                             typeName(s->type) + " with " + std::to_string(s->elements()));
             t.rowScale = reinterpret_cast<const float*>(s->data);
         }
-        if (const Tensor* in = find(t.name + "_input_scale")) {
+        if (const Tensor* in = byName.find(t.name + "_input_scale")) {
             if (in->type != GgmlType::F32 || in->elements() != 1)
                 throw Error(m.path + ": tensor '" + in->name + "': expected one F32 value");
             t.inputScale = reinterpret_cast<const float*>(in->data);
@@ -201,7 +212,8 @@ void splitRows(const Model& m, const Tensor& t, const std::vector<Tensor*>& part
 } // namespace
 
 void bindWeights(Model& m) {
-    linkScales(m);
+    const TensorIndex byName(m.tensors); // one lookup per name: a file of many small tensors stays linear
+    linkScales(m, byName);
     validateConfig(m); // before any product of the sizes (kv dim, fused rows) is formed
     ModelWeights& w = m.weights;
     // each layer is at least its two norms: a block_count the tensors cannot back is refused before allocating it
@@ -217,9 +229,8 @@ void bindWeights(Model& m) {
     const auto isScaleOf = [&](const std::string& n) {
         for (const std::string suffix : {"_scale", "_input_scale"})
             if (n.size() > suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0) {
-                const std::string base = n.substr(0, n.size() - suffix.size());
-                for (const Tensor& t : m.tensors)
-                    if (t.name == base && (suffix == "_input_scale" || hasRowScale(t.type))) return true;
+                const Tensor* base = byName.find(n.substr(0, n.size() - suffix.size()));
+                if (base && (suffix == "_input_scale" || hasRowScale(base->type))) return true;
             }
         return false;
     };
