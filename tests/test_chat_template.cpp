@@ -95,6 +95,12 @@ private slots:
         QTest::newRow("string concat") << "{{ 'a' ~ 1 ~ none }}{{ 'a' + 'b' }}" << "a1Noneab";
         QTest::newRow("filter block") << "{% filter upper %}abc{% endfilter %}" << "ABC";
         QTest::newRow("set block") << "{% set x %}a{{ 1 }}{% endset %}{{ x }}" << "a1";
+        // integers are exact 64-bit values, not doubles: Python's results wherever they fit
+        QTest::newRow("int exact past 2^53") << "{{ 9007199254740993 + 0 }} {{ 9007199254740993 * 1 }}" << "9007199254740993 9007199254740993";
+        QTest::newRow("int floor div and mod") << "{{ -7 // 2 }} {{ -7 % 3 }} {{ 7 % -3 }} {{ 7 // -2 }}" << "-4 2 -2 -4";
+        QTest::newRow("int power") << "{{ 2 ** 62 }} {{ (-3) ** 3 }} {{ 5 ** 0 }}" << "4611686018427387904 -27 1";
+        QTest::newRow("range near the top") << "{{ range(9223372036854775806, 9223372036854775807, 5) | list }}" << "[9223372036854775806]";
+        QTest::newRow("huge slice step") << "{{ [1, 2, 3][1::9223372036854775807] }}{{ [1, 2, 3][1::-9223372036854775807] }}" << "[2][2]";
     }
     void jinjaSemantics() {
         QFETCH(QString, source);
@@ -126,6 +132,13 @@ private slots:
         QTest::newRow("break outside a loop") << "a{%- break -%}b" << "'break' outside a for loop";
         QTest::newRow("continue in a macro in a loop") << "{% for i in [1] %}{% macro m() %}{% continue %}{% endmacro %}{% endfor %}"
                                                        << "'continue' outside a for loop";
+        // integer results beyond 64 bits (found by fuzz_chat_template: UBSan, signed overflow in '*')
+        QTest::newRow("int multiply overflow") << "{{ 4611686018427387904 * 2 }}" << "integer overflow in '*'";
+        QTest::newRow("int add overflow") << "{{ 9223372036854775807 + 1 }}" << "integer overflow in '+'";
+        QTest::newRow("int negate overflow") << "{{ -(-9223372036854775807 - 1) }}" << "integer overflow in '-'";
+        QTest::newRow("int power overflow") << "{{ 2 ** 64 }}" << "integer overflow in '**'";
+        QTest::newRow("int floor div overflow") << "{{ (-9223372036854775807 - 1) // -1 }}" << "integer overflow in '//'";
+        QTest::newRow("int of a huge float") << "{{ 1e300 | int }}" << "outside the 64-bit integer range";
         QTest::newRow("namespace into itself") << "{% set ns = namespace(n=0) %}{% set ns.n = ns %}{{ ns.n }}" << "into itself";
         QTest::newRow("namespace into itself via a list") << "{% set ns = namespace(n=0) %}{% set ns.n = [1, {'k': ns}] %}" << "into itself";
         const QString deep = QString("{% set a = ") + QString("[").repeated(80) + QString("]").repeated(80) + " %}{% set b = " +

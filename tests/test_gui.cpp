@@ -35,6 +35,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// A wait in milliseconds, longer where the build runs slower (sanitizers: QUANTBENCH_TIME_SCALE).
+int ms(int base) { return int(base * qbtest::timeScale()); }
+
 QString stories() { return QString::fromStdString(qbtest::sharedPath("models/stories260K.gguf")); }
 
 // what a file manager's drop delivers
@@ -57,7 +60,7 @@ int barCount(QChart* chart) {
 bool waitForModel(MainWindow& w) {
     if (w.model()) return true;
     QSignalSpy shown(&w, &MainWindow::modelShown);
-    return shown.wait(20000);
+    return shown.wait(ms(20000));
 }
 
 void smallSweep(MainWindow& w, const QStringList& variants, const QString& out) {
@@ -85,7 +88,7 @@ private slots:
         m_w = std::make_unique<MainWindow>();
         m_w->show();
         QSignalSpy devices(m_w.get(), &MainWindow::devicesListed);
-        QVERIFY(devices.wait(20000));
+        QVERIFY(devices.wait(ms(20000)));
         QVERIFY(m_w->devicePicker()->count() >= 2); // lavapipe + the CPU: a missing Vulkan device is a failure here
         QVERIFY(m_w->devicePicker()->currentData().toString().startsWith("vulkan"));
     }
@@ -93,7 +96,7 @@ private slots:
     void droppedModelFillsTheModelView() {
         QSignalSpy shown(m_w.get(), &MainWindow::modelShown);
         drop(m_w.get(), stories());
-        QVERIFY(shown.wait(20000));
+        QVERIFY(shown.wait(ms(20000)));
         ModelInfoView* info = m_w->infoView();
         QCOMPARE(info->tensorTable()->rowCount(), 48);
         QCOMPARE(info->tensorTable()->item(0, 1)->text(), QString("token_embd.weight")); // file order
@@ -144,7 +147,7 @@ private slots:
         MainWindow other;
         QSignalSpy shown(&other, &MainWindow::modelShown);
         other.openModel(QString::fromStdString(qbtest::chatMlStoriesCopy()));
-        QVERIFY(shown.wait(20000));
+        QVERIFY(shown.wait(ms(20000)));
         QVERIFY(other.infoView()->summaryText().contains("chat template present"));
         const QString sample = other.infoView()->templateSample();
         QVERIFY2(sample.contains("<|im_start|>user\nHello!<|im_end|>"), qPrintable(sample));
@@ -157,7 +160,7 @@ private slots:
         const std::string before = qbtest::readFile(dir + "/junk.gguf");
         QSignalSpy failed(m_w.get(), &MainWindow::loadFailed);
         drop(m_w.get(), QString::fromStdString(dir + "/junk.gguf"));
-        QVERIFY(failed.wait(10000));
+        QVERIFY(failed.wait(ms(10000)));
         const QString message = failed.first().first().toString();
         QVERIFY2(message.contains("junk.gguf"), qPrintable(message));
         QVERIFY(m_w->statusText().contains("junk.gguf"));
@@ -182,7 +185,7 @@ private slots:
         m_w->runSweep();
         QVERIFY(m_w->sweepRunning());
         QCOMPARE(m_w->variants()->rowCount(), 3); // reference + two queued rows at once
-        QVERIFY(done.wait(300000));
+        QVERIFY(done.wait(ms(300000)));
         QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.first().first().toString()));
         CompareView* c = m_w->compareView();
         QCOMPARE(c->variantPointCount(), 2);       // the two variants as points in the scatter
@@ -239,9 +242,9 @@ private slots:
         smallSweep(*m_w, {"Q6_K", "Q5_K_M", "Q3_K_M"}, dir);
         QSignalSpy done(m_w.get(), &MainWindow::sweepFinished);
         m_w->runSweep();
-        QTRY_VERIFY_WITH_TIMEOUT(m_w->variants()->runningRow() >= 1, 60000); // a variant is being made
+        QTRY_VERIFY_WITH_TIMEOUT(m_w->variants()->runningRow() >= 1, ms(60000)); // a variant is being made
         m_w->cancel();
-        QVERIFY(done.wait(60000));
+        QVERIFY(done.wait(ms(60000)));
         QVERIFY(!m_w->sweepRunning());
         for (const auto& e : fs::directory_iterator(dir.toStdString()))
             QVERIFY2(e.path().extension() != ".part", e.path().c_str());
@@ -265,14 +268,14 @@ private slots:
         chat->setSettings(s);
         chat->chooseVariants("source");
         ChatPane* a = chat->paneA();
-        QTRY_VERIFY_WITH_TIMEOUT(a->ready(), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(a->ready(), ms(30000));
         QCOMPARE(a->variantName(), QString("source"));
         QSignalSpy finished(a, &ChatPane::turnFinished);
         chat->sendPrompt("Once upon a time");
         QVERIFY(a->busy());
-        QTRY_VERIFY_WITH_TIMEOUT(a->replyPieces().size() >= 3, 30000); // it streams
+        QTRY_VERIFY_WITH_TIMEOUT(a->replyPieces().size() >= 3, ms(30000)); // it streams
         chat->stop();
-        QVERIFY(finished.wait(30000));
+        QVERIFY(finished.wait(ms(30000)));
         QCOMPARE(QString::fromStdString(a->lastStats().value("stop_reason", std::string())), QString("cancelled"));
         QVERIFY(a->replyPieces().size() < 400);
         QVERIFY(a->transcriptText().contains("Once upon a time"));
@@ -280,13 +283,13 @@ private slots:
         s.maxTokens = 12;
         chat->setSettings(s);
         chat->regenerate();
-        QVERIFY(finished.wait(30000));
+        QVERIFY(finished.wait(ms(30000)));
         QCOMPARE(a->messages().size(), size_t(2));
         QCOMPARE(a->lastStats().value("generated", 0), 12);
         // edit the first message: the session rolls back and answers the new text
         chat->beginEdit(0, "The dog");
         chat->sendPrompt("The dog");
-        QVERIFY(finished.wait(30000));
+        QVERIFY(finished.wait(ms(30000)));
         QCOMPARE(a->messages().size(), size_t(2));
         QCOMPARE(QString::fromStdString(a->messages()[0].value("content", std::string())), QString("The dog"));
         m_longestStall = std::max(m_longestStall, m_w->watchdog()->longestMs("chat"));
@@ -300,12 +303,12 @@ private slots:
         chat->setSettings(s);
         chat->setAb(true);
         chat->chooseVariants("source", "Q4_0");
-        QTRY_VERIFY_WITH_TIMEOUT(chat->paneA()->ready() && chat->paneB()->ready(), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(chat->paneA()->ready() && chat->paneB()->ready(), ms(30000));
         QCOMPARE(chat->paneB()->variantName(), QString("Q4_0"));
         QSignalSpy aDone(chat->paneA(), &ChatPane::turnFinished), bDone(chat->paneB(), &ChatPane::turnFinished);
         chat->sendPrompt("Once upon a time");
         QVERIFY(chat->paneA()->busy() && chat->paneB()->busy()); // both at once
-        QTRY_VERIFY_WITH_TIMEOUT(aDone.count() == 1 && bDone.count() == 1, 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(aDone.count() == 1 && bDone.count() == 1, ms(60000));
         QVERIFY(!chat->paneA()->replyPieces().empty());
         QVERIFY(!chat->paneB()->replyPieces().empty());
         // greedy: stories260K and its Q4_0 part somewhere within 64 tokens (they did at token 24 when written)
@@ -322,10 +325,10 @@ private slots:
         w->show();
         QSignalSpy shown(w.get(), &MainWindow::modelShown);
         w->openModel(stories());
-        QVERIFY(shown.wait(20000));
+        QVERIFY(shown.wait(ms(20000)));
         smallSweep(*w, {"Q6_K", "Q5_K_M"}, QString::fromStdString(qbtest::scratchDir("gui_close")));
         w->runSweep();
-        QTRY_VERIFY_WITH_TIMEOUT(w->variants()->runningRow() >= 0, 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(w->variants()->runningRow() >= 0, ms(20000));
         QElapsedTimer t;
         t.start();
         w->close();

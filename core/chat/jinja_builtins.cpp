@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <ctime>
 
 namespace qb::jinja {
@@ -205,6 +206,38 @@ Value boundMethod(const Value& self, const std::string& name) {
     return noAttribute(self, name);
 }
 
+// Integer arithmetic as Python's, within 64 bits: a result outside them is an error, never a wrap (or UB).
+int64_t exactInt(const Value& v) { return v.kind == Value::Kind::Bool ? int64_t(v.b) : v.i; }
+int64_t overflowed(const std::string& op) { throw Error("integer overflow in '" + op + "' (results beyond 64 bits are not supported)"); }
+int64_t intFromDouble(double d, const char* what) {
+    if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) throw Error(std::string(what) + ": the value is outside the 64-bit integer range");
+    return int64_t(d);
+}
+int64_t intOp(const std::string& op, int64_t x, int64_t y) {
+    int64_t r = 0;
+    if (op == "+") return __builtin_add_overflow(x, y, &r) ? overflowed(op) : r;
+    if (op == "-") return __builtin_sub_overflow(x, y, &r) ? overflowed(op) : r;
+    if (op == "*") return __builtin_mul_overflow(x, y, &r) ? overflowed(op) : r;
+    if (op == "//") { // floor division
+        if (x == INT64_MIN && y == -1) return overflowed(op);
+        r = x / y;
+        return x % y != 0 && ((x < 0) != (y < 0)) ? r - 1 : r;
+    }
+    if (op == "%") { // the sign of the divisor, as Python
+        if (y == -1) return 0;
+        r = x % y;
+        return r != 0 && ((r < 0) != (y < 0)) ? r + y : r;
+    }
+    // "**" with y >= 0: by squaring, each product checked
+    int64_t base = x;
+    r = 1;
+    for (int64_t e = y; e > 0; e >>= 1) {
+        if ((e & 1) && __builtin_mul_overflow(r, base, &r)) return overflowed(op);
+        if (e > 1 && __builtin_mul_overflow(base, base, &base)) return overflowed(op);
+    }
+    return r;
+}
+
 int64_t toIndex(const Value& v, const char* what) {
     if (v.kind == Value::Kind::Int) return v.i;
     if (v.kind == Value::Kind::Bool) return v.b;
@@ -367,6 +400,7 @@ Value slice(const Value& v, const Value& startV, const Value& stopV, const Value
     for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) {
         if (v.isList()) items.push_back((*v.list)[size_t(i)]);
         else s += cps[size_t(i)];
+        if (step > 0 ? stop - i <= step : stop - i >= step) break; // the next index passes stop (and i + step could overflow)
     }
     return v.isList() ? Value::makeList(std::move(items)) : Value::string(s);
 }
@@ -375,7 +409,7 @@ Value unaryOp(const std::string& op, const Value& a) {
     requireDefined(a);
     if (!a.isNumber()) throw Error("bad operand type for unary " + op + ": '" + a.typeName() + "'");
     if (op == "+") return a;
-    return a.kind == Value::Kind::Float ? Value::real(-a.f) : Value::integer(-int64_t(a.number()));
+    return a.kind == Value::Kind::Float ? Value::real(-a.f) : Value::integer(intOp("-", 0, exactInt(a)));
 }
 
 Value binaryOp(const std::string& op, const Value& a, const Value& b) {
@@ -409,21 +443,16 @@ Value binaryOp(const std::string& op, const Value& a, const Value& b) {
     if (a.isNumber() && b.isNumber()) {
         const bool ints = a.kind != Value::Kind::Float && b.kind != Value::Kind::Float;
         const double x = a.number(), y = b.number();
-        if (op == "+") return ints ? Value::integer(int64_t(x) + int64_t(y)) : Value::real(x + y);
-        if (op == "-") return ints ? Value::integer(int64_t(x) - int64_t(y)) : Value::real(x - y);
-        if (op == "*") return ints ? Value::integer(int64_t(x) * int64_t(y)) : Value::real(x * y);
         if ((op == "/" || op == "//" || op == "%") && y == 0) throw Error("division by zero");
         if (op == "/") return Value::real(x / y);
-        if (op == "//") return ints ? Value::integer(int64_t(std::floor(x / y))) : Value::real(std::floor(x / y));
-        if (op == "%") {
-            if (ints) {
-                int64_t r = int64_t(x) % int64_t(y);
-                if (r != 0 && ((r < 0) != (int64_t(y) < 0))) r += int64_t(y);
-                return Value::integer(r);
-            }
-            return Value::real(x - y * std::floor(x / y));
-        }
-        if (op == "**") return ints && y >= 0 ? Value::integer(int64_t(std::llround(std::pow(x, y)))) : Value::real(std::pow(x, y));
+        if (ints && (op == "+" || op == "-" || op == "*" || op == "//" || op == "%" || (op == "**" && y >= 0)))
+            return Value::integer(intOp(op, exactInt(a), exactInt(b))); // exact, not through doubles
+        if (op == "+") return Value::real(x + y);
+        if (op == "-") return Value::real(x - y);
+        if (op == "*") return Value::real(x * y);
+        if (op == "//") return Value::real(std::floor(x / y));
+        if (op == "%") return Value::real(x - y * std::floor(x / y));
+        if (op == "**") return Value::real(std::pow(x, y));
     }
     throw Error("unsupported operand type(s) for " + op + ": '" + a.typeName() + "' and '" + b.typeName() + "'");
 }
@@ -603,7 +632,8 @@ Value applyFilter(const std::string& name, const Value& v, CallArgs& args) {
         return Value::string(indent(str(v), pad, args.get(1, "first", Value::boolean(false)).truthy(), args.get(2, "blank", Value::boolean(false)).truthy()));
     }
     if (name == "int") {
-        if (v.isNumber()) return Value::integer(int64_t(v.number()));
+        if (v.kind == Value::Kind::Float) return Value::integer(intFromDouble(v.f, "int"));
+        if (v.isNumber()) return Value::integer(exactInt(v));
         if (v.isString()) {
             try {
                 size_t used = 0;
@@ -627,7 +657,7 @@ Value applyFilter(const std::string& name, const Value& v, CallArgs& args) {
     if (name == "abs") {
         requireDefined(v);
         if (v.kind == Value::Kind::Float) return Value::real(std::fabs(v.f));
-        if (v.isNumber()) return Value::integer(std::llabs(int64_t(v.number())));
+        if (v.isNumber()) return Value::integer(exactInt(v) < 0 ? intOp("-", 0, exactInt(v)) : exactInt(v));
         throw Error(std::string("bad operand type for abs(): '") + v.typeName() + "'");
     }
     if (name == "round") {
@@ -695,9 +725,10 @@ std::map<std::string, Value> standardGlobals(const std::string& now) {
         }
         if (step == 0) throw Error("range() arg 3 must not be zero");
         List out;
-        for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) {
+        for (int64_t i = start; step > 0 ? i < stop : i > stop;) {
             out.push_back(Value::integer(i));
             if (out.size() > 1'000'000) throw Error("range() longer than 1,000,000 items");
+            if (__builtin_add_overflow(i, step, &i)) break; // past the 64-bit range is past stop
         }
         return Value::makeList(std::move(out));
     });
