@@ -2,7 +2,8 @@
 // Causal grouped-query attention (prefill), tiled over queries: one
 // invocation per (tile of QT consecutive query tokens, head), so every K and V
 // value fetched serves QT queries. Per query: scores over the cache up to its
-// position, softmax, weighted sum of V, each sum in the reference's order.
+// position (the last p.window of them on a local layer), soft-capped where the
+// model caps them, softmax, weighted sum of V, each sum in the reference's order.
 // The caches and their scales are read as texels (SIMD gathers on lavapipe).
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
@@ -10,6 +11,7 @@
 #include "common/reduce.glsl"
 #include "common/half.glsl"
 #include "common/exp.glsl"
+#include "common/activations.glsl"
 #define KV_WORD(B, i) texelFetch(B, int(i)).x
 #define KV_SCALE(S, i) texelFetch(S, int(i)).x
 #include "common/kv.glsl"
@@ -32,14 +34,16 @@ void main() {
     uint tile = id / p.heads, h = id % p.heads;
     uint kvh = h / (p.heads / p.kvHeads);
     uint kvDim = p.kvHeads * p.headDim;
-    uint tq[QT], pos[QT], so[QT];
+    uint tq[QT], pos[QT], so[QT], first[QT];
     bool live[QT];
     [[unroll]] for (uint k = 0u; k < QT; ++k) {
         live[k] = tile * QT + k < p.tokens;
         tq[k] = min(tile * QT + k, p.tokens - 1u); // dead lanes of a ragged last tile repeat its last query
         pos[k] = p.pos0 + tq[k];
         so[k] = (tq[k] * p.heads + h) * p.capacity;
+        first[k] = p.window != 0u && pos[k] + 1u > p.window ? pos[k] + 1u - p.window : 0u;
     }
+    uint start = first[0]; // positions grow along the tile (dead lanes repeat the last query)
     uint last = pos[QT - 1u];
     float qr[QT][256]; // the queries, rounded as the cache rounds them (an F16 cache multiplies in F16, as ggml)
     [[unroll]] for (uint k = 0u; k < QT; ++k)
@@ -52,7 +56,7 @@ void main() {
         }
     float mx[QT];
     [[unroll]] for (uint k = 0u; k < QT; ++k) mx[k] = -3.0e38;
-    for (uint j = 0u; j <= last; ++j) {
+    for (uint j = start; j <= last; ++j) {
         precise float dot[QT];
         [[unroll]] for (uint k = 0u; k < QT; ++k) dot[k] = 0.0;
         for (uint i = 0u; i < p.headDim; ++i) {
@@ -60,8 +64,9 @@ void main() {
             [[unroll]] for (uint k = 0u; k < QT; ++k) dot[k] += qr[k][i] * kv;
         }
         [[unroll]] for (uint k = 0u; k < QT; ++k)
-            if (j <= pos[k] && live[k]) {
+            if (j <= pos[k] && j >= first[k] && live[k]) {
                 float d = dot[k] * p.scale;
+                if (p.softcap > 0.0) d = softcapRef(d, p.softcap);
                 sc[so[k] + j] = d;
                 mx[k] = max(mx[k], d);
             }
@@ -70,7 +75,7 @@ void main() {
     [[unroll]] for (uint k = 0u; k < QT; ++k) {
         if (!live[k]) continue;
         precise REDUCE_T sum = 0.0;
-        for (uint j = 0u; j <= pos[k]; ++j) {
+        for (uint j = first[k]; j <= pos[k]; ++j) {
             float e = expRef(sc[so[k] + j] - mx[k]);
             sc[so[k] + j] = e;
             sum += e;
@@ -81,11 +86,11 @@ void main() {
     float acc[QT][256];
     [[unroll]] for (uint k = 0u; k < QT; ++k)
         for (uint i = 0u; i < p.headDim; ++i) acc[k][i] = 0.0;
-    for (uint j = 0u; j <= last; ++j) {
+    for (uint j = start; j <= last; ++j) {
         float a[QT];
         bool use[QT];
         [[unroll]] for (uint k = 0u; k < QT; ++k) {
-            use[k] = live[k] && j <= pos[k];
+            use[k] = live[k] && j <= pos[k] && j >= first[k];
             precise float ak = use[k] ? sc[so[k] + j] * inv[k] : 0.0;
 #ifdef KV_F16
             ak = roundHalfRte(ak);

@@ -7,6 +7,7 @@
 #include "common/reduce.glsl"
 #include "common/half.glsl"
 #include "common/exp.glsl"
+#include "common/activations.glsl"
 #define KV_WORD(B, i) texelFetch(B, int(i)).x
 #include "common/kv.glsl"
 layout(local_size_x_id = 0) in;
@@ -32,5 +33,5 @@ layout(push_constant) uniform PC { AttentionPush p; };
 void main() {
     uint h = gl_GlobalInvocationID.x;
     if (h >= p.heads) return;
-    attendDecode(h, p.heads, p.kvHeads, p.headDim, p.pos0, p.capacity, p.scale, p.qScale, p.pad0 != 0u, 0u, 0u);
+    attendDecode(h, p.heads, p.kvHeads, p.headDim, p.pos0, p.capacity, p.scale, p.qScale, p.pad0 != 0u, 0u, 0u, p.window, p.softcap);
 }

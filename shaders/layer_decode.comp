@@ -15,6 +15,7 @@
 #define LAYER_DECODE_MAX_WIDTH 1024u // dim, ffn and heads * headDim at most this (the engine checks)
 #include "common/half.glsl"
 #include "common/exp.glsl"
+#include "common/activations.glsl"
 #define KV_WORD(B, i) texelFetch(B, int(i)).x
 #include "common/kv.glsl"
 layout(local_size_x_id = 0) in;
@@ -115,7 +116,7 @@ void main() {
         S[oQKV() + r] = acc;
     }
     sync();
-    for (uint h = lid; h < p.heads; h += n) attendDecode(h, p.heads, p.kvHeads, p.headDim, p.pos, p.capacity, p.scale, 1.0, p.neox != 0u, 0u, 0u); // (not chosen for query-pre-scaled models)
+    for (uint h = lid; h < p.heads; h += n) attendDecode(h, p.heads, p.kvHeads, p.headDim, p.pos, p.capacity, p.scale, 1.0, p.neox != 0u, 0u, 0u, 0u, 0.0); // (not chosen for query-pre-scaled, windowed or capped models)
     sync();
     loadInput(oATT(), p.qDim);
     for (uint r = lid; r < p.dim; r += n) {

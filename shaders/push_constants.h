@@ -98,17 +98,17 @@ struct AttentionPush {  // causal GQA attention for `tokens` queries at pos0.. o
     uint pos0;
     uint capacity;
     float scale;
-    uint pad3;          // (the shader variant decides the cache format)
+    uint window;        // positions a query sees, itself included (Gemma 2's local layers); 0 = all
     uint qStride;       // floats per token row of the query buffer
     uint pad0;          // attention_decode: 1 = NeoX RoPE pairs
-    float qScale;       // the query's scale before Q·K (Phi-3: 1/sqrt(headDim), with scale 1); 1 otherwise
-    uint pad2;
+    float qScale;       // the query's scale before Q·K (Phi-3, Gemma 2; with scale 1); 1 otherwise
+    float softcap;      // scores s -> softcap * tanh(s / softcap) (Gemma 2); 0 = none
 };
 
-struct EltwisePush {    // element-wise ops over n values (bias: period = row length; swiglu: ffn width)
+struct EltwisePush {    // element-wise ops over n values (bias: period = row length; swiglu, geglu: ffn width)
     uint n;
     uint period;
-    uint pad0;
+    float factor;       // scale: the factor; softcap: the cap
     uint pad1;
 };
 

@@ -178,6 +178,7 @@ private slots:
         QTest::addColumn<QString>("file");
         QTest::newRow("llama3-rope") << "stories260K-llama3-rope.gguf";
         QTest::newRow("phi3") << "stories260K-as-phi3.gguf";
+        QTest::newRow("gemma2") << "stories260K-as-gemma2.gguf";
     }
     void otherArchitecturesChat() {
         QFETCH(QString, file);

@@ -12,6 +12,10 @@
 
 using namespace qb;
 
+namespace {
+double ppl128(const Model& m) { return qbtest::valPerplexity(m, 128, 40); } // the CPU reference, ctx 128, 40 chunks
+} // namespace
+
 class TestPerplexity : public QObject {
     Q_OBJECT
 private slots:
@@ -45,8 +49,9 @@ private slots:
         QVERIFY(r.pplStderr > 0 && r.pplStderr < 0.1);
     }
     // The architecture test models (../shared/models/arch/README.md): Llama 3.1-style
-    // RoPE scaling (rope_freqs.weight) and Phi-3 (fused q|k|v and gate|up, NeoX RoPE,
-    // the query scaled before Q·K): llama.cpp's figures within 1e-4, on the CPU
+    // RoPE scaling (rope_freqs.weight), Phi-3 (fused q|k|v and gate|up, NeoX RoPE,
+    // the query scaled before Q·K) and Gemma 2 (GeGLU, post-norms, soft-caps, a window
+    // of 32 on even layers): llama.cpp's figures within 1e-4, on the CPU
     // reference and on Vulkan, which give the same bits.
     void architecturesMatchLlamaCpp_data() {
         QTest::addColumn<QString>("file");
@@ -59,6 +64,8 @@ private slots:
             QTest::addRow("llama3-rope %s ctx 512", d) << "stories260K-llama3-rope.gguf" << d << 512 << 10 << 13.9610;
             QTest::addRow("phi3 %s ctx 128", d) << "stories260K-as-phi3.gguf" << d << 128 << 40 << 103.9599;
             QTest::addRow("phi3 %s ctx 512", d) << "stories260K-as-phi3.gguf" << d << 512 << 10 << 230.5442;
+            QTest::addRow("gemma2 %s ctx 128", d) << "stories260K-as-gemma2.gguf" << d << 128 << 40 << 96.1520;
+            QTest::addRow("gemma2 %s ctx 512", d) << "stories260K-as-gemma2.gguf" << d << 512 << 10 << 92.5843;
         }
     }
     void architecturesMatchLlamaCpp() {
@@ -78,6 +85,7 @@ private slots:
         QTest::addColumn<QString>("file");
         QTest::newRow("llama3-rope") << "stories260K-llama3-rope.gguf";
         QTest::newRow("phi3") << "stories260K-as-phi3.gguf";
+        QTest::newRow("gemma2") << "stories260K-as-gemma2.gguf"; // 100 tokens: past its window of 32
     }
     void architecturesDecodeAlikeOnBothDevices() {
         QFETCH(QString, file);
@@ -100,6 +108,35 @@ private slots:
         QCOMPARE(L.wUp.data, L.wGate.data + 172 * L.wGate.rowStride());
         QCOMPARE(m->config.slidingWindow, 2048);
         QVERIFY_THROWS_EXCEPTION(Error, qbtest::openValidated(*m, "cpu", 4096)); // beyond the sliding window: refused, not run wrong
+    }
+    // Gemma 2's hyper-parameters as llama.cpp reads them, and what each changes.
+    void gemma2ConfigAndEachFeatureMatters() {
+        auto m = loadModel(qbtest::sharedPath("models/arch/stories260K-as-gemma2.gguf"));
+        const ModelConfig& c = m->config;
+        QCOMPARE(c.arch, Architecture::Gemma2);
+        QCOMPARE(c.headDim, 8);
+        QCOMPARE(c.localWindow, 32);
+        QCOMPARE(c.windowAt(0), 32);
+        QCOMPARE(c.windowAt(1), 0);
+        QCOMPARE(c.attnSoftcap, 50.0f);
+        QCOMPARE(c.finalSoftcap, 30.0f);
+        QCOMPARE(c.embeddingScale, 8.0f);
+        QVERIFY(c.queryPreScale && c.postNorms && c.ffnActivation == FfnActivation::GeluTanh);
+        QVERIFY(m->weights.layers[25].postFfnNorm.present());
+        QVERIFY(m->weights.output.data == m->weights.tokenEmbedding.data); // tied
+        // each feature changes the figure: none of them is silently a no-op
+        const double base = ppl128(*m);
+        QVERIFY2(std::abs(base - 96.1520) <= 1e-4 * 96.1520, qPrintable(QString::number(base, 'f', 4)));
+        for (int feature = 0; feature < 4; ++feature) {
+            ModelConfig saved = m->config;
+            if (feature == 0) m->config.localWindow = 0;
+            if (feature == 1) m->config.attnSoftcap = 0;
+            if (feature == 2) m->config.finalSoftcap = 0;
+            if (feature == 3) m->config.ffnActivation = FfnActivation::SiLU;
+            const double changed = ppl128(*m);
+            m->config = saved;
+            QVERIFY2(std::abs(changed - base) > 1e-3 * base, qPrintable(QString("feature %1: %2").arg(feature).arg(changed)));
+        }
     }
     void methodOnAToyModel() {
         // A "model" that always predicts uniformly over V tokens has PPL exactly V.

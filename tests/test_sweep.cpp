@@ -209,11 +209,13 @@ private slots:
         QCOMPARE(seen, want);
     }
     // The other architectures sweep like llama: quantized with their recipes
-    // (Phi-3's fused attn_qkv has its own rule), measured, recorded.
+    // (Phi-3's fused attn_qkv has its own rule, Gemma 2's tied embeddings the
+    // output's), measured, recorded.
     void otherArchitecturesSweep_data() {
         QTest::addColumn<QString>("file");
         QTest::newRow("llama3-rope") << "stories260K-llama3-rope.gguf";
         QTest::newRow("phi3") << "stories260K-as-phi3.gguf";
+        QTest::newRow("gemma2") << "stories260K-as-gemma2.gguf";
     }
     void otherArchitecturesSweep() {
         QFETCH(QString, file);
@@ -232,6 +234,12 @@ private slots:
                 if (t["name"].get<std::string>().find("attn_qkv") != std::string::npos) {
                     QCOMPARE(t["fallback_from"].get<std::string>(), std::string("Q5_K"));
                     QCOMPARE(t["type"].get<std::string>(), std::string("Q5_1"));
+                }
+        if (file.contains("gemma2")) // tied: token_embd takes output.weight's rule (Q6_K; 64-wide rows fall back to Q8_0)
+            for (const auto& t : variant(r, "Q4_K_M")["tensors"])
+                if (t["name"] == "token_embd.weight") {
+                    QCOMPARE(t["fallback_from"].get<std::string>(), std::string("Q6_K"));
+                    QCOMPARE(t["type"].get<std::string>(), std::string("Q8_0"));
                 }
     }
     void paretoFrontierKeepsTheUnbeaten() {

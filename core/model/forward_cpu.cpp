@@ -7,6 +7,7 @@
 #include "common/host_memory.h"
 #include "common/half.h"
 #include "model/activation_rounding.h"
+#include "model/activations.h"
 #include "model/exp_ref.h"
 #include "quant/fp8.h"
 #include "quant/quantize.h"
@@ -123,11 +124,15 @@ CpuForward::CpuForward(const Model& model, ThreadPool& pool, CpuForwardOptions o
     const size_t cacheFloats = checkedMul(checkedMul(uint64_t(c.nLayers), uint64_t(m_capacity), cacheWhat), uint64_t(c.kvDim()), cacheWhat);
     checkHostAllocation(checkedMul(cacheFloats, 2 * sizeof(float), cacheWhat), cacheWhat);
     for (const LayerWeights& L : model.weights.layers) {
-        LayerVectors v{dequantizeTensor(L.attnNorm), dequantizeTensor(L.ffnNorm), {}, {}, {}};
+        LayerVectors v{dequantizeTensor(L.attnNorm), dequantizeTensor(L.ffnNorm), {}, {}, {}, {}, {}};
         if (L.bq.present()) {
             v.bq = dequantizeTensor(L.bq);
             v.bk = dequantizeTensor(L.bk);
             v.bv = dequantizeTensor(L.bv);
+        }
+        if (L.postAttnNorm.present()) {
+            v.postAttnNorm = dequantizeTensor(L.postAttnNorm);
+            v.postFfnNorm = dequantizeTensor(L.postFfnNorm);
         }
         m_vectors.push_back(std::move(v));
     }
@@ -140,7 +145,9 @@ MemoryUse CpuForward::memoryUse() const {
     MemoryUse m;
     m.weights = m_model.weightBytes();
     m.kvCache = (m_keyCache.size() + m_valueCache.size()) * sizeof(float);
-    for (const LayerVectors& v : m_vectors) m.scratch += (v.attnNorm.size() + v.ffnNorm.size() + v.bq.size() + v.bk.size() + v.bv.size()) * sizeof(float);
+    for (const LayerVectors& v : m_vectors)
+        m.scratch += (v.attnNorm.size() + v.ffnNorm.size() + v.bq.size() + v.bk.size() + v.bv.size() + v.postAttnNorm.size() + v.postFfnNorm.size()) *
+                     sizeof(float);
     m.scratch += m_outputNorm.size() * sizeof(float);
     return m;
 }
@@ -151,7 +158,7 @@ MemoryUse CpuForward::estimate(const Model& model, int contextLength) {
     m.weights = model.weightBytes();
     m.kvCache = 2 * uint64_t(c.nLayers) * uint64_t(contextLength) * uint64_t(c.kvDim()) * sizeof(float);
     // norm gains and biases held as F32
-    m.scratch = (uint64_t(c.nLayers) * 2 * uint64_t(c.dim) + uint64_t(c.dim)) * sizeof(float);
+    m.scratch = (uint64_t(c.nLayers) * (c.postNorms ? 4 : 2) * uint64_t(c.dim) + uint64_t(c.dim)) * sizeof(float);
     for (const auto& L : model.weights.layers)
         if (L.bq.present()) m.scratch += uint64_t(L.bq.elements() + L.bk.elements() + L.bv.elements()) * sizeof(float);
     return m;
@@ -192,8 +199,9 @@ void CpuForward::attention(int layer, const float* q, int n, float* out) const {
     const int hd = c.headDim, kvDim = c.kvDim(), groups = c.nHeads / c.nKvHeads;
     const float* keys = m_keyCache.data() + size_t(layer) * m_capacity * kvDim;
     const float* values = m_valueCache.data() + size_t(layer) * m_capacity * kvDim;
-    const float scale = 1.0f / std::sqrt(float(hd));
+    const float scale = c.scoreScale();
     const float qScale = c.queryPreScale ? scale : 1.0f, scoreScale = c.queryPreScale ? 1.0f : scale;
+    const int window = c.windowAt(layer); // Gemma 2's local layers: the last `window` positions only
     m_pool.parallelFor(int64_t(n) * c.nHeads, [&](int64_t begin, int64_t end) {
         std::vector<float> scores(static_cast<size_t>(m_capacity));
         for (int64_t job = begin; job < end; ++job) {
@@ -204,17 +212,19 @@ void CpuForward::attention(int layer, const float* q, int n, float* out) const {
             // with an F16 cache, ggml multiplies in F16: the query is rounded to F16 too
             float qh[256];
             for (int i = 0; i < hd; ++i) qh[i] = roundKv(qRow[i] * qScale, m_options.kvType);
-            // scores over every cached position up to and including this one (causal)
-            for (int p = 0; p <= pos; ++p) {
+            // scores over the cached positions this query sees, up to and including its own (causal)
+            const int first = window > 0 ? std::max(0, pos - window + 1) : 0;
+            for (int p = first; p <= pos; ++p) {
                 const float* k = keys + size_t(p) * kvDim + size_t(kvHead) * hd;
                 float dot = 0;
                 for (int i = 0; i < hd; ++i) dot += qh[i] * k[i];
-                scores[size_t(p)] = dot * scoreScale;
+                const float s = dot * scoreScale;
+                scores[size_t(p)] = c.attnSoftcap > 0 ? softcap(s, c.attnSoftcap) : s;
             }
-            softmax(scores.data(), pos + 1);
+            softmax(scores.data() + first, pos + 1 - first);
             float* o = out + size_t(t) * c.nHeads * hd + size_t(h) * hd;
             std::fill(o, o + hd, 0.0f);
-            for (int p = 0; p <= pos; ++p) {
+            for (int p = first; p <= pos; ++p) {
                 const float* v = values + size_t(p) * kvDim + size_t(kvHead) * hd;
                 const float a = roundKv(scores[size_t(p)], m_options.kvType); // F16 probabilities against F16 values
                 for (int i = 0; i < hd; ++i) o[i] += a * v[i];
@@ -223,17 +233,25 @@ void CpuForward::attention(int layer, const float* q, int n, float* out) const {
     });
 }
 
+void CpuForward::postNorm(std::vector<float>& rows, const std::vector<float>& gain, int n) const {
+    const int dim = m_model.config.dim;
+    std::vector<float> in(rows.begin(), rows.begin() + int64_t(n) * dim);
+    for (int t = 0; t < n; ++t) rmsNorm(&in[size_t(t) * dim], gain.data(), dim, m_model.config.normEps, &rows[size_t(t) * dim]);
+}
+
 void CpuForward::forward(const int* tokens, int n, std::vector<float>& logits, bool allLogits) {
     const ModelConfig& c = m_model.config;
     const ModelWeights& w = m_model.weights;
     checkForwardInput(tokens, n, m_pos, m_capacity, c.vocabSize);
 
-    const int dim = c.dim, qDim = c.nHeads * c.headDim, kvDim = c.kvDim(), ffn = c.ffnDim;
+    const int dim = c.dim, qDim = c.qDim(), kvDim = c.kvDim(), ffn = c.ffnDim;
     std::vector<float> x(size_t(n) * dim), xb(size_t(n) * dim), q(size_t(n) * qDim), k(size_t(n) * kvDim),
         v(size_t(n) * kvDim), att(size_t(n) * qDim), proj(size_t(n) * dim), gate(size_t(n) * ffn), up(size_t(n) * ffn);
 
     // token embeddings
     for (int t = 0; t < n; ++t) w.tokenEmbedding.dequantizeRowTo(tokens[t], &x[size_t(t) * dim]);
+    if (c.embeddingScale != 1.0f) // Gemma 2: x sqrt(dim)
+        for (float& e : x) e *= c.embeddingScale;
 
     for (int l = 0; l < c.nLayers; ++l) {
         const LayerWeights& L = w.layers[size_t(l)];
@@ -273,6 +291,7 @@ void CpuForward::forward(const int* tokens, int n, std::vector<float>& logits, b
         // grouped-query attention over the cache, then the output projection
         attention(l, q.data(), n, att.data());
         matmul(L.wo, att.data(), n, proj.data());
+        if (c.postNorms) postNorm(proj, V.postAttnNorm, n);
 
         // residual
         for (size_t i = 0; i < x.size(); ++i) x[i] += proj[i];
@@ -280,14 +299,19 @@ void CpuForward::forward(const int* tokens, int n, std::vector<float>& logits, b
         // ffn rmsnorm
         for (int t = 0; t < n; ++t) rmsNorm(&x[size_t(t) * dim], V.ffnNorm.data(), dim, c.normEps, &xb[size_t(t) * dim]);
 
-        // SwiGLU: down( silu(gate(x)) * up(x) )
+        // gated FFN: down( act(gate(x)) * up(x) ), act = SiLU (SwiGLU) or GELU (GeGLU)
         matmul(L.wGate, xb.data(), n, gate.data());
         matmul(L.wUp, xb.data(), n, up.data());
-        for (size_t i = 0; i < gate.size(); ++i) {
-            const float g = gate[i];
-            gate[i] = g / (1.0f + expRef(-g)) * up[i];
+        if (c.ffnActivation == FfnActivation::GeluTanh) {
+            for (size_t i = 0; i < gate.size(); ++i) gate[i] = geluRef(gate[i]) * up[i];
+        } else {
+            for (size_t i = 0; i < gate.size(); ++i) {
+                const float g = gate[i];
+                gate[i] = g / (1.0f + expRef(-g)) * up[i];
+            }
         }
         matmul(L.wDown, gate.data(), n, proj.data());
+        if (c.postNorms) postNorm(proj, V.postFfnNorm, n);
 
         // residual
         for (size_t i = 0; i < x.size(); ++i) x[i] += proj[i];
@@ -298,6 +322,8 @@ void CpuForward::forward(const int* tokens, int n, std::vector<float>& logits, b
     for (int t = first; t < n; ++t) rmsNorm(&x[size_t(t) * dim], m_outputNorm.data(), dim, c.normEps, &xb[size_t(t - first) * dim]);
     logits.resize(size_t(count) * c.vocabSize);
     matmul(w.output, xb.data(), count, logits.data());
+    if (c.finalSoftcap > 0)
+        for (float& l : logits) l = softcap(l, c.finalSoftcap);
 
     m_pos += n;
 }

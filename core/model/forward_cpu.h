@@ -59,6 +59,7 @@ public:
 private:
     void matmul(const Tensor& w, const float* x, int n, float* y) const; // y[n][rows] = x[n][cols] · Wᵀ
     void attention(int layer, const float* q, int n, float* out) const;
+    void postNorm(std::vector<float>& rows, const std::vector<float>& gain, int n) const; // Gemma 2: RMSNorm of a block output, in place
 
     const Model& m_model;
     ThreadPool& m_pool;
@@ -69,7 +70,7 @@ private:
     std::vector<float> m_valueCache; // [layer][position][kvDim]
     // Norm gains and Qwen2 biases as F32, dequantized once (they may be stored F16).
     struct LayerVectors {
-        std::vector<float> attnNorm, ffnNorm, bq, bk, bv;
+        std::vector<float> attnNorm, ffnNorm, bq, bk, bv, postAttnNorm, postFfnNorm;
     };
     std::vector<LayerVectors> m_vectors;
     std::vector<float> m_outputNorm;

@@ -55,8 +55,10 @@ void exportHfTokenizer(const Vocab& v, const std::string& dir) {
 
 void exportHfDirectory(const Model& m, const std::string& dir, int shards) {
     namespace fs = std::filesystem;
-    fs::create_directories(dir);
     const ModelConfig& c = m.config;
+    if (c.arch == Architecture::Gemma2) // its norms are stored as w - 1, its config carries the caps and windows: not written yet
+        throw Error(m.path + ": safetensors export of a gemma2 model is not supported yet (GGUF output is)");
+    fs::create_directories(dir);
     const char* const architecture = c.arch == Architecture::Qwen2 ? "Qwen2ForCausalLM" : c.arch == Architecture::Phi3 ? "Phi3ForCausalLM" : "LlamaForCausalLM";
     nlohmann::json cfg{{"model_type", c.archName},       {"architectures", {architecture}},
                        {"hidden_size", c.dim},           {"num_hidden_layers", c.nLayers},

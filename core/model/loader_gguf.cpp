@@ -68,6 +68,25 @@ void readRopeScaling(const GgufFile& g, const std::string& a, ModelConfig& c) {
 // Every key under the architecture's prefix is one the engine reads, or one
 // that is checked to mean what the engine does. An unknown one is refused by
 // name: it may change the computation (a new scaling, experts, soft-capping).
+// Gemma 2 as llama.cpp runs it (llm_build_gemma2_iswa): embeddings x sqrt(dim), GeGLU, post-norms,
+// soft-capped scores and logits, the query scaled before Q·K, a sliding window on even layers.
+void readGemma2(const GgufFile& g, const std::string& a, ModelConfig& c) {
+    const auto cap = [&](const std::string& key, double fallback) {
+        const double v = g.getFloat(key, fallback);
+        if (!(v >= 0) || !std::isfinite(v)) throw Error(g.where(key) + ": expected a soft-cap >= 0 (0 = none)");
+        return float(v);
+    };
+    c.attnSoftcap = cap(a + "attn_logit_softcapping", 50.0); // llama.cpp's defaults for gemma2
+    c.finalSoftcap = cap(a + "final_logit_softcapping", 30.0);
+    c.localWindow = g.has(a + "attention.sliding_window") ? checkedInt(g.getInt(a + "attention.sliding_window"), 0, kMaxContextClaim, g.where(a + "attention.sliding_window")) : 4096;
+    c.embeddingScale = std::sqrt(float(c.dim));
+    c.ffnActivation = FfnActivation::GeluTanh;
+    c.postNorms = true;
+    c.queryPreScale = true;
+    // llama.cpp: the 27B model (46 layers) scales by 1/sqrt(dim / heads) (its query_pre_attn_scalar), the others by 1/sqrt(head dim)
+    if (c.nLayers == 46 && c.nHeads > 0) c.attentionScale = 1.0f / std::sqrt(float(c.dim / c.nHeads));
+}
+
 void checkArchitectureKeys(const GgufFile& g, const std::string& a, const ModelConfig& c) {
     static const char* const used[] = {
         "context_length", "embedding_length", "block_count", "feed_forward_length", "attention.head_count",
@@ -80,7 +99,9 @@ void checkArchitectureKeys(const GgufFile& g, const std::string& a, const ModelC
         if (key.rfind(a, 0) != 0) continue;
         const std::string k = key.substr(a.size());
         if (std::find(std::begin(used), std::end(used), k) != std::end(used)) continue;
-        if ((k == "attention.key_length" || k == "attention.value_length") && g.getInt(key) == c.headDim) continue;
+        if (k == "attention.key_length" || k == "attention.value_length") continue; // the head dimension (checked above)
+        if (c.arch == Architecture::Gemma2 && (k == "attn_logit_softcapping" || k == "final_logit_softcapping" || k == "attention.sliding_window"))
+            continue;
         if ((k == "expert_count" || k == "expert_used_count") && g.getInt(key) == 0) continue;
         if (k == "rope.scaling.attn_factor" && g.getFloat(key, 1.0) == 1.0) continue;
         // Phi-3 reads its window; elsewhere one that never binds is harmless
@@ -131,7 +152,11 @@ std::unique_ptr<Model> loadGgufModel(std::shared_ptr<GgufFile> g, const LoadOpti
     c.contextLength = count(a + "context_length", 2048, kMaxContextClaim);
     c.normEps = float(g->getFloat(a + "attention.layer_norm_rms_epsilon", 1e-5));
     c.ropeFreqBase = float(g->getFloat(a + "rope.freq_base", 10000.0));
-    c.headDim = c.nHeads > 0 ? c.dim / c.nHeads : 0;
+    // the head dimension: attention.key_length where the file gives it (Gemma 2: heads x head dim need not be the width)
+    c.headDim = count(a + "attention.key_length", derivedHeadDim(c.dim, c.nHeads));
+    if (g->has(a + "attention.value_length") && count(a + "attention.value_length", {}) != c.headDim)
+        throw Error(g->where(a + "attention.value_length") + ": " + std::to_string(count(a + "attention.value_length", {})) +
+                    ", expected the key length " + std::to_string(c.headDim) + " (different key and value head sizes are not supported)");
     c.ropeDim = count(a + "rope.dimension_count", c.headDim);
     if (c.ropeDim != c.headDim)
         throw Error(g->where(a + "rope.dimension_count") + ": " + std::to_string(c.ropeDim) +
@@ -141,6 +166,7 @@ std::unique_ptr<Model> loadGgufModel(std::shared_ptr<GgufFile> g, const LoadOpti
         c.slidingWindow = count(a + "attention.sliding_window", 0, kMaxContextClaim);
         c.queryPreScale = true;
     }
+    if (c.arch == Architecture::Gemma2) readGemma2(*g, a, c);
     readRopeScaling(*g, a, c);
     checkArchitectureKeys(*g, a, c);
     c.synthetic = g->getBool("general.synthetic", false);
@@ -274,6 +300,8 @@ void bindWeights(Model& m) {
         else if (s == "ffn_down.weight") L.wDown = t;
         else if (s == "ffn_up.weight" && m.config.arch == Architecture::Phi3) splitRows(m, t, {&L.wGate, &L.wUp}, {m.config.ffnDim, m.config.ffnDim});
         else if (s == "ffn_up.weight") L.wUp = t;
+        else if (s == "post_attention_norm.weight" && m.config.postNorms) L.postAttnNorm = t;
+        else if (s == "post_ffw_norm.weight" && m.config.postNorms) L.postFfnNorm = t;
         else if (s == "attn_qkv.weight") splitRows(m, t, {&L.wq, &L.wk, &L.wv}, {m.config.nHeads * m.config.headDim, m.config.kvDim(), m.config.kvDim()});
         else throw unused(t);
     }

@@ -112,7 +112,7 @@ std::unique_ptr<Model> loadLlama2cModel(std::shared_ptr<MappedFile> file, const 
     c.nLayers = h.nLayers;
     c.nHeads = h.nHeads;
     c.nKvHeads = h.nKvHeads;
-    c.headDim = h.dim / h.nHeads;
+    c.headDim = derivedHeadDim(h.dim, h.nHeads);
     c.ropeDim = c.headDim;
     c.vocabSize = vocab;
     c.contextLength = h.seqLen;

@@ -3,6 +3,7 @@
 #include "common/error.h"
 #include "model/loaders.h"
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -33,7 +34,8 @@ Architecture architectureFromName(const std::string& name, const std::string& so
     if (name == "llama") return Architecture::Llama;
     if (name == "qwen2") return Architecture::Qwen2;
     if (name == "phi3") return Architecture::Phi3;
-    throw Error(source + ": unknown architecture '" + name + "', expected llama, qwen2 or phi3");
+    if (name == "gemma2") return Architecture::Gemma2;
+    throw Error(source + ": unknown architecture '" + name + "', expected llama, qwen2, phi3 or gemma2");
 }
 
 int64_t Model::parameterCount() const {
@@ -41,6 +43,8 @@ int64_t Model::parameterCount() const {
     for (const auto& t : tensors) n += t.elements();
     return n;
 }
+
+float ModelConfig::scoreScale() const { return attentionScale > 0 ? attentionScale : 1.0f / std::sqrt(float(headDim)); }
 
 uint64_t Model::weightBytes() const {
     uint64_t n = 0;
@@ -91,8 +95,9 @@ void validateConfig(const Model& m) {
     positive(c.nKvHeads, "attention.head_count_kv");
     positive(c.ffnDim, "feed_forward_length");
     positive(c.vocabSize, "vocab_size");
-    if (c.dim % c.nHeads != 0)
-        throw Error(m.path + ": embedding_length " + std::to_string(c.dim) + " is not a multiple of head_count " + std::to_string(c.nHeads));
+    if (c.headDim <= 0)
+        throw Error(m.path + ": embedding_length " + std::to_string(c.dim) + " is not a multiple of head_count " + std::to_string(c.nHeads) +
+                    " and no attention.key_length gives the head dimension");
     if (c.nHeads % c.nKvHeads != 0)
         throw Error(m.path + ": head_count " + std::to_string(c.nHeads) + " is not a multiple of head_count_kv " + std::to_string(c.nKvHeads));
     if (c.headDim > 256) throw Error(m.path + ": head dimension " + std::to_string(c.headDim) + " is above the supported 256");
@@ -124,6 +129,10 @@ void validateWeights(const Model& m) {
         expectTensor(m, L.wGate, p + "ffn_gate.weight", {c.dim, c.ffnDim});
         expectTensor(m, L.wDown, p + "ffn_down.weight", {c.ffnDim, c.dim});
         expectTensor(m, L.wUp, p + "ffn_up.weight", {c.dim, c.ffnDim});
+        if (c.postNorms) {
+            expectTensor(m, L.postAttnNorm, p + "post_attention_norm.weight", {c.dim}, true);
+            expectTensor(m, L.postFfnNorm, p + "post_ffw_norm.weight", {c.dim}, true);
+        }
         if (c.arch == Architecture::Qwen2) {
             expectTensor(m, L.bq, p + "attn_q.bias", {qDim}, true);
             expectTensor(m, L.bk, p + "attn_k.bias", {c.kvDim()}, true);

@@ -36,7 +36,7 @@ void writeSyntheticModel(const SynthSpec& s, const std::shared_ptr<const Vocab>&
     m.config.nLayers = s.layers;
     m.config.nHeads = s.heads;
     m.config.nKvHeads = s.kvHeads;
-    m.config.headDim = s.dim / s.heads;
+    m.config.headDim = derivedHeadDim(s.dim, s.heads);
     m.config.ropeDim = m.config.headDim;
     m.config.ffnDim = s.ffn;
     m.config.vocabSize = vocab->size();

@@ -46,6 +46,7 @@ struct LayerWeights {
     Tensor wGate;    // (dim -> ffnDim)   "w1"
     Tensor wDown;    // (ffnDim -> dim)   "w2"
     Tensor wUp;      // (dim -> ffnDim)   "w3"
+    Tensor postAttnNorm, postFfnNorm; // Gemma 2: (dim) F32, RMSNorm of each block's output
 };
 
 struct ModelWeights {

@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include "model/activation_rounding.h"
+#include "model/activations.h"
 #include "vk/repack.h"
 #include "push_constants.h"
 
@@ -28,13 +29,13 @@ constexpr VkDeviceSize kDummyBytes = 16; // the buffer bound where a kernel's op
 
 // Bytes of each per-batch buffer for n tokens (one table for allocation and estimates).
 struct ScratchSizes {
-    VkDeviceSize ids, angles, x, xb, xr, qkv, att, gateUp, ffn, scores, logits, xq, xm;
-    VkDeviceSize total() const { return ids + angles + x + xb + xr + qkv + att + gateUp + ffn + scores + logits + xq + xm; }
+    VkDeviceSize ids, angles, x, xb, xr, qkv, att, gateUp, ffn, scores, logits, xq, xm, post;
+    VkDeviceSize total() const { return ids + angles + x + xb + xr + qkv + att + gateUp + ffn + scores + logits + xq + xm + post; }
 };
 
 ScratchSizes scratchSizes(const ModelConfig& c, int n, int capacity) {
     const VkDeviceSize N = VkDeviceSize(n), f = 4;
-    const VkDeviceSize widest = VkDeviceSize(std::max(c.dim, c.ffnDim));
+    const VkDeviceSize widest = VkDeviceSize(std::max({c.dim, c.ffnDim, c.qDim()}));
     return {N * 4,
             N * VkDeviceSize(c.headDim) * f,
             N * c.dim * f,
@@ -47,7 +48,8 @@ ScratchSizes scratchSizes(const ModelConfig& c, int n, int capacity) {
             N * c.nHeads * VkDeviceSize(capacity) * f,
             N * c.vocabSize * f,
             N * (widest / 32) * 64,
-            N * (widest / 32) * 8};
+            N * (widest / 32) * 8,
+            c.postNorms ? N * c.dim * f : kDummyBytes};
 }
 
 // Bytes a value of the cache takes (+ a F32 scale per 32 for the byte formats).
@@ -80,6 +82,10 @@ VkForward::VkForward(const Model& model, Context& ctx, VkForwardOptions options)
     m_output = uploadWeight(w.output);
     m_outputNorm = uploadFloats(w.outputNorm, "output_norm.weight");
     m_dummy = std::make_unique<Buffer>(ctx, kDummyBytes, Placement::DeviceLocal, "unused binding");
+    if (model.config.ffnActivation == FfnActivation::GeluTanh) {
+        m_geluTable = std::make_unique<Buffer>(ctx, kGeluTableSize * 4, Placement::DeviceLocal, "GELU table (F16 inputs)");
+        m_geluTable->upload(geluTableF16(), kGeluTableSize * 4);
+    }
     for (const LayerWeights& L : w.layers) {
         Layer l;
         l.qkv = uploadStacked({&L.wq, &L.wk, &L.wv});
@@ -88,6 +94,10 @@ VkForward::VkForward(const Model& model, Context& ctx, VkForwardOptions options)
         l.down = uploadWeight(L.wDown);
         l.attnNorm = uploadFloats(L.attnNorm, L.attnNorm.name);
         l.ffnNorm = uploadFloats(L.ffnNorm, L.ffnNorm.name);
+        if (L.postAttnNorm.present()) {
+            l.postAttnNorm = uploadFloats(L.postAttnNorm, L.postAttnNorm.name);
+            l.postFfnNorm = uploadFloats(L.postFfnNorm, L.postFfnNorm.name);
+        }
         if (L.bq.present()) { // q|k|v biases, matching the fused qkv rows
             std::vector<float> b = dequantizeTensor(L.bq);
             for (const Tensor* t : {&L.bk, &L.bv}) {
@@ -126,7 +136,9 @@ bool VkForward::layerFusable() const {
     // with the general kernels.
     const int64_t layerParams = int64_t(c.dim) * (2 * c.nHeads * c.headDim + 2 * c.kvDim()) + 3 * int64_t(c.dim) * c.ffnDim;
     if (m_kernels.layerFusion == LF::Auto && (m_ctx.info().type != "cpu" || layerParams > (int64_t(1) << 20))) return false;
-    if (m_model.config.queryPreScale) return false; // layer_decode scales the scores
+    if (c.queryPreScale) return false; // layer_decode scales the scores
+    // and knows neither windows, soft-caps, GELU nor post-norms (Gemma 2)
+    if (c.localWindow > 0 || c.attnSoftcap > 0 || c.postNorms || c.ffnActivation != FfnActivation::SiLU) return false;
     for (const Layer& l : m_layers) {
         if (l.qkv.size() != 1 || l.gateUp.size() != 1) return false;
         const GgmlType t = l.qkv[0].type;
@@ -167,11 +179,11 @@ MemoryUse VkForward::memoryUse() const {
         for (const Weight& w : l.gateUp) weight(w);
         weight(l.wo);
         weight(l.down);
-        m.weights += size(l.attnNorm) + size(l.ffnNorm) + size(l.qkvBias);
+        m.weights += size(l.attnNorm) + size(l.ffnNorm) + size(l.qkvBias) + size(l.postAttnNorm) + size(l.postFfnNorm);
     }
     m.kvCache = kvCacheBytes();
     for (const auto* b : {&m_dummy, &m_angles, &m_ids, &m_x, &m_xb, &m_xr, &m_qkv, &m_att, &m_gateUp, &m_ffn, &m_scores, &m_logits, &m_xq, &m_xm,
-                          &m_layerScratch})
+                          &m_layerScratch, &m_geluTable, &m_post})
         m.scratch += size(*b);
     return m;
 }
@@ -273,7 +285,8 @@ MemoryUse VkForward::estimate(const Model& model, int contextLength, KvCacheType
     const VkDeviceSize values = VkDeviceSize(contextLength) * VkDeviceSize(c.kvDim());
     const VkDeviceSize bytesPer = kvBytesPerValue(kvType);
     m.kvCache = uint64_t(c.nLayers) * 2 * (values * bytesPer + (bytesPer == 1 ? values / 32 * 4 : 0));
-    m.scratch = scratchSizes(c, std::max(1, batchTokens), contextLength).total() + layerScratchBytes(c) + kDummyBytes;
+    m.scratch = scratchSizes(c, std::max(1, batchTokens), contextLength).total() + layerScratchBytes(c) + kDummyBytes +
+                (c.ffnActivation == FfnActivation::GeluTanh ? kGeluTableSize * 4 : 0);
     return m;
 }
 
@@ -297,6 +310,7 @@ void VkForward::ensureScratch(int n) {
     m_logits = make(z.logits, "logits", Placement::HostVisible);
     m_xq = make(z.xq, "activations as Q8_0 quants");
     m_xm = make(z.xm, "activation Q8_0 scales and sums");
+    m_post = make(z.post, "block output before its post-norm");
     m_scratchTokens = n;
 }
 
@@ -374,9 +388,18 @@ void VkForward::rmsNorm(const Buffer& in, const Buffer& gain, Buffer& out, int n
     m_batch.dispatch(pipeline(m_ctx.info().float64 ? "rms_norm" : "rms_norm_f32", 3, sizeof np), {&in, &gain, &out}, &np, sizeof np, groups(uint64_t(n)));
 }
 
-void VkForward::eltwise(const char* op, Buffer& a, const Buffer& b, uint32_t count, uint32_t period) {
-    EltwisePush ep{count, period, 0, 0};
-    m_batch.dispatch(pipeline(std::string("eltwise_") + op, 2, sizeof ep), {&a, &b}, &ep, sizeof ep, groups(count));
+void VkForward::eltwise(const char* op, Buffer& a, const Buffer& b, uint32_t count, uint32_t period, float factor) {
+    EltwisePush ep{count, period, factor, 0};
+    const std::string name = std::string("eltwise_") + op;
+    if (name == "eltwise_geglu") // ggml's GELU table in binding 2
+        m_batch.dispatch(pipeline(name, 3, sizeof ep), {&a, &b, m_geluTable.get()}, &ep, sizeof ep, groups(count));
+    else
+        m_batch.dispatch(pipeline(name, 2, sizeof ep), {&a, &b}, &ep, sizeof ep, groups(count));
+}
+
+void VkForward::postNormAdd(const Buffer& gain, int n) {
+    rmsNorm(*m_post, gain, *m_xb, n);
+    eltwise("add", *m_x, *m_xb, uint32_t(n) * uint32_t(m_model.config.dim));
 }
 
 void VkForward::rope(Buffer& data, int heads, int n, uint32_t rowStride) {
@@ -440,6 +463,7 @@ void VkForward::record(const int* tokens, int n, bool allLogits) {
     m_batch.dispatch(pipeline("get_rows_" + lower(typeName(m_embedding.type)), 4, sizeof gp, getRowsBindings()),
                      {m_embedding.data.get(), m_ids.get(), m_x.get(), m_embedding.rowScale ? m_embedding.rowScale.get() : m_dummy.get()}, &gp,
                      sizeof gp, groups(dim, 32), uint32_t(n));
+    if (c.embeddingScale != 1.0f) eltwise("scale", *m_x, *m_dummy, uint32_t(n) * dim, 1, c.embeddingScale); // Gemma 2: x sqrt(dim)
 
     const uint32_t qkvDim = qDim + 2 * kvDim;
     const bool fusedLayers = n == 1 && m_layerFused;
@@ -454,12 +478,13 @@ void VkForward::record(const int* tokens, int n, bool allLogits) {
         if (L.qkvBias) eltwise("bias", *m_qkv, *L.qkvBias, uint32_t(n) * qkvDim, qkvDim);
         const std::string kv = kvCacheTypeName(m_options.kvType), f64 = m_ctx.info().float64 ? "" : "_nof64";
         const bool plainCache = m_options.kvType == KvCacheType::F32 || m_options.kvType == KvCacheType::F16;
-        // Phi-3 scales the query before Q·K (as llama.cpp); the others scale the scores
-        const float scale = c.queryPreScale ? 1.0f : 1.0f / std::sqrt(float(c.headDim));
-        const float qScale = c.queryPreScale ? 1.0f / std::sqrt(float(c.headDim)) : 1.0f;
+        // Phi-3 and Gemma 2 scale the query before Q·K (as llama.cpp); the others scale the scores
+        const float scale = c.queryPreScale ? 1.0f : c.scoreScale();
+        const float qScale = c.queryPreScale ? c.scoreScale() : 1.0f;
+        const uint32_t window = uint32_t(c.windowAt(int(li)));
         if (n == 1 && plainCache) { // decode: RoPE, cache append and attention in one dispatch
             AttentionPush ap{uint32_t(c.nHeads), uint32_t(c.nKvHeads), uint32_t(c.headDim), 1u, uint32_t(m_pos), uint32_t(m_capacity),
-                             scale, 0, qkvDim, c.rope == RopeLayout::NeoX ? 1u : 0u, qScale, 0};
+                             scale, window, qkvDim, c.rope == RopeLayout::NeoX ? 1u : 0u, qScale, c.attnSoftcap};
             const VkFormat none = VK_FORMAT_UNDEFINED, u = VK_FORMAT_R32_UINT;
             static const std::vector<VkFormat> bindings{none, none, none, none, none, none, u, u};
             m_batch.dispatch(pipeline("attention_decode_" + kv + f64, 8, sizeof ap, bindings, kSmallWorkgroup),
@@ -473,27 +498,35 @@ void VkForward::record(const int* tokens, int n, bool allLogits) {
             m_batch.dispatch(pipeline("kv_store_" + kv, 5, sizeof kp), {m_qkv.get(), L.kCache.get(), L.vCache.get(), L.kScales.get(), L.vScales.get()},
                              &kp, sizeof kp, groups(storeInvocations));
             AttentionPush ap{uint32_t(c.nHeads), uint32_t(c.nKvHeads), uint32_t(c.headDim), uint32_t(n), uint32_t(m_pos), uint32_t(m_capacity),
-                             scale, 0, qkvDim, 0, qScale, 0};
+                             scale, window, qkvDim, 0, qScale, c.attnSoftcap};
             const VkFormat none = VK_FORMAT_UNDEFINED, u = VK_FORMAT_R32_UINT, f = VK_FORMAT_R32_SFLOAT;
             static const std::vector<VkFormat> bindings{none, u, u, f, f, none, none};
             m_batch.dispatch(pipeline("attention_" + kv + f64, 7, sizeof ap, bindings),
                              {m_qkv.get(), L.kCache.get(), L.vCache.get(), L.kScales.get(), L.vScales.get(), m_scores.get(), m_att.get()}, &ap,
                              sizeof ap, groups(uint64_t((n + 3) / 4) * c.nHeads)); // tiles of 4 queries (attention.comp QT)
         }
-        matmul(L.wo, *m_att, *m_x, n, dim, 0, true); // output projection + residual
-        // SwiGLU feed-forward: gate|up in one buffer, then down + residual
+        // output projection + residual (Gemma 2: into m_post, normed, then added)
+        Buffer& blockOut = c.postNorms ? *m_post : *m_x;
+        matmul(L.wo, *m_att, blockOut, n, dim, 0, !c.postNorms);
+        if (c.postNorms) postNormAdd(*L.postAttnNorm, n);
+        // gated feed-forward: gate|up in one buffer, then down + residual
         normedMatmuls(*L.ffnNorm, L.gateUp, *m_gateUp, n, 2 * ffn);
-        if (L.down.repacked) { // silu(gate) * up straight into the Q8_0 blocks the down projection reads
+        if (c.ffnActivation == FfnActivation::GeluTanh) { // GeGLU through ggml's GELU table
+            eltwise("geglu", *m_ffn, *m_gateUp, uint32_t(n) * ffn, ffn);
+            matmul(L.down, *m_ffn, blockOut, n, dim, 0, !c.postNorms);
+        } else if (L.down.repacked) { // silu(gate) * up straight into the Q8_0 blocks the down projection reads
             quantizeActs("swiglu", *m_gateUp, nullptr, ffn, n, 2 * ffn);
-            matmulQ(L.down, *m_x, n, dim, 0, true);
+            matmulQ(L.down, blockOut, n, dim, 0, !c.postNorms);
         } else {
             eltwise("swiglu", *m_ffn, *m_gateUp, uint32_t(n) * ffn, ffn);
-            matmul(L.down, *m_ffn, *m_x, n, dim, 0, true);
+            matmul(L.down, *m_ffn, blockOut, n, dim, 0, !c.postNorms);
         }
+        if (c.postNorms) postNormAdd(*L.postFfnNorm, n);
     }
     // logits for every token, or for the last one only
     const int first = allLogits ? 0 : n - 1;
     normedMatmuls(*m_outputNorm, std::span<const Weight>(&m_output, 1), *m_logits, n - first, uint32_t(c.vocabSize), uint32_t(first));
+    if (c.finalSoftcap > 0) eltwise("softcap", *m_logits, *m_dummy, uint32_t(n - first) * uint32_t(c.vocabSize), 1, c.finalSoftcap);
 }
 
 } // namespace qb::vk

@@ -67,6 +67,7 @@ private:
         std::vector<Weight> gateUp;  // likewise gate|up
         Weight wo, down;
         std::unique_ptr<Buffer> attnNorm, ffnNorm, qkvBias, kCache, vCache, kScales, vScales;
+        std::unique_ptr<Buffer> postAttnNorm, postFfnNorm; // Gemma 2
     };
 
     void record(const int* tokens, int n, bool allLogits); // one forward's commands into m_batch
@@ -88,7 +89,8 @@ private:
     // stacked weights: one fused norm+quantize dispatch when all are integer-dot.
     void normedMatmuls(const Buffer& gain, std::span<const Weight> ws, Buffer& out, int n, uint32_t yStride, uint32_t firstToken = 0);
     void rmsNorm(const Buffer& in, const Buffer& gain, Buffer& out, int n, uint32_t firstToken = 0);
-    void eltwise(const char* op, Buffer& a, const Buffer& b, uint32_t count, uint32_t period = 1);
+    void eltwise(const char* op, Buffer& a, const Buffer& b, uint32_t count, uint32_t period = 1, float factor = 0.0f);
+    void postNormAdd(const Buffer& gain, int n); // Gemma 2: x += rmsnorm(the block's output in m_post)
     void rope(Buffer& data, int heads, int n, uint32_t rowStride);
     bool layerFusable() const; // decode may run layer_decode.comp (one dispatch a layer)
     void layerDecode(size_t layer);
@@ -105,9 +107,11 @@ private:
     std::map<std::string, std::unique_ptr<Pipeline>> m_pipelines;
     Weight m_embedding, m_output;
     std::unique_ptr<Buffer> m_outputNorm, m_dummy;
+    std::unique_ptr<Buffer> m_geluTable; // ggml's GELU table (GeGLU models), 65536 floats
     std::vector<Layer> m_layers;
     std::unique_ptr<Buffer> m_angles; // RoPE cos/sin per token and pair, filled by the host
     std::unique_ptr<Buffer> m_ids, m_x, m_xb, m_xr, m_qkv, m_att, m_gateUp, m_ffn, m_scores, m_logits, m_xq, m_xm, m_layerScratch;
+    std::unique_ptr<Buffer> m_post; // a block's output before its post-norm (Gemma 2)
 };
 
 // "vulkan" or "vulkan:N" -> device selector ("" or "N"); std::nullopt when `device` is not a Vulkan device name.

@@ -19,8 +19,11 @@ float rotated(uint base, uint idx, uint headDim, bool neox) { // element idx of 
 }
 
 // Head h of the token at position pos, whose q|k|v row starts at QKV(row); the
-// head's output goes to OUT_SET(outBase + h * headDim + i, value).
-void attendDecode(uint h, uint heads, uint kvHeads, uint headDim, uint pos, uint capacity, float scale, float qScale, bool neox, uint row, uint outBase) {
+// head's output goes to OUT_SET(outBase + h * headDim + i, value). window: the
+// positions it sees, itself included (0 = all); softcap: scores capped by
+// softcap * tanh(s / softcap) (0 = none). Needs common/activations.glsl.
+void attendDecode(uint h, uint heads, uint kvHeads, uint headDim, uint pos, uint capacity, float scale, float qScale, bool neox, uint row, uint outBase,
+                  uint window, float softcap) {
     uint groups = heads / kvHeads, kvh = h / groups;
     uint kvDim = kvHeads * headDim, qDim = heads * headDim;
     uint qBase = row + h * headDim, kBase = row + qDim + kvh * headDim, vBase = row + qDim + kvDim + kvh * headDim;
@@ -53,16 +56,18 @@ void attendDecode(uint h, uint heads, uint kvHeads, uint headDim, uint pos, uint
         vr[i] = roundHalfRte(vr[i]);
 #endif
     }
+    uint first = window != 0u && pos + 1u > window ? pos + 1u - window : 0u;
     float mx = -3.0e38;
-    for (uint j = 0u; j <= pos; ++j) {
+    for (uint j = first; j <= pos; ++j) {
         precise float dot = 0.0;
         for (uint i = 0u; i < headDim; ++i) dot += qr[i] * (j == pos ? kr[i] : KV_LOAD(K_READ, KS, j * kvDim + kvh * headDim + i));
         dot *= scale;
+        if (softcap > 0.0) dot = softcapRef(dot, softcap);
         SC_SET(so + j, dot);
         mx = max(mx, dot);
     }
     precise REDUCE_T sum = 0.0;
-    for (uint j = 0u; j <= pos; ++j) {
+    for (uint j = first; j <= pos; ++j) {
         float e = expRef(SC(so + j) - mx);
         SC_SET(so + j, e);
         sum += e;
@@ -71,7 +76,7 @@ void attendDecode(uint h, uint heads, uint kvHeads, uint headDim, uint pos, uint
     // weighted sum of V, position by position (the reference's order for each output)
     float acc[256];
     for (uint i = 0u; i < headDim; ++i) acc[i] = 0.0;
-    for (uint j = 0u; j <= pos; ++j) {
+    for (uint j = first; j <= pos; ++j) {
         precise float a = SC(so + j) * inv;
 #ifdef KV_F16
         a = roundHalfRte(a);
