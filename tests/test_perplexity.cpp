@@ -10,6 +10,8 @@
 
 #include <QtTest>
 
+#include <cstring>
+
 using namespace qb;
 
 namespace {
@@ -108,6 +110,25 @@ private slots:
         QCOMPARE(L.wUp.data, L.wGate.data + 172 * L.wGate.rowStride());
         QCOMPARE(m->config.slidingWindow, 2048);
         QVERIFY_THROWS_EXCEPTION(Error, qbtest::openValidated(*m, "cpu", 4096)); // beyond the sliding window: refused, not run wrong
+    }
+    // Gemma 2 on Vulkan gives the CPU reference's logits bit for bit: a prefill of 100
+    // tokens (past the window of 32, so local and global layers differ) and the decode
+    // steps after it (the fused decode attention), every position.
+    void gemma2LogitsBitIdenticalOnBothDevices() {
+        auto m = loadModel(qbtest::sharedPath("models/arch/stories260K-as-gemma2.gguf"));
+        std::vector<int> ids{m->vocab->bos};
+        for (int i = 1; i < 100; ++i) ids.push_back(3 + (i * 37) % 500);
+        const std::vector<float> want = qbtest::cpuLogits(*m, ids);
+        const auto vk = qbtest::openValidated(*m, "vulkan", 128);
+        std::vector<float> got, step;
+        vk->forward->forward(ids.data(), 90, got, true);
+        for (int i = 90; i < 100; ++i) { // then one token at a time
+            vk->forward->forward(&ids[size_t(i)], 1, step, false);
+            got.insert(got.end(), step.begin(), step.end());
+        }
+        QCOMPARE(got.size(), want.size());
+        QVERIFY(std::memcmp(got.data(), want.data(), want.size() * sizeof(float)) == 0);
+        QCOMPARE(vk->vulkan->validationErrors(), 0);
     }
     // Gemma 2's hyper-parameters as llama.cpp reads them, and what each changes.
     void gemma2ConfigAndEachFeatureMatters() {

@@ -47,6 +47,12 @@ int cmdInfo(const Argv& argv) {
         j["n_head"] = c.nHeads;
         j["n_head_kv"] = c.nKvHeads;
         j["n_ff"] = c.ffnDim;
+        j["head_dim"] = c.headDim;
+        if (c.arch == qb::Architecture::Gemma2) {
+            j["attn_logit_softcapping"] = c.attnSoftcap;
+            j["final_logit_softcapping"] = c.finalSoftcap;
+            j["sliding_window"] = c.localWindow;
+        }
         j["n_vocab"] = c.vocabSize;
         j["n_ctx_train"] = c.contextLength;
         j["rope_freq_base"] = c.ropeFreqBase;
@@ -74,6 +80,9 @@ int cmdInfo(const Argv& argv) {
                     c.nKvHeads, c.headDim, c.ffnDim);
         std::printf("context:       %d   rope: %s, freq base %g, scaling %s   rms eps: %g\n", c.contextLength,
                     c.rope == qb::RopeLayout::NeoX ? "neox" : "normal", c.ropeFreqBase, qb::ropeScalingText(c).c_str(), c.normEps);
+        if (c.arch == qb::Architecture::Gemma2)
+            std::printf("gemma2:        GeGLU, post-norms, embeddings x %g, soft-caps: attention %g, final %g, window %d on even layers\n",
+                        c.embeddingScale, c.attnSoftcap, c.finalSoftcap, c.localWindow);
     }
     std::printf("tokenizer:     %s, %d tokens%s%s\n", tokenizerName(model->vocab.get()), model->vocab ? model->vocab->size() : 0,
                 model->vocab && !model->vocab->pre.empty() ? ", pre-tokenizer " : "", model->vocab ? model->vocab->pre.c_str() : "");
