@@ -38,6 +38,11 @@ private slots:
     void hfNamesRoundTrip() {
         QCOMPARE(ggufNameFromHf("model.layers.12.self_attn.q_proj.weight"), std::string("blk.12.attn_q.weight"));
         QCOMPARE(hfNameFromGguf("blk.12.attn_q.weight"), std::string("model.layers.12.self_attn.q_proj.weight"));
+        // Gemma 2's post_attention_layernorm is its post-attention norm; Llama's is the FFN norm
+        QCOMPARE(ggufNameFromHf("model.layers.3.post_attention_layernorm.weight"), std::string("blk.3.ffn_norm.weight"));
+        QCOMPARE(ggufNameFromHf("model.layers.3.post_attention_layernorm.weight", Architecture::Gemma2), std::string("blk.3.post_attention_norm.weight"));
+        QCOMPARE(hfNameFromGguf("blk.3.ffn_norm.weight", Architecture::Gemma2), std::string("model.layers.3.pre_feedforward_layernorm.weight"));
+        QCOMPARE(ggufNameFromHf("model.layers.3.pre_feedforward_layernorm.weight"), std::string()); // not llama's
         QCOMPARE(ggufNameFromHf("model.layers.x.mlp.up_proj.weight"), std::string());
         // HF halves (i, i+d/2) become GGUF pairs (2i, 2i+1)
         QCOMPARE(interleavedRow(0, 8), int64_t(0));
@@ -65,6 +70,62 @@ private slots:
         QCOMPARE(b.encode(text, true, false), ids);
         const std::vector<int> first64(ids.begin(), ids.begin() + 64);
         QVERIFY(nmse(qbtest::cpuLogits(*hf, first64), qbtest::cpuLogits(*gguf, first64)) < 1e-12);
+    }
+    // Gemma 2 through the HF layout: its own norm names (post_attention_layernorm is the
+    // post-attention norm), norms stored as w - 1 (Gemma's RMSNorm scales by 1 + w; llama.cpp's
+    // converter adds the 1), Gemma2Config's keys, tied embeddings: the same tensors and logits back.
+    void gemma2RoundTrip() {
+        auto gguf = loadModel(qbtest::sharedPath("models/arch/stories260K-as-gemma2.gguf"));
+        const std::string dir = qbtest::scratchDir("hf_gemma2");
+        exportHfDirectory(*gguf, dir, 2);
+        const auto cfg = nlohmann::json::parse(qbtest::readFile(dir + "/config.json"));
+        QCOMPARE(cfg["model_type"].get<std::string>(), std::string("gemma2"));
+        QCOMPARE(cfg["head_dim"].get<int>(), 8);
+        QCOMPARE(cfg["sliding_window"].get<int>(), 32);
+        QCOMPARE(cfg["query_pre_attn_scalar"].get<int>(), 8);
+        QCOMPARE(cfg["attn_logit_softcapping"].get<double>(), 50.0);
+        QCOMPARE(cfg["final_logit_softcapping"].get<double>(), 30.0);
+        QCOMPARE(cfg["hidden_activation"].get<std::string>(), std::string("gelu_pytorch_tanh"));
+        QVERIFY(cfg["tie_word_embeddings"].get<bool>());
+        const auto index = nlohmann::json::parse(qbtest::readFile(dir + "/model.safetensors.index.json"));
+        for (const char* n : {"model.layers.0.post_attention_layernorm.weight", "model.layers.0.pre_feedforward_layernorm.weight",
+                              "model.layers.0.post_feedforward_layernorm.weight", "model.layers.25.input_layernorm.weight"})
+            QVERIFY2(index["weight_map"].contains(n), n);
+        QVERIFY(!index["weight_map"].contains("lm_head.weight"));
+        auto hf = loadModel(dir);
+        QCOMPARE(hf->config.arch, Architecture::Gemma2);
+        QCOMPARE(hf->config.localWindow, 32);
+        QCOMPARE(hf->config.attnSoftcap, 50.0f);
+        QCOMPARE(hf->config.embeddingScale, 8.0f);
+        QCOMPARE(hf->config.scoreScale(), gguf->config.scoreScale());
+        QVERIFY(hf->config.postNorms && hf->config.ffnActivation == FfnActivation::GeluTanh);
+        QCOMPARE(hf->tensors.size(), gguf->tensors.size());
+        for (const Tensor& t : gguf->tensors) {
+            auto it = std::find_if(hf->tensors.begin(), hf->tensors.end(), [&](const Tensor& x) { return x.name == t.name; });
+            QVERIFY2(it != hf->tensors.end(), t.name.c_str());
+            QCOMPARE(it->shape, t.shape);
+            if (t.name.find("norm.weight") == std::string::npos) {
+                QVERIFY2(std::memcmp(it->data, t.data, t.bytes) == 0, t.name.c_str());
+                continue;
+            }
+            // norms come back as 1 + (w - 1): w - 1 rounds where w < 0.5, so within one ulp of 1.0 (exact for
+            // HF's own weights, whose 1 + w is exact: HF -> GGUF -> HF keeps them)
+            const auto a = dequantizeTensor(t), b = dequantizeTensor(*it);
+            for (size_t i = 0; i < a.size(); ++i) QVERIFY2(std::fabs(a[i] - b[i]) <= 1.2e-7f, t.name.c_str());
+        }
+        const std::vector<int> ids{1, 403, 407, 261, 378, 292, 325, 271, 292, 278};
+        const double e = nmse(qbtest::cpuLogits(*hf, ids), qbtest::cpuLogits(*gguf, ids));
+        QVERIFY2(e < 1e-6, qPrintable(QString::number(e))); // 1-ulp norm differences through 26 layers and an F16 cache: ~7e-9
+        // another activation is refused by name, not run as GeGLU
+        auto bad = cfg;
+        bad["hidden_activation"] = "gelu";
+        qbtest::writeFile(dir + "/config.json", bad.dump(2));
+        try {
+            loadModel(dir);
+            QFAIL("a gemma2 config with hidden_activation gelu loaded");
+        } catch (const Error& e) {
+            QVERIFY2(std::string(e.what()).find("hidden_activation") != std::string::npos, e.what());
+        }
     }
     // Phi-3 through the HF layout (qkv_proj, gate_up_proj, model_type phi3,
     // sliding_window): the same tensors and logits back.

@@ -5,6 +5,7 @@
 #include "model/pretokenizer.h"
 #include "common/error.h"
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -56,10 +57,10 @@ void exportHfTokenizer(const Vocab& v, const std::string& dir) {
 void exportHfDirectory(const Model& m, const std::string& dir, int shards) {
     namespace fs = std::filesystem;
     const ModelConfig& c = m.config;
-    if (c.arch == Architecture::Gemma2) // its norms are stored as w - 1, its config carries the caps and windows: not written yet
-        throw Error(m.path + ": safetensors export of a gemma2 model is not supported yet (GGUF output is)");
     fs::create_directories(dir);
-    const char* const architecture = c.arch == Architecture::Qwen2 ? "Qwen2ForCausalLM" : c.arch == Architecture::Phi3 ? "Phi3ForCausalLM" : "LlamaForCausalLM";
+    const bool gemma2 = c.arch == Architecture::Gemma2;
+    const char* const architecture = c.arch == Architecture::Qwen2 ? "Qwen2ForCausalLM" : c.arch == Architecture::Phi3 ? "Phi3ForCausalLM"
+                                   : gemma2                        ? "Gemma2ForCausalLM" : "LlamaForCausalLM";
     nlohmann::json cfg{{"model_type", c.archName},       {"architectures", {architecture}},
                        {"hidden_size", c.dim},           {"num_hidden_layers", c.nLayers},
                        {"num_attention_heads", c.nHeads}, {"num_key_value_heads", c.nKvHeads},
@@ -87,6 +88,15 @@ void exportHfDirectory(const Model& m, const std::string& dir, int shards) {
                                       {"ignore", nlohmann::json::array()}};
     }
     if (c.slidingWindow > 0) cfg["sliding_window"] = c.slidingWindow;
+    if (gemma2) { // transformers' Gemma2Config; tied embeddings (no lm_head)
+        cfg["head_dim"] = c.headDim;
+        cfg["hidden_activation"] = cfg["hidden_act"] = "gelu_pytorch_tanh";
+        cfg["attn_logit_softcapping"] = c.attnSoftcap > 0 ? nlohmann::json(c.attnSoftcap) : nlohmann::json(nullptr);
+        cfg["final_logit_softcapping"] = c.finalSoftcap > 0 ? nlohmann::json(c.finalSoftcap) : nlohmann::json(nullptr);
+        cfg["sliding_window"] = c.localWindow;
+        cfg["query_pre_attn_scalar"] = c.attentionScale > 0 ? int(std::lround(1.0 / (double(c.attentionScale) * c.attentionScale))) : c.headDim;
+        cfg["tie_word_embeddings"] = true;
+    }
     if (c.ropeFreqScale != 1.0f) cfg["rope_scaling"] = {{"rope_type", "linear"}, {"factor", 1.0 / double(c.ropeFreqScale)}};
     writeText(dir + "/config.json", cfg.dump(2));
 
@@ -96,6 +106,15 @@ void exportHfDirectory(const Model& m, const std::string& dir, int shards) {
     std::vector<std::vector<StTensorOut>> files(size_t(std::max(1, shards)));
     nlohmann::json weightMap = nlohmann::json::object();
     size_t k = 0;
+    const auto fileOf = [&](size_t shard) {
+        return "model-0000" + std::to_string(shard + 1) + "-of-0000" + std::to_string(files.size()) + ".safetensors";
+    };
+    const auto place = [&](StTensorOut&& out) { // round-robin over the shards; returns the shard
+        const size_t shard = k++ % files.size();
+        weightMap[out.name] = fileOf(shard);
+        files[shard].push_back(std::move(out));
+        return shard;
+    };
     for (const Tensor& t : m.tensors) {
         if (t.name.size() > 6 && t.name.compare(t.name.size() - 6, 6, "_scale") == 0) continue; // written with its weight below
         const std::string hf = hfNameFromGguf(t.name, c.arch);
@@ -109,6 +128,21 @@ void exportHfDirectory(const Model& m, const std::string& dir, int shards) {
                   : t.type == GgmlType::QB_F8_E4M3_CH ? StDtype::F8_E4M3 : t.type == GgmlType::QB_I8_CH ? StDtype::I8 : StDtype::F32;
         out.shape.assign(t.shape.rbegin(), t.shape.rend());
         const Tensor src = t;
+        if (gemma2 && t.name.size() > 11 && t.name.compare(t.name.size() - 11, 11, "norm.weight") == 0) {
+            out.dtype = StDtype::F32; // Gemma's RMSNorm multiplies by (1 + w): HF stores w, GGUF 1 + w
+            out.produce = [src]() {
+                std::vector<float> w(size_t(src.elements()));
+                src.dequantizeRowTo(0, w.data());
+                std::vector<uint8_t> bytes(w.size() * 4);
+                for (size_t i = 0; i < w.size(); ++i) {
+                    const float v = w[i] - 1.0f;
+                    std::memcpy(bytes.data() + i * 4, &v, 4);
+                }
+                return bytes;
+            };
+            place(std::move(out));
+            continue;
+        }
         const int headDim = c.headDim;
         out.produce = [src, permute, headDim]() {
             std::vector<uint8_t> bytes(src.bytes);
@@ -119,10 +153,7 @@ void exportHfDirectory(const Model& m, const std::string& dir, int shards) {
             }
             return bytes;
         };
-        const size_t shard = k++ % files.size();
-        const std::string fileName = "model-0000" + std::to_string(shard + 1) + "-of-0000" + std::to_string(files.size()) + ".safetensors";
-        weightMap[hf] = fileName;
-        files[shard].push_back(std::move(out));
+        const size_t shard = place(std::move(out));
         if (t.rowScale) { // weight_scale [out, 1], rows in the same (HF) order
             StTensorOut scale{hf + "_scale", StDtype::F32, {t.rows(), 1}, {}};
             scale.produce = [src, permute, headDim]() {
@@ -133,13 +164,11 @@ void exportHfDirectory(const Model& m, const std::string& dir, int shards) {
                 }
                 return bytes;
             };
-            weightMap[hf + "_scale"] = fileName;
+            weightMap[hf + "_scale"] = fileOf(shard);
             files[shard].push_back(std::move(scale));
         }
     }
-    for (size_t s = 0; s < files.size(); ++s)
-        writeSafetensors(dir + "/model-0000" + std::to_string(s + 1) + "-of-0000" + std::to_string(files.size()) + ".safetensors", files[s],
-                             {{"format", "pt"}});
+    for (size_t s = 0; s < files.size(); ++s) writeSafetensors(dir + "/" + fileOf(s), files[s], {{"format", "pt"}});
     writeText(dir + "/model.safetensors.index.json", nlohmann::json{{"metadata", nlohmann::json::object()}, {"weight_map", weightMap}}.dump(2));
 }
 

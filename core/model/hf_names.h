@@ -10,8 +10,10 @@
 namespace qb {
 
 // "" when `hfName` is not a weight we map. Phi-3's fused qkv_proj and
-// gate_up_proj map to attn_qkv and ffn_up (its ffn_up is the gate|up pair).
-std::string ggufNameFromHf(const std::string& hfName);
+// gate_up_proj map to attn_qkv and ffn_up (its ffn_up is the gate|up pair);
+// Gemma 2's four norms per layer have their own names (its
+// post_attention_layernorm is the post-attention norm, not the FFN's).
+std::string ggufNameFromHf(const std::string& hfName, Architecture arch = Architecture::Llama);
 std::string hfNameFromGguf(const std::string& ggufName, Architecture arch = Architecture::Llama);
 
 // Row index in GGUF (interleaved) layout of HF row `hfRow`, for a Q or K

@@ -86,11 +86,40 @@ std::vector<fs::path> shardFiles(const fs::path& dir) {
 
 namespace {
 
+// Gemma 2's config (transformers' Gemma2Config): head_dim, the soft-caps (null = none), the
+// window of its even layers, the query scale 1/sqrt(query_pre_attn_scalar).
+void readGemma2Config(const nlohmann::json& cfg, const std::string& cp, ModelConfig& c) {
+    c.headDim = configInt(cfg, "head_dim", cp, 256);
+    const auto cap = [&](const char* key, double fallback) {
+        if (!cfg.contains(key)) return float(fallback);
+        if (cfg[key].is_null()) return 0.0f;
+        if (!cfg[key].is_number() || !(cfg[key].get<double>() >= 0))
+            throw fileError(cp, std::string("'") + key + "': expected a soft-cap >= 0 or null");
+        return float(cfg[key].get<double>());
+    };
+    c.attnSoftcap = cap("attn_logit_softcapping", 50.0);
+    c.finalSoftcap = cap("final_logit_softcapping", 30.0);
+    c.localWindow = configInt(cfg, "sliding_window", cp, 4096);
+    const int scalar = configInt(cfg, "query_pre_attn_scalar", cp, c.headDim);
+    if (scalar <= 0) throw fileError(cp, "'query_pre_attn_scalar': expected a positive number");
+    c.attentionScale = scalar == c.headDim ? 0.0f : 1.0f / std::sqrt(float(scalar));
+    c.embeddingScale = std::sqrt(float(c.dim));
+    c.ffnActivation = FfnActivation::GeluTanh;
+    c.postNorms = true;
+    c.queryPreScale = true;
+}
+
 // config.json keys that change the computation: each is read, or checked to
 // mean what the engine does; anything else would be run silently wrong.
 void checkConfigSemantics(const nlohmann::json& cfg, const std::string& cp, const ModelConfig& c) {
-    const std::string act = cfg.value("hidden_act", std::string("silu"));
-    if (act != "silu") throw fileError(cp, "'hidden_act': '" + act + "' is not supported, expected silu (SwiGLU)");
+    if (c.arch == Architecture::Gemma2) { // GeGLU; transformers reads hidden_activation first
+        for (const char* key : {"hidden_activation", "hidden_act"})
+            if (cfg.contains(key) && !cfg[key].is_null() && cfg[key] != "gelu_pytorch_tanh")
+                throw fileError(cp, std::string("'") + key + "': '" + cfg[key].dump() + "' is not supported for gemma2, expected gelu_pytorch_tanh");
+    } else {
+        const std::string act = cfg.value("hidden_act", std::string("silu"));
+        if (act != "silu") throw fileError(cp, "'hidden_act': '" + act + "' is not supported, expected silu (SwiGLU)");
+    }
     if (cfg.value("mlp_bias", false)) throw fileError(cp, "'mlp_bias': true is not supported (no FFN biases in this engine)");
     if (c.arch == Architecture::Llama && cfg.value("attention_bias", false))
         throw fileError(cp, "'attention_bias': true is not supported for llama (attention biases are Qwen2's)");
@@ -162,7 +191,8 @@ std::unique_ptr<Model> loadHfDirectory(const std::string& dirPath, const LoadOpt
     if (modelType == "llama" || modelType == "mistral") c.arch = Architecture::Llama, c.archName = "llama";
     else if (modelType == "qwen2") c.arch = Architecture::Qwen2, c.archName = "qwen2";
     else if (modelType == "phi3") c.arch = Architecture::Phi3, c.archName = "phi3";
-    else throw fileError(cp, "'model_type': unknown architecture '" + modelType + "', expected llama, mistral, qwen2 or phi3");
+    else if (modelType == "gemma2") c.arch = Architecture::Gemma2, c.archName = "gemma2";
+    else throw fileError(cp, "'model_type': unknown architecture '" + modelType + "', expected llama, mistral, qwen2, phi3 or gemma2");
     c.name = dir.filename().string();
     c.dim = configInt(cfg, "hidden_size", cp);
     c.nLayers = configInt(cfg, "num_hidden_layers", cp);
@@ -173,9 +203,12 @@ std::unique_ptr<Model> loadHfDirectory(const std::string& dirPath, const LoadOpt
     c.contextLength = configInt(cfg, "max_position_embeddings", cp, 2048);
     c.normEps = float(cfg.value("rms_norm_eps", 1e-6));
     c.ropeFreqBase = float(cfg.value("rope_theta", 10000.0));
-    if (c.nHeads <= 0 || c.dim % c.nHeads != 0)
+    if (c.arch == Architecture::Gemma2) {
+        readGemma2Config(cfg, cp, c);
+    } else if (c.nHeads <= 0 || c.dim % c.nHeads != 0) {
         throw fileError(cp, "'num_attention_heads' " + std::to_string(c.nHeads) + " does not divide 'hidden_size' " + std::to_string(c.dim));
-    c.headDim = c.dim / c.nHeads;
+    }
+    if (c.arch != Architecture::Gemma2) c.headDim = c.dim / c.nHeads;
     if (cfg.contains("head_dim") && cfg["head_dim"].is_number_integer() && cfg["head_dim"].get<int64_t>() != c.headDim)
         throw fileError(cp, "'head_dim' " + std::to_string(cfg["head_dim"].get<int64_t>()) + " differs from hidden_size / num_attention_heads = " +
                                 std::to_string(c.headDim) + " (not supported)");
@@ -196,8 +229,8 @@ std::unique_ptr<Model> loadHfDirectory(const std::string& dirPath, const LoadOpt
         for (const StTensor& t : st->tensors()) {
             if (t.name.find("rotary_emb.inv_freq") != std::string::npos) continue; // derived, not a weight
             const bool isScale = t.name.size() > 13 && t.name.compare(t.name.size() - 13, 13, ".weight_scale") == 0;
-            const std::string base = isScale ? ggufNameFromHf(t.name.substr(0, t.name.size() - 6)) : std::string();
-            const std::string g = isScale ? (base.empty() ? std::string() : base + "_scale") : ggufNameFromHf(t.name);
+            const std::string base = isScale ? ggufNameFromHf(t.name.substr(0, t.name.size() - 6), c.arch) : std::string();
+            const std::string g = isScale ? (base.empty() ? std::string() : base + "_scale") : ggufNameFromHf(t.name, c.arch);
             if (g.empty()) throw fileError(file.string(), "tensor '" + t.name + "': not a Llama/Qwen2 weight we know how to map");
             if (!seen.insert(g).second) throw fileError(file.string(), "tensor '" + t.name + "': appears in more than one shard");
             Tensor out{g, ggmlFromDtype(t.dtype, file.string(), t.name), {}, t.data, t.bytes()};
@@ -219,6 +252,18 @@ std::unique_ptr<Model> loadHfDirectory(const std::string& dirPath, const LoadOpt
                 for (int64_t r = 0; r < t.shape[0]; ++r)
                     std::memcpy(buf->data() + size_t(interleavedRow(r, c.headDim)) * rowBytesHf, t.data + size_t(r) * rowBytesHf, rowBytesHf);
                 out.data = buf->data();
+                m->storage.push_back(buf);
+            }
+            if (c.arch == Architecture::Gemma2 && g.size() > 11 && g.compare(g.size() - 11, 11, "norm.weight") == 0) {
+                // Gemma's RMSNorm multiplies by (1 + w): as llama.cpp's converter, store 1 + w (F32)
+                if (out.shape.size() != 1) throw fileError(file.string(), "tensor '" + t.name + "': expected a vector");
+                const std::vector<uint8_t> raw(out.data, out.data + out.bytes); // aligned for the F32 read
+                Tensor src = out;
+                src.data = raw.data();
+                auto buf = std::make_shared<std::vector<float>>(size_t(src.shape[0]));
+                src.dequantizeRowTo(0, buf->data());
+                for (float& w : *buf) w += 1.0f;
+                out = Tensor{g, GgmlType::F32, src.shape, reinterpret_cast<const uint8_t*>(buf->data()), uint64_t(buf->size() * sizeof(float))};
                 m->storage.push_back(buf);
             }
             if (out.type == GgmlType::F32 && reinterpret_cast<uintptr_t>(out.data) % alignof(float) != 0) { // keep floats aligned
