@@ -20,6 +20,12 @@ using namespace qb;
 namespace {
 
 
+const Tensor* tensorNamed(const Model& m, const std::string& name) {
+    for (const Tensor& t : m.tensors)
+        if (t.name == name) return &t;
+    return nullptr;
+}
+
 double nmse(const std::vector<float>& a, const std::vector<float>& b) {
     if (a.size() != b.size()) throw std::invalid_argument("nmse: vectors of different sizes");
     double err = 0, ref = 0;
@@ -59,8 +65,8 @@ private slots:
         QCOMPARE(hf->config.nKvHeads, 4);
         QCOMPARE(int(hf->tensors.size()), int(gguf->tensors.size()));
         for (const Tensor& t : gguf->tensors) { // every weight identical after the permute round trip
-            auto it = std::find_if(hf->tensors.begin(), hf->tensors.end(), [&](const Tensor& x) { return x.name == t.name; });
-            QVERIFY2(it != hf->tensors.end(), t.name.c_str());
+            const Tensor* it = tensorNamed(*hf, t.name);
+            QVERIFY2(it, t.name.c_str());
             QCOMPARE(it->shape, t.shape);
             QVERIFY2(std::memcmp(it->data, t.data, t.bytes) == 0, t.name.c_str());
         }
@@ -101,8 +107,8 @@ private slots:
         QVERIFY(hf->config.postNorms && hf->config.ffnActivation == FfnActivation::GeluTanh);
         QCOMPARE(hf->tensors.size(), gguf->tensors.size());
         for (const Tensor& t : gguf->tensors) {
-            auto it = std::find_if(hf->tensors.begin(), hf->tensors.end(), [&](const Tensor& x) { return x.name == t.name; });
-            QVERIFY2(it != hf->tensors.end(), t.name.c_str());
+            const Tensor* it = tensorNamed(*hf, t.name);
+            QVERIFY2(it, t.name.c_str());
             QCOMPARE(it->shape, t.shape);
             if (t.name.find("norm.weight") == std::string::npos) {
                 QVERIFY2(std::memcmp(it->data, t.data, t.bytes) == 0, t.name.c_str());
@@ -144,8 +150,8 @@ private slots:
         QCOMPARE(hf->config.slidingWindow, 2048);
         QVERIFY(hf->config.queryPreScale);
         for (const Tensor& t : gguf->tensors) {
-            auto it = std::find_if(hf->tensors.begin(), hf->tensors.end(), [&](const Tensor& x) { return x.name == t.name; });
-            QVERIFY2(it != hf->tensors.end(), t.name.c_str());
+            const Tensor* it = tensorNamed(*hf, t.name);
+            QVERIFY2(it, t.name.c_str());
             QVERIFY2(std::memcmp(it->data, t.data, t.bytes) == 0, t.name.c_str());
         }
         Tokenizer tok(gguf->vocab);
