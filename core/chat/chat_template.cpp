@@ -33,7 +33,7 @@ std::string renderChatTemplate(const std::string& source, const nlohmann::ordere
     if (o.extra.is_object())
         for (const auto& [k, v] : o.extra.items()) globals[k] = jinja::fromJson(v);
     try {
-        return jinja::render(t, globals);
+        return jinja::render(t, globals, o.limits);
     } catch (const jinja::TemplateRaise& e) {
         throw ChatTemplateRaised(std::string("chat template raised: ") + e.what());
     } catch (const Error& e) {

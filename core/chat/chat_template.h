@@ -4,6 +4,7 @@
 // Hugging Face transformers' apply_chat_template does (Jinja2, trim_blocks,
 // lstrip_blocks, loop controls, tojson keeping non-ASCII, raise_exception,
 // strftime_now), by the sandboxed interpreter in chat/jinja_*.
+#include "chat/jinja_render.h"
 #include "common/error.h"
 
 #include <nlohmann/json.hpp>
@@ -17,6 +18,7 @@ struct ChatTemplateOptions {
     std::string bosToken, eosToken;
     std::string now;                 // YYYY-MM-DD for strftime_now; empty = today (UTC)
     nlohmann::ordered_json extra;    // more variables (tools, documents, ...), an object or null
+    jinja::RenderLimits limits;      // loop iterations, macro depth, output size (the fuzz target tightens them)
 };
 
 // The template itself refused the conversation (raise_exception): bad input,

@@ -1,7 +1,9 @@
 // Chat templates are untrusted input: parse and render arbitrary template text
-// against a fixed conversation (bounded loops, recursion and output size keep
-// every input cheap). Any crash or sanitizer report is a bug; qb::Error is the
-// expected refusal.
+// against a fixed conversation. Loops, recursion and output are bounded tighter
+// than for users (the bounds themselves are tested in test_chat_template), so
+// every input stays cheap: a corpus of templates that loop up to a million
+// times ran at a tenth of the seeds' rate. Any crash or sanitizer report is a
+// bug; qb::Error is the expected refusal.
 #include "chat/chat_template.h"
 #include "common/error.h"
 
@@ -17,6 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     o.bosToken = "<s>";
     o.eosToken = "</s>";
     o.now = "2024-07-26";
+    o.limits.maxLoopIterations = 20'000;
+    o.limits.maxOutputBytes = 256u << 10;
     try {
         (void)qb::renderChatTemplate(source, messages, o);
     } catch (const qb::Error&) {
