@@ -53,6 +53,9 @@ struct ModelConfig {
     int windowAt(int layer) const { return localWindow > 0 && layer % 2 == 0 ? localWindow : 0; }
 };
 
+// What makes a model Gemma 2 whatever file it came from (embeddings x sqrt(dim), GeGLU,
+// post-norms, the query scaled first); its caps, window and query scale are read per format.
+void setGemma2Structure(ModelConfig& config);
 // The head dimension when a file does not give it: dim / heads, or 0 when that is not whole.
 inline int derivedHeadDim(int dim, int heads) { return heads > 0 && dim % heads == 0 ? dim / heads : 0; }
 Architecture architectureFromName(const std::string& name, const std::string& source);

@@ -235,8 +235,10 @@ void CpuForward::attention(int layer, const float* q, int n, float* out) const {
 
 void CpuForward::postNorm(std::vector<float>& rows, const std::vector<float>& gain, int n) const {
     const int dim = m_model.config.dim;
-    std::vector<float> in(rows.begin(), rows.begin() + int64_t(n) * dim);
-    for (int t = 0; t < n; ++t) rmsNorm(&in[size_t(t) * dim], gain.data(), dim, m_model.config.normEps, &rows[size_t(t) * dim]);
+    for (int t = 0; t < n; ++t) { // in place: rmsNorm has its sum before it writes
+        float* row = &rows[size_t(t) * dim];
+        rmsNorm(row, gain.data(), dim, m_model.config.normEps, row);
+    }
 }
 
 void CpuForward::forward(const int* tokens, int n, std::vector<float>& logits, bool allLogits) {

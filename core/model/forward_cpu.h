@@ -78,7 +78,7 @@ private:
 };
 
 // Greedy and sampled next-token choice (see sampler.h); shared math helpers:
-void rmsNorm(const float* x, const float* weight, int n, float eps, float* out);
+void rmsNorm(const float* x, const float* weight, int n, float eps, float* out); // out may be x
 // cos/sin of the RoPE angle for each of the headDim/2 pairs at `pos`, computed
 // exactly as the reference does (llama.cpp's iterative theta), so every backend
 // rotates by the same floats.

@@ -128,7 +128,7 @@ void exportHfDirectory(const Model& m, const std::string& dir, int shards) {
                   : t.type == GgmlType::QB_F8_E4M3_CH ? StDtype::F8_E4M3 : t.type == GgmlType::QB_I8_CH ? StDtype::I8 : StDtype::F32;
         out.shape.assign(t.shape.rbegin(), t.shape.rend());
         const Tensor src = t;
-        if (gemma2 && t.name.size() > 11 && t.name.compare(t.name.size() - 11, 11, "norm.weight") == 0) {
+        if (gemma2 && t.name.ends_with("norm.weight")) {
             out.dtype = StDtype::F32; // Gemma's RMSNorm multiplies by (1 + w): HF stores w, GGUF 1 + w
             out.produce = [src]() {
                 std::vector<float> w(size_t(src.elements()));

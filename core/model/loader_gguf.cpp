@@ -65,9 +65,6 @@ void readRopeScaling(const GgufFile& g, const std::string& a, ModelConfig& c) {
                 "scaling comes as the rope_freqs tensor)");
 }
 
-// Every key under the architecture's prefix is one the engine reads, or one
-// that is checked to mean what the engine does. An unknown one is refused by
-// name: it may change the computation (a new scaling, experts, soft-capping).
 // Gemma 2 as llama.cpp runs it (llm_build_gemma2_iswa): embeddings x sqrt(dim), GeGLU, post-norms,
 // soft-capped scores and logits, the query scaled before Q·K, a sliding window on even layers.
 void readGemma2(const GgufFile& g, const std::string& a, ModelConfig& c) {
@@ -79,14 +76,14 @@ void readGemma2(const GgufFile& g, const std::string& a, ModelConfig& c) {
     c.attnSoftcap = cap(a + "attn_logit_softcapping", 50.0); // llama.cpp's defaults for gemma2
     c.finalSoftcap = cap(a + "final_logit_softcapping", 30.0);
     c.localWindow = g.has(a + "attention.sliding_window") ? checkedInt(g.getInt(a + "attention.sliding_window"), 0, kMaxContextClaim, g.where(a + "attention.sliding_window")) : 4096;
-    c.embeddingScale = std::sqrt(float(c.dim));
-    c.ffnActivation = FfnActivation::GeluTanh;
-    c.postNorms = true;
-    c.queryPreScale = true;
+    setGemma2Structure(c);
     // llama.cpp: the 27B model (46 layers) scales by 1/sqrt(dim / heads) (its query_pre_attn_scalar), the others by 1/sqrt(head dim)
     if (c.nLayers == 46 && c.nHeads > 0) c.attentionScale = 1.0f / std::sqrt(float(c.dim / c.nHeads));
 }
 
+// Every key under the architecture's prefix is one the engine reads, or one
+// that is checked to mean what the engine does. An unknown one is refused by
+// name: it may change the computation (a new scaling, experts, soft-capping).
 void checkArchitectureKeys(const GgufFile& g, const std::string& a, const ModelConfig& c) {
     static const char* const used[] = {
         "context_length", "embedding_length", "block_count", "feed_forward_length", "attention.head_count",
@@ -154,9 +151,9 @@ std::unique_ptr<Model> loadGgufModel(std::shared_ptr<GgufFile> g, const LoadOpti
     c.ropeFreqBase = float(g->getFloat(a + "rope.freq_base", 10000.0));
     // the head dimension: attention.key_length where the file gives it (Gemma 2: heads x head dim need not be the width)
     c.headDim = count(a + "attention.key_length", derivedHeadDim(c.dim, c.nHeads));
-    if (g->has(a + "attention.value_length") && count(a + "attention.value_length", {}) != c.headDim)
-        throw Error(g->where(a + "attention.value_length") + ": " + std::to_string(count(a + "attention.value_length", {})) +
-                    ", expected the key length " + std::to_string(c.headDim) + " (different key and value head sizes are not supported)");
+    if (const int valueLength = count(a + "attention.value_length", c.headDim); valueLength != c.headDim)
+        throw Error(g->where(a + "attention.value_length") + ": " + std::to_string(valueLength) + ", expected the key length " +
+                    std::to_string(c.headDim) + " (different key and value head sizes are not supported)");
     c.ropeDim = count(a + "rope.dimension_count", c.headDim);
     if (c.ropeDim != c.headDim)
         throw Error(g->where(a + "rope.dimension_count") + ": " + std::to_string(c.ropeDim) +

@@ -103,10 +103,7 @@ void readGemma2Config(const nlohmann::json& cfg, const std::string& cp, ModelCon
     const int scalar = configInt(cfg, "query_pre_attn_scalar", cp, c.headDim);
     if (scalar <= 0) throw fileError(cp, "'query_pre_attn_scalar': expected a positive number");
     c.attentionScale = scalar == c.headDim ? 0.0f : 1.0f / std::sqrt(float(scalar));
-    c.embeddingScale = std::sqrt(float(c.dim));
-    c.ffnActivation = FfnActivation::GeluTanh;
-    c.postNorms = true;
-    c.queryPreScale = true;
+    setGemma2Structure(c);
 }
 
 // config.json keys that change the computation: each is read, or checked to
@@ -204,11 +201,12 @@ std::unique_ptr<Model> loadHfDirectory(const std::string& dirPath, const LoadOpt
     c.normEps = float(cfg.value("rms_norm_eps", 1e-6));
     c.ropeFreqBase = float(cfg.value("rope_theta", 10000.0));
     if (c.arch == Architecture::Gemma2) {
-        readGemma2Config(cfg, cp, c);
-    } else if (c.nHeads <= 0 || c.dim % c.nHeads != 0) {
-        throw fileError(cp, "'num_attention_heads' " + std::to_string(c.nHeads) + " does not divide 'hidden_size' " + std::to_string(c.dim));
+        readGemma2Config(cfg, cp, c); // head_dim its own
+    } else {
+        if (c.nHeads <= 0 || c.dim % c.nHeads != 0)
+            throw fileError(cp, "'num_attention_heads' " + std::to_string(c.nHeads) + " does not divide 'hidden_size' " + std::to_string(c.dim));
+        c.headDim = c.dim / c.nHeads;
     }
-    if (c.arch != Architecture::Gemma2) c.headDim = c.dim / c.nHeads;
     if (cfg.contains("head_dim") && cfg["head_dim"].is_number_integer() && cfg["head_dim"].get<int64_t>() != c.headDim)
         throw fileError(cp, "'head_dim' " + std::to_string(cfg["head_dim"].get<int64_t>()) + " differs from hidden_size / num_attention_heads = " +
                                 std::to_string(c.headDim) + " (not supported)");
@@ -254,7 +252,7 @@ std::unique_ptr<Model> loadHfDirectory(const std::string& dirPath, const LoadOpt
                 out.data = buf->data();
                 m->storage.push_back(buf);
             }
-            if (c.arch == Architecture::Gemma2 && g.size() > 11 && g.compare(g.size() - 11, 11, "norm.weight") == 0) {
+            if (c.arch == Architecture::Gemma2 && g.ends_with("norm.weight")) {
                 // Gemma's RMSNorm multiplies by (1 + w): as llama.cpp's converter, store 1 + w (F32)
                 if (out.shape.size() != 1) throw fileError(file.string(), "tensor '" + t.name + "': expected a vector");
                 const std::vector<uint8_t> raw(out.data, out.data + out.bytes); // aligned for the F32 read

@@ -44,6 +44,13 @@ int64_t Model::parameterCount() const {
     return n;
 }
 
+void setGemma2Structure(ModelConfig& c) {
+    c.embeddingScale = std::sqrt(float(c.dim));
+    c.ffnActivation = FfnActivation::GeluTanh;
+    c.postNorms = true;
+    c.queryPreScale = true;
+}
+
 float ModelConfig::scoreScale() const { return attentionScale > 0 ? attentionScale : 1.0f / std::sqrt(float(headDim)); }
 
 uint64_t Model::weightBytes() const {
