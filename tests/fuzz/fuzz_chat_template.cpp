@@ -19,8 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     o.bosToken = "<s>";
     o.eosToken = "</s>";
     o.now = "2024-07-26";
-    o.limits.maxLoopIterations = 20'000;
-    o.limits.maxOutputBytes = 256u << 10;
+    o.limits.maxLoopIterations = 2'000;
+    o.limits.maxOutputBytes = 64u << 10;
     try {
         (void)qb::renderChatTemplate(source, messages, o);
     } catch (const qb::Error&) {
