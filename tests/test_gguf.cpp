@@ -103,7 +103,9 @@ private slots:
         QTest::addColumn<QString>("tensor");
         QTest::addColumn<QString>("named");
         QTest::newRow("soft-capping key") << "llama.attn_logit_softcapping" << "" << "llama.attn_logit_softcapping";
-        QTest::newRow("yarn scaling") << "llama.rope.scaling.type=yarn" << "" << "llama.rope.scaling.type";
+        QTest::newRow("unknown scaling type") << "llama.rope.scaling.type=dynamic" << "" << "llama.rope.scaling.type";
+        QTest::newRow("yarn without its factor") << "llama.rope.scaling.type=yarn" << "" << "llama.rope.scaling.factor";
+        QTest::newRow("yarn log multiplier (DeepSeek)") << "llama.rope.scaling.yarn_log_multiplier" << "" << "llama.rope.scaling.yarn_log_multiplier";
         QTest::newRow("experts") << "llama.expert_count=8" << "" << "llama.expert_count";
         QTest::newRow("sliding window") << "llama.attention.sliding_window=32" << "" << "llama.attention.sliding_window";
         QTest::newRow("extra layer tensor") << "" << "blk.0.post_attention_norm.weight" << "blk.0.post_attention_norm.weight";
@@ -122,7 +124,7 @@ private slots:
             if (addition && !key.isEmpty()) {
                 const QStringList kv = key.split('=');
                 if (kv.size() == 1) w.set(kv[0].toStdString(), qb::GgufValue::f32(50.0f));
-                else if (kv[1] == "yarn") w.set(kv[0].toStdString(), qb::GgufValue::str("yarn"));
+                else if (kv[1] == "yarn" || kv[1] == "dynamic") w.set(kv[0].toStdString(), qb::GgufValue::str(kv[1].toStdString()));
                 else w.set(kv[0].toStdString(), qb::GgufValue::u32(kv[1].toUInt()));
             }
             for (const qb::Tensor& t : m->tensors)

@@ -260,7 +260,7 @@ private slots:
             ModelConfig rc;
             rc.headDim = 32;
             rc.ropeFreqBase = 10000.0f;
-            ropeAngles(int(7 + t), rc, cs, sn);
+            RopeAngles(rc, 16).at(int(7 + t), cs, sn);
             for (int i = 0; i < 16; ++i) { angles[t * 32 + 2 * i] = cs[i]; angles[t * 32 + 2 * i + 1] = sn[i]; }
         }
         auto ab = bufferWith(*ctx, angles.data(), angles.size() * 4, "angles");

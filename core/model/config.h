@@ -32,9 +32,16 @@ struct ModelConfig {
     float ropeFreqBase = 10000.0f;
     int ropeDim = 0;      // rotated dims per head (= headDim)
     RopeLayout rope = RopeLayout::Normal;
-    // RoPE scaling, as llama.cpp applies it: angle_i = freqScale * (pos * base^(-2i/d) / freqFactors[i])
-    float ropeFreqScale = 1.0f;        // linear scaling: 1 / rope.scaling.factor
+    // RoPE scaling, as llama.cpp applies it (core/model/rope.h): angle_i = freqScale * (pos * base^(-2i/d) / divisor_i),
+    // YaRN blending that with the unscaled angle per pair; cos and sin are multiplied by the attention factor.
+    float ropeFreqScale = 1.0f;        // linear or YaRN scaling: 1 / rope.scaling.factor
     std::vector<float> ropeFreqFactors; // Llama 3.1+ (GGUF rope_freqs.weight, HF rope_scaling llama3): one divisor per pair; empty = none
+    bool ropeYarn = false;              // rope.scaling.type yarn (HF rope_scaling yarn)
+    int ropeOrigContext = 0;            // rope.scaling.original_context_length: YaRN's correction dims, LongRoPE's long/short choice; 0 = contextLength
+    float ropeAttnFactor = 1.0f;        // rope.scaling.attn_factor: cos and sin multiplied by it (Phi-3 LongRoPE)
+    // Phi-3 LongRoPE (GGUF rope_factors_long/short.weight, HF rope_scaling longrope): divisors per pair,
+    // the long ones for a run whose context exceeds the original one; empty = none
+    std::vector<float> ropeFactorsLong, ropeFactorsShort;
     bool queryPreScale = false; // Phi-3, Gemma 2 (llama.cpp): the query is scaled before Q·K, not the scores after
     float attentionScale = 0.0f; // the Q·K scale; 0 = 1/sqrt(head dim) (Gemma 2 27B: 1/sqrt(dim / heads), as llama.cpp)
     int slidingWindow = 0;  // Phi-3: attention sees at most this many positions (not applied, as in llama.cpp: longer contexts are refused); 0 = all
@@ -51,6 +58,7 @@ struct ModelConfig {
     float scoreScale() const; // attentionScale, or 1/sqrt(head dim)
     // positions a query of this layer sees, counting itself; 0 = all of them
     int windowAt(int layer) const { return localWindow > 0 && layer % 2 == 0 ? localWindow : 0; }
+    int ropeOriginalContext() const { return ropeOrigContext > 0 ? ropeOrigContext : contextLength; }
 };
 
 // What makes a model Gemma 2 whatever file it came from (embeddings x sqrt(dim), GeGLU,
@@ -59,7 +67,8 @@ void setGemma2Structure(ModelConfig& config);
 // The head dimension when a file does not give it: dim / heads, or 0 when that is not whole.
 inline int derivedHeadDim(int dim, int heads) { return heads > 0 && dim % heads == 0 ? dim / heads : 0; }
 Architecture architectureFromName(const std::string& name, const std::string& source);
-// For people: "none", "linear, factor 4", "Llama 3 frequency factors 1, 7.667, 8, 8".
+// For people: "none", "linear, factor 4", "Llama 3 frequency factors 1, 7.667, 8, 8",
+// "YaRN, factor 4, original context 32768", "LongRoPE, original context 4096, attention factor 1.19".
 std::string ropeScalingText(const ModelConfig& config);
 
 } // namespace qb

@@ -67,20 +67,6 @@ void roundKvRow(KvCacheType t, float* row, int n) {
     }
 }
 
-void ropeAngles(int pos, const ModelConfig& c, float* cosOut, float* sinOut) {
-    const float thetaScale = std::pow(c.ropeFreqBase, -2.0f / float(c.headDim));
-    const bool factors = !c.ropeFreqFactors.empty();
-    float theta = float(pos);
-    for (int i = 0; i < c.headDim / 2; ++i) {
-        // ggml's rope_yarn without the YaRN ramp: theta_interp = freq_scale * (theta / freq_factor)
-        const float ff = factors ? c.ropeFreqFactors[size_t(i)] : 1.0f;
-        const float angle = c.ropeFreqScale * (theta / ff);
-        cosOut[i] = std::cos(angle);
-        sinOut[i] = std::sin(angle);
-        theta *= thetaScale;
-    }
-}
-
 void softmax(float* x, int n) {
     const float maxv = *std::max_element(x, x + n);
     double sum = 0;
@@ -94,14 +80,12 @@ void softmax(float* x, int n) {
 
 namespace {
 
-// Rotary position embedding of one head vector at position `pos`.
-void rope(float* x, const ModelConfig& c, int pos) {
-    float cs[128], sn[128];
-    ropeAngles(pos, c, cs, sn);
-    const int headDim = c.headDim;
-    for (int i = 0; i < headDim / 2; ++i) {
+// Rotary position embedding of one head vector, by the angles of its position.
+void rope(float* x, const ModelConfig& c, const float* cs, const float* sn) {
+    const int half = c.headDim / 2;
+    for (int i = 0; i < half; ++i) {
         const int a = c.rope == RopeLayout::Normal ? 2 * i : i;
-        const int b = c.rope == RopeLayout::Normal ? 2 * i + 1 : i + headDim / 2;
+        const int b = c.rope == RopeLayout::Normal ? 2 * i + 1 : i + half;
         const float x0 = x[a], x1 = x[b];
         x[a] = x0 * cs[i] - x1 * sn[i];
         x[b] = x0 * sn[i] + x1 * cs[i];
@@ -120,6 +104,7 @@ CpuForward::CpuForward(const Model& model, ThreadPool& pool, CpuForwardOptions o
         throw Error(model.path + ": a " + kvCacheTypeName(options.kvType) + " KV cache needs rows of a multiple of 32 values, this model's are " +
                     std::to_string(c.kvDim()));
     m_capacity = forwardCapacity(model, options.contextLength, CpuForwardOptions::kDefaultContext);
+    m_rope = RopeAngles(c, m_capacity);
     const std::string cacheWhat = model.path + ": the KV cache for a context of " + std::to_string(m_capacity) + " tokens";
     const size_t cacheFloats = checkedMul(checkedMul(uint64_t(c.nLayers), uint64_t(m_capacity), cacheWhat), uint64_t(c.kvDim()), cacheWhat);
     checkHostAllocation(checkedMul(cacheFloats, 2 * sizeof(float), cacheWhat), cacheWhat);
@@ -276,9 +261,11 @@ void CpuForward::forward(const int* tokens, int n, std::vector<float>& logits, b
         }
 
         // RoPE on every query and key head
+        std::vector<float> cs(size_t(m_rope.pairs())), sn(size_t(m_rope.pairs()));
         for (int t = 0; t < n; ++t) {
-            for (int h = 0; h < c.nHeads; ++h) rope(&q[size_t(t) * qDim + size_t(h) * c.headDim], c, m_pos + t);
-            for (int h = 0; h < c.nKvHeads; ++h) rope(&k[size_t(t) * kvDim + size_t(h) * c.headDim], c, m_pos + t);
+            m_rope.at(m_pos + t, cs.data(), sn.data());
+            for (int h = 0; h < c.nHeads; ++h) rope(&q[size_t(t) * qDim + size_t(h) * c.headDim], c, cs.data(), sn.data());
+            for (int h = 0; h < c.nKvHeads; ++h) rope(&k[size_t(t) * kvDim + size_t(h) * c.headDim], c, cs.data(), sn.data());
         }
 
         // append keys and values to the cache

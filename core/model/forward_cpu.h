@@ -5,6 +5,7 @@
 #include "common/thread_pool.h"
 #include "model/forward.h"
 #include "model/model.h"
+#include "model/rope.h"
 
 #include <algorithm>
 #include <functional>
@@ -65,6 +66,7 @@ private:
     ThreadPool& m_pool;
     CpuForwardOptions m_options;
     int m_capacity = 0;
+    RopeAngles m_rope{m_model.config, 0};
     int m_pos = 0;
     std::vector<float> m_keyCache;   // [layer][position][kvDim]
     std::vector<float> m_valueCache; // [layer][position][kvDim]
@@ -79,11 +81,6 @@ private:
 
 // Greedy and sampled next-token choice (see sampler.h); shared math helpers:
 void rmsNorm(const float* x, const float* weight, int n, float eps, float* out); // out may be x
-// cos/sin of the RoPE angle for each of the headDim/2 pairs at `pos`, computed
-// exactly as the reference does (llama.cpp's iterative theta), so every backend
-// rotates by the same floats.
-// The model's angles with its RoPE scaling (linear, Llama 3 frequency factors), as ggml computes them.
-void ropeAngles(int pos, const ModelConfig& config, float* cosOut, float* sinOut);
 void softmax(float* x, int n);
 
 } // namespace qb

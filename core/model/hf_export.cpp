@@ -97,7 +97,20 @@ void exportHfDirectory(const Model& m, const std::string& dir, int shards) {
         cfg["query_pre_attn_scalar"] = c.attentionScale > 0 ? int(std::lround(1.0 / (double(c.attentionScale) * c.attentionScale))) : c.headDim;
         cfg["tie_word_embeddings"] = true;
     }
-    if (c.ropeFreqScale != 1.0f) cfg["rope_scaling"] = {{"rope_type", "linear"}, {"factor", 1.0 / double(c.ropeFreqScale)}};
+    if (c.ropeYarn) {
+        cfg["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 1.0 / double(c.ropeFreqScale)}, {"original_max_position_embeddings", c.ropeOriginalContext()}};
+        if (c.ropeAttnFactor != 1.0f) // HF's attention_factor is the whole magnitude: ggml's 1 + 0.1 ln(factor) times the file's factor
+            cfg["rope_scaling"]["attention_factor"] = double(c.ropeAttnFactor) * (1.0 + 0.1 * std::log(1.0 / double(c.ropeFreqScale)));
+    } else if (c.ropeFreqScale != 1.0f) {
+        cfg["rope_scaling"] = {{"rope_type", "linear"}, {"factor", 1.0 / double(c.ropeFreqScale)}};
+    }
+    if (!c.ropeFactorsLong.empty()) { // Phi-3 LongRoPE: the divisors live in the config, not as tensors
+        cfg["rope_scaling"] = {{"rope_type", "longrope"}, {"long_factor", c.ropeFactorsLong}, {"short_factor", c.ropeFactorsShort},
+                               {"attention_factor", c.ropeAttnFactor}};
+        cfg["original_max_position_embeddings"] = c.ropeOriginalContext();
+    } else if (c.ropeAttnFactor != 1.0f && !c.ropeYarn) {
+        throw Error(m.path + ": rope.scaling.attn_factor " + std::to_string(c.ropeAttnFactor) + " has no Hugging Face form without YaRN or LongRoPE");
+    }
     writeText(dir + "/config.json", cfg.dump(2));
 
     exportHfTokenizer(*m.vocab, dir);
@@ -117,6 +130,7 @@ void exportHfDirectory(const Model& m, const std::string& dir, int shards) {
     };
     for (const Tensor& t : m.tensors) {
         if (t.name.size() > 6 && t.name.compare(t.name.size() - 6, 6, "_scale") == 0) continue; // written with its weight below
+        if (t.name == "rope_factors_long.weight" || t.name == "rope_factors_short.weight") continue; // in config.json's rope_scaling
         const std::string hf = hfNameFromGguf(t.name, c.arch);
         if (hf.empty()) // never dropped silently: the exported model would compute something else
             throw Error(m.path + ": tensor '" + t.name + "' has no Hugging Face form this exporter writes");

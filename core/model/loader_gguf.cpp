@@ -49,20 +49,33 @@ std::shared_ptr<Vocab> vocabFromGguf(const GgufFile& g) {
 
 namespace {
 
-// rope.scaling.type: none, linear (factor), or Llama 3's frequency factors (the
-// rope_freqs tensor, bound with the weights). Anything else is refused by name:
-// running it without its scaling would give plausible, wrong numbers.
+// rope.scaling.type as llama.cpp reads it: none, linear (factor; the type
+// llama.cpp assumes when only a factor is given), yarn (factor, original
+// context), longrope (Phi-3: the rope_factors_long/short tensors, bound with
+// the weights); Llama 3's divisors come as the rope_freqs tensor. The original
+// context and the attention factor apply to every type. Anything else is
+// refused by name: running without its scaling gives plausible, wrong numbers.
 void readRopeScaling(const GgufFile& g, const std::string& a, ModelConfig& c) {
-    const std::string type = g.getString(a + "rope.scaling.type", "none");
-    if (type == "none") return;
-    if (type == "linear") {
-        const double factor = g.getFloat(a + "rope.scaling.factor", 0.0);
-        if (!(factor > 0)) throw Error(g.where(a + "rope.scaling.factor") + ": expected a positive factor for linear RoPE scaling");
-        c.ropeFreqScale = float(1.0 / factor);
-        return;
+    if (g.has(a + "rope.scaling.original_context_length"))
+        c.ropeOrigContext = checkedInt(g.getInt(a + "rope.scaling.original_context_length"), 1, kMaxContextClaim, g.where(a + "rope.scaling.original_context_length"));
+    if (g.has(a + "rope.scaling.attn_factor")) {
+        const double f = g.getFloat(a + "rope.scaling.attn_factor", 1.0);
+        if (!(f > 0) || !std::isfinite(f)) throw Error(g.where(a + "rope.scaling.attn_factor") + ": expected a positive attention factor");
+        c.ropeAttnFactor = float(f);
     }
-    throw Error(g.where(a + "rope.scaling.type") + ": '" + type + "' RoPE scaling is not supported (expected none or linear; Llama 3's " +
-                "scaling comes as the rope_freqs tensor)");
+    const bool hasFactor = g.has(a + "rope.scaling.factor");
+    const std::string type = g.getString(a + "rope.scaling.type", hasFactor ? "linear" : "none");
+    if (type == "longrope" && !g.findTensor("rope_factors_long.weight"))
+        throw Error(g.where(a + "rope.scaling.type") + ": longrope, but the file has no rope_factors_long.weight / rope_factors_short.weight");
+    if (type == "none" || type == "longrope") return; // llama.cpp: no frequency scale for either
+    if (type != "linear" && type != "yarn")
+        throw Error(g.where(a + "rope.scaling.type") + ": '" + type + "' RoPE scaling is not supported (expected none, linear, yarn or longrope; " +
+                    "Llama 3's scaling comes as the rope_freqs tensor)");
+    const double factor = g.getFloat(a + "rope.scaling.factor", 0.0);
+    if (!(factor > 0) || !std::isfinite(factor))
+        throw Error(g.where(a + "rope.scaling.factor") + ": expected a positive factor for " + type + " RoPE scaling");
+    c.ropeFreqScale = float(1.0 / factor);
+    c.ropeYarn = type == "yarn";
 }
 
 // Gemma 2 as llama.cpp runs it (llm_build_gemma2_iswa): embeddings x sqrt(dim), GeGLU, post-norms,
@@ -88,9 +101,9 @@ void checkArchitectureKeys(const GgufFile& g, const std::string& a, const ModelC
     static const char* const used[] = {
         "context_length", "embedding_length", "block_count", "feed_forward_length", "attention.head_count",
         "attention.head_count_kv", "attention.layer_norm_rms_epsilon", "rope.freq_base", "rope.dimension_count", "vocab_size",
-        "rope.scaling.type", "rope.scaling.factor",
+        "rope.scaling.type", "rope.scaling.factor", "rope.scaling.original_context_length", "rope.scaling.attn_factor",
         // informational: what the model was trained with; no effect on the computation
-        "rope.scaling.original_context_length", "rope.scaling.finetuned",
+        "rope.scaling.finetuned",
     };
     for (const auto& [key, value] : g.metadata()) {
         if (key.rfind(a, 0) != 0) continue;
@@ -100,7 +113,6 @@ void checkArchitectureKeys(const GgufFile& g, const std::string& a, const ModelC
         if (c.arch == Architecture::Gemma2 && (k == "attn_logit_softcapping" || k == "final_logit_softcapping" || k == "attention.sliding_window"))
             continue;
         if ((k == "expert_count" || k == "expert_used_count") && g.getInt(key) == 0) continue;
-        if (k == "rope.scaling.attn_factor" && g.getFloat(key, 1.0) == 1.0) continue;
         // Phi-3 reads its window; elsewhere one that never binds is harmless
         if (k == "attention.sliding_window" && (c.arch == Architecture::Phi3 || g.getInt(key) >= c.contextLength)) continue;
         throw Error(g.where(key) + ": not supported by QuantBench's " + c.archName +
@@ -232,6 +244,19 @@ void splitRows(const Model& m, const Tensor& t, const std::vector<Tensor*>& part
     }
 }
 
+// RoPE divisors (rope_freqs, rope_factors_long/short): F32, one positive finite value per rotated pair.
+std::vector<float> ropeDivisors(const Model& m, const Tensor& t) {
+    const int64_t pairs = m.config.headDim / 2;
+    if (t.type != GgmlType::F32 || t.elements() != pairs)
+        throw fileError(m.path, "tensor '" + t.name + "': expected F32 with " + std::to_string(pairs) + " values (head dim / 2), got " +
+                                    typeName(t.type) + " with " + std::to_string(t.elements()));
+    const float* f = reinterpret_cast<const float*>(t.data);
+    std::vector<float> d(f, f + pairs);
+    for (float x : d)
+        if (!(x > 0) || !std::isfinite(x)) throw fileError(m.path, "tensor '" + t.name + "': expected positive finite divisors");
+    return d;
+}
+
 } // namespace
 
 void bindWeights(Model& m) {
@@ -262,17 +287,9 @@ void bindWeights(Model& m) {
         if (n == "token_embd.weight") { w.tokenEmbedding = t; continue; }
         if (n == "output_norm.weight") { w.outputNorm = t; continue; }
         if (n == "output.weight") { w.output = t; continue; }
-        if (n == "rope_freqs.weight") { // Llama 3.1+: one divisor per rotated pair
-            const int64_t pairs = m.config.headDim / 2;
-            if (t.type != GgmlType::F32 || t.elements() != pairs)
-                throw fileError(m.path, "tensor 'rope_freqs.weight': expected F32 with " + std::to_string(pairs) + " values (head dim / 2), got " +
-                                            typeName(t.type) + " with " + std::to_string(t.elements()));
-            const float* f = reinterpret_cast<const float*>(t.data);
-            m.config.ropeFreqFactors.assign(f, f + pairs);
-            for (float x : m.config.ropeFreqFactors)
-                if (!(x > 0) || !std::isfinite(x)) throw fileError(m.path, "tensor 'rope_freqs.weight': expected positive finite divisors");
-            continue;
-        }
+        if (n == "rope_freqs.weight") { m.config.ropeFreqFactors = ropeDivisors(m, t); continue; } // Llama 3.1+
+        if (m.config.arch == Architecture::Phi3 && n == "rope_factors_long.weight") { m.config.ropeFactorsLong = ropeDivisors(m, t); continue; }
+        if (m.config.arch == Architecture::Phi3 && n == "rope_factors_short.weight") { m.config.ropeFactorsShort = ropeDivisors(m, t); continue; }
         if (isScaleOf(n)) continue;
         if (n.rfind("blk.", 0) != 0) throw unused(t);
         const size_t dot = n.find('.', 4);
@@ -302,6 +319,9 @@ void bindWeights(Model& m) {
         else if (s == "attn_qkv.weight") splitRows(m, t, {&L.wq, &L.wk, &L.wv}, {m.config.nHeads * m.config.headDim, m.config.kvDim(), m.config.kvDim()});
         else throw unused(t);
     }
+    if (m.config.ropeFactorsLong.empty() != m.config.ropeFactorsShort.empty())
+        throw fileError(m.path, std::string("LongRoPE needs both rope_factors_long.weight and rope_factors_short.weight; the file has only ") +
+                                    (m.config.ropeFactorsLong.empty() ? "the short" : "the long") + " one");
     if (!w.output.present()) { // tied embeddings
         w.output = w.tokenEmbedding;
         w.output.name = "output.weight (tied to token_embd.weight)";

@@ -8,6 +8,7 @@
 #include "model/hf_names.h"
 #include "model/hf_tokenizer_json.h"
 #include "model/loaders.h"
+#include "model/rope.h"
 
 #include <algorithm>
 #include <cstring>
@@ -128,9 +129,17 @@ void checkConfigSemantics(const nlohmann::json& cfg, const std::string& cp, cons
         throw fileError(cp, "mixture-of-experts models ('num_experts') are not supported");
 }
 
-// rope_scaling: none, linear (factor), or llama3 (turned into per-pair divisors
-// exactly as llama.cpp's converter writes rope_freqs). Others are refused by name.
-std::vector<float> ropeScalingFromConfig(const nlohmann::json& cfg, const std::string& cp, ModelConfig& c) {
+// A RoPE divisor tensor the config implies (as llama.cpp's converter writes it).
+struct RopeTensor {
+    std::string name;
+    std::vector<float> values;
+};
+
+// rope_scaling as llama.cpp's converter reads it: linear (factor), llama3
+// (per-pair divisors, the rope_freqs tensor), yarn (factor, original context),
+// longrope / su (Phi-3: rope_factors_long/short tensors and an attention factor).
+// Another type, or a key that would change the computation unseen, is refused by name.
+std::vector<RopeTensor> ropeScalingFromConfig(const nlohmann::json& cfg, const std::string& cp, ModelConfig& c) {
     if (!cfg.contains("rope_scaling") || cfg["rope_scaling"].is_null()) return {};
     const nlohmann::json& rs = cfg["rope_scaling"];
     if (!rs.is_object()) throw fileError(cp, "'rope_scaling': expected an object or null");
@@ -140,33 +149,96 @@ std::vector<float> ropeScalingFromConfig(const nlohmann::json& cfg, const std::s
         if (!rs[key].is_number()) throw fileError(cp, std::string("'rope_scaling.") + key + "': expected a number");
         return rs[key].get<double>();
     };
+    const auto allowOnly = [&](std::initializer_list<const char*> keys) {
+        for (const auto& [key, value] : rs.items()) {
+            if (key == "type" || key == "rope_type") continue;
+            if (std::none_of(keys.begin(), keys.end(), [&](const char* k) { return key == k; }))
+                throw fileError(cp, "'rope_scaling." + key + "': not supported with rope_type '" + type + "' (running without it would be silently wrong)");
+        }
+    };
     const double factor = number("factor", 0.0);
+    const auto positiveFactor = [&] {
+        if (!(factor > 0) || !std::isfinite(factor)) throw fileError(cp, "'rope_scaling.factor': expected a positive number for " + type + " scaling");
+    };
+    const auto originalContext = [&](bool topLevelToo) {
+        const bool inside = rs.contains("original_max_position_embeddings");
+        if (!inside && !(topLevelToo && cfg.contains("original_max_position_embeddings")))
+            throw fileError(cp, "'rope_scaling.original_max_position_embeddings': missing (" + type + " scaling needs the original context)");
+        const int v = inside ? configInt(rs, "original_max_position_embeddings", cp + ": rope_scaling") : configInt(cfg, "original_max_position_embeddings", cp);
+        if (v <= 0) throw fileError(cp, "'original_max_position_embeddings': expected a positive context");
+        return v;
+    };
     if (type == "default") return {};
     if (type == "linear") {
-        if (!(factor > 0)) throw fileError(cp, "'rope_scaling.factor': expected a positive number for linear scaling");
+        allowOnly({"factor"});
+        positiveFactor();
         c.ropeFreqScale = float(1.0 / factor);
         return {};
     }
+    if (type == "yarn") { // Qwen2.5 and others; llama.cpp's fixed betas, its magnitude 1 + 0.1 ln(factor)
+        allowOnly({"factor", "original_max_position_embeddings", "beta_fast", "beta_slow", "attention_factor", "truncate"});
+        positiveFactor();
+        if (number("beta_fast", kYarnBetaFast) != kYarnBetaFast || number("beta_slow", kYarnBetaSlow) != kYarnBetaSlow)
+            throw fileError(cp, "'rope_scaling.beta_fast' / 'beta_slow': only llama.cpp's 32 / 1 are supported");
+        if (rs.contains("truncate") && !(rs["truncate"].is_boolean() && rs["truncate"].get<bool>()))
+            throw fileError(cp, "'rope_scaling.truncate': only true (whole correction dims, as llama.cpp) is supported");
+        c.ropeYarn = true;
+        c.ropeFreqScale = float(1.0 / factor);
+        c.ropeOrigContext = rs.contains("original_max_position_embeddings") ? originalContext(false) : c.contextLength;
+        // HF's attention_factor is the whole magnitude; ggml multiplies its own 1 + 0.1 ln(factor) in
+        if (rs.contains("attention_factor")) {
+            const double a = number("attention_factor", 1.0);
+            if (!(a > 0)) throw fileError(cp, "'rope_scaling.attention_factor': expected a positive number");
+            c.ropeAttnFactor = float(a / (1.0 + 0.1 * std::log(factor)));
+        }
+        return {};
+    }
+    if (type == "longrope" || type == "su") { // Phi-3 128k
+        if (c.arch != Architecture::Phi3) throw fileError(cp, "'rope_scaling': longrope is supported for Phi-3 only");
+        allowOnly({"long_factor", "short_factor", "original_max_position_embeddings", "attention_factor"});
+        const int orig = originalContext(true);
+        std::vector<RopeTensor> out;
+        for (const char* which : {"long_factor", "short_factor"}) {
+            const std::string name = std::string("'rope_scaling.") + which + "'";
+            if (!rs.contains(which) || !rs[which].is_array() || rs[which].size() != size_t(c.headDim / 2))
+                throw fileError(cp, name + ": expected an array of " + std::to_string(c.headDim / 2) + " numbers (head dim / 2)");
+            RopeTensor t{which[0] == 'l' ? "rope_factors_long.weight" : "rope_factors_short.weight", {}};
+            for (const auto& v : rs[which]) {
+                if (!v.is_number() || !(v.get<double>() > 0) || !std::isfinite(v.get<double>())) throw fileError(cp, name + ": expected positive numbers");
+                t.values.push_back(v.get<float>());
+            }
+            out.push_back(std::move(t));
+        }
+        c.ropeOrigContext = orig;
+        // llama.cpp's converter: sqrt(1 + ln(scale) / ln(original)) for a context scale above 1
+        const double scale = double(c.contextLength) / double(orig);
+        double attn = scale > 1.0 ? std::sqrt(1.0 + std::log(scale) / std::log(double(orig))) : 1.0;
+        if (rs.contains("attention_factor")) attn = number("attention_factor", 1.0);
+        if (!(attn > 0)) throw fileError(cp, "'rope_scaling.attention_factor': expected a positive number");
+        c.ropeAttnFactor = float(attn);
+        return out;
+    }
     if (type != "llama3")
-        throw fileError(cp, "'rope_scaling': type '" + type + "' is not supported (expected linear or llama3; running without it would be silently wrong)");
-    if (!(factor > 0)) throw fileError(cp, "'rope_scaling.factor': expected a positive number");
+        throw fileError(cp, "'rope_scaling': type '" + type + "' is not supported (expected linear, llama3, yarn or longrope; running without it would be silently wrong)");
+    allowOnly({"factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"});
+    positiveFactor();
     const double low = number("low_freq_factor", 1.0), high = number("high_freq_factor", 4.0);
     const double original = number("original_max_position_embeddings", 8192.0);
     if (!(high > low) || !(original > 0)) throw fileError(cp, "'rope_scaling': expected high_freq_factor > low_freq_factor and a positive original context");
     const double lowWavelen = original / low, highWavelen = original / high;
-    std::vector<float> factors;
+    RopeTensor factors{"rope_freqs.weight", {}};
     for (int i = 0; i < c.headDim; i += 2) {
         // freq as torch computes it in float32: 1 / base^(i / dim)
         const float freq = 1.0f / std::pow(c.ropeFreqBase, float(i) / float(c.headDim));
         const double wavelen = 2.0 * M_PI / double(freq);
-        if (wavelen < highWavelen) factors.push_back(1.0f);
-        else if (wavelen > lowWavelen) factors.push_back(float(factor));
+        if (wavelen < highWavelen) factors.values.push_back(1.0f);
+        else if (wavelen > lowWavelen) factors.values.push_back(float(factor));
         else {
             const double smooth = (original / wavelen - low) / (high - low);
-            factors.push_back(float(1.0 / ((1.0 - smooth) / factor + smooth)));
+            factors.values.push_back(float(1.0 / ((1.0 - smooth) / factor + smooth)));
         }
     }
-    return factors;
+    return {factors};
 }
 
 } // namespace
@@ -217,7 +289,7 @@ std::unique_ptr<Model> loadHfDirectory(const std::string& dirPath, const LoadOpt
         if (cfg.contains("sliding_window") && cfg["sliding_window"].is_number_integer()) c.slidingWindow = configInt(cfg, "sliding_window", cp);
     }
     checkConfigSemantics(cfg, cp, c);
-    const std::vector<float> ropeFactors = ropeScalingFromConfig(cfg, cp, c);
+    const std::vector<RopeTensor> ropeTensors = ropeScalingFromConfig(cfg, cp, c);
 
     std::set<std::string> seen;
     for (const fs::path& file : shardFiles(dir)) {
@@ -272,9 +344,9 @@ std::unique_ptr<Model> loadHfDirectory(const std::string& dirPath, const LoadOpt
             m->tensors.push_back(out);
         }
     }
-    if (!ropeFactors.empty()) { // as llama.cpp's converter: Llama 3's scaling as the rope_freqs tensor
-        auto buf = std::make_shared<std::vector<float>>(ropeFactors);
-        m->tensors.push_back({"rope_freqs.weight", GgmlType::F32, {int64_t(buf->size())}, reinterpret_cast<const uint8_t*>(buf->data()),
+    for (const RopeTensor& r : ropeTensors) { // as llama.cpp's converter: Llama 3's and LongRoPE's divisors as tensors
+        auto buf = std::make_shared<std::vector<float>>(r.values);
+        m->tensors.push_back({r.name, GgmlType::F32, {int64_t(buf->size())}, reinterpret_cast<const uint8_t*>(buf->data()),
                               uint64_t(buf->size() * sizeof(float))});
         m->storage.push_back(buf);
     }

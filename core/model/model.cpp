@@ -18,15 +18,19 @@ std::string ropeScalingText(const ModelConfig& c) {
         return std::string(b);
     };
     std::string out;
-    if (c.ropeFreqScale != 1.0f) out = "linear, factor " + num(1.0 / double(c.ropeFreqScale));
+    const auto add = [&](const std::string& part) { out += (out.empty() ? "" : "; ") + part; };
+    if (c.ropeYarn) add("YaRN, factor " + num(1.0 / double(c.ropeFreqScale)) + ", original context " + std::to_string(c.ropeOriginalContext()));
+    else if (c.ropeFreqScale != 1.0f) add("linear, factor " + num(1.0 / double(c.ropeFreqScale)));
     if (!c.ropeFreqFactors.empty()) {
-        if (!out.empty()) out += "; ";
-        out += "Llama 3 frequency factors";
+        std::string f = "Llama 3 frequency factors";
         for (size_t i = 0; i < c.ropeFreqFactors.size(); ++i) {
-            if (i == 8) { out += ", …"; break; }
-            out += (i ? ", " : " ") + num(c.ropeFreqFactors[i]);
+            if (i == 8) { f += ", …"; break; }
+            f += (i ? ", " : " ") + num(c.ropeFreqFactors[i]);
         }
+        add(f);
     }
+    if (!c.ropeFactorsLong.empty()) add("LongRoPE, original context " + std::to_string(c.ropeOriginalContext()));
+    if (c.ropeAttnFactor != 1.0f) add("attention factor " + num(c.ropeAttnFactor));
     return out.empty() ? "none" : out;
 }
 

@@ -35,10 +35,13 @@ std::vector<std::pair<std::string, GgufValue>> ggufMetadataFor(const Model& m) {
     put(kv, a + "rope.freq_base", GgufValue::f32(c.ropeFreqBase));
     put(kv, a + "rope.dimension_count", GgufValue::u32(uint32_t(c.ropeDim)));
     put(kv, a + "vocab_size", GgufValue::u32(uint32_t(c.vocabSize)));
-    if (c.ropeFreqScale != 1.0f) { // linear RoPE scaling (Llama 3's factors travel as the rope_freqs tensor)
-        put(kv, a + "rope.scaling.type", GgufValue::str("linear"));
+    // RoPE scaling (Llama 3's and LongRoPE's divisors travel as their tensors)
+    if (c.ropeYarn || c.ropeFreqScale != 1.0f) {
+        put(kv, a + "rope.scaling.type", GgufValue::str(c.ropeYarn ? "yarn" : "linear"));
         put(kv, a + "rope.scaling.factor", GgufValue::f32(1.0f / c.ropeFreqScale));
     }
+    if (c.ropeOrigContext > 0) put(kv, a + "rope.scaling.original_context_length", GgufValue::u32(uint32_t(c.ropeOrigContext)));
+    if (c.ropeAttnFactor != 1.0f) put(kv, a + "rope.scaling.attn_factor", GgufValue::f32(c.ropeAttnFactor));
     if (c.synthetic) put(kv, "general.synthetic", GgufValue::boolean(true));
 
     if (m.vocab && m.sourceMetadata.empty()) {

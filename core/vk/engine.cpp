@@ -75,6 +75,7 @@ VkForward::VkForward(const Model& model, Context& ctx, VkForwardOptions options)
         throw Error(model.path + ": a " + std::string(kvCacheTypeName(options.kvType)) + " KV cache needs rows of a multiple of 32 values, this model's are " +
                     std::to_string(c.kvDim()));
     m_capacity = forwardCapacity(model, options.contextLength, CpuForwardOptions::kDefaultContext);
+    m_rope = RopeAngles(model.config, m_capacity);
     const ModelWeights& w = model.weights;
     Job& job = options.job ? *options.job : noJob(); // progress a layer at a time; a cancel stops the upload there
     job.begin("upload", double(w.layers.size() + 1), "layers");
@@ -449,7 +450,7 @@ void VkForward::record(const int* tokens, int n, bool allLogits) {
     m_ids->upload(ids.data(), ids.size() * 4);
     std::vector<float> angles(size_t(n) * size_t(c.headDim)), cs(size_t(c.headDim / 2)), sn(size_t(c.headDim / 2));
     for (int t = 0; t < n; ++t) {
-        ropeAngles(m_pos + t, c, cs.data(), sn.data());
+        m_rope.at(m_pos + t, cs.data(), sn.data());
         for (int i = 0; i < c.headDim / 2; ++i) {
             angles[size_t(t * c.headDim + 2 * i)] = cs[size_t(i)];
             angles[size_t(t * c.headDim + 2 * i + 1)] = sn[size_t(i)];

@@ -5,6 +5,7 @@
 // layers, no CPU round trip) and only the logits come back.
 #include "model/forward_cpu.h"
 #include "model/model.h"
+#include "model/rope.h"
 #include "run/job.h"
 #include "vk/buffer.h"
 #include "vk/command_batch.h"
@@ -101,6 +102,7 @@ private:
     KernelVariants m_kernels;
     bool m_layerFused = false;
     int m_capacity = 0;
+    RopeAngles m_rope{m_model.config, 0}; // set for m_capacity in the constructor
     int m_pos = 0;
     int m_scratchTokens = 0;
     CommandBatch m_batch;
