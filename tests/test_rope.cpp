@@ -69,6 +69,19 @@ std::string writeVariant(const Model& m, const std::string& name, const std::vec
     return path;
 }
 
+const std::vector<float> kLong{1.0f, 2.5f, 6.0f, 16.0f}, kShort{1.0f, 1.25f, 1.5f, 2.0f}; // 4 pairs: head dim 8
+
+// stories260K with YaRN: factor 4 from an original context of 32
+std::string yarnVariant(const Model& llama, const std::string& name) {
+    return writeVariant(llama, name, {{"llama.rope.scaling.type", GgufValue::str("yarn")}, {"llama.rope.scaling.factor", GgufValue::f32(4.0f)},
+                                      {"llama.rope.scaling.original_context_length", GgufValue::u32(32)}}, {});
+}
+// stories260K-as-phi3 with LongRoPE: kLong / kShort from an original context of 64, attention factor 1.25
+std::string longRopeVariant(const Model& phi3, const std::string& name) {
+    return writeVariant(phi3, name, {{"phi3.rope.scaling.attn_factor", GgufValue::f32(1.25f)}, {"phi3.rope.scaling.original_context_length", GgufValue::u32(64)}},
+                        {{"rope_factors_long.weight", kLong}, {"rope_factors_short.weight", kShort}});
+}
+
 std::vector<float> logitsOn(const Model& m, const std::string& device, int context, const std::vector<int>& ids) {
     const auto r = qbtest::openValidated(m, device, context);
     std::vector<float> out;
@@ -81,8 +94,6 @@ std::vector<int> someTokens(const Model& m, int n) {
     for (int i = 1; i < n; ++i) ids.push_back(3 + (i * 37) % 500);
     return ids;
 }
-
-const std::vector<float> kLong{1.0f, 2.5f, 6.0f, 16.0f}, kShort{1.0f, 1.25f, 1.5f, 2.0f}; // 4 pairs: head dim 8
 
 } // namespace
 
@@ -165,9 +176,7 @@ private slots:
     // The GGUF keys as llama.cpp reads them; what a quantized file writes back reads the same.
     void ggufKeysReadAsLlamaCpp() {
         auto m = loadModel(qbtest::sharedPath("models/stories260K.gguf"));
-        const auto yarn = loadModel(writeVariant(*m, "yarn.gguf", {{"llama.rope.scaling.type", GgufValue::str("yarn")},
-                                                                   {"llama.rope.scaling.factor", GgufValue::f32(4.0f)},
-                                                                   {"llama.rope.scaling.original_context_length", GgufValue::u32(32)}}, {}));
+        const auto yarn = loadModel(yarnVariant(*m, "yarn.gguf"));
         QVERIFY(yarn->config.ropeYarn);
         QCOMPARE(yarn->config.ropeFreqScale, 0.25f);
         QCOMPARE(yarn->config.ropeOriginalContext(), 32);
@@ -179,9 +188,7 @@ private slots:
         QVERIFY(!bare->config.ropeYarn && bare->config.ropeFreqScale == 0.5f);
 
         auto phi = loadModel(qbtest::sharedPath("models/arch/stories260K-as-phi3.gguf"));
-        const auto lr = loadModel(writeVariant(*phi, "longrope.gguf", {{"phi3.rope.scaling.attn_factor", GgufValue::f32(1.25f)},
-                                                                      {"phi3.rope.scaling.original_context_length", GgufValue::u32(64)}},
-                                               {{"rope_factors_long.weight", kLong}, {"rope_factors_short.weight", kShort}}));
+        const auto lr = loadModel(longRopeVariant(*phi, "longrope.gguf"));
         QCOMPARE(lr->config.ropeFactorsLong, kLong);
         QCOMPARE(lr->config.ropeFactorsShort, kShort);
         QCOMPARE(lr->config.ropeAttnFactor, 1.25f);
@@ -218,12 +225,7 @@ private slots:
         QFETCH(int, context);
         const bool yarn = variant == "yarn";
         auto base = loadModel(qbtest::sharedPath(yarn ? "models/stories260K.gguf" : "models/arch/stories260K-as-phi3.gguf"));
-        const std::string path = yarn ? writeVariant(*base, "e2e-yarn.gguf", {{"llama.rope.scaling.type", GgufValue::str("yarn")},
-                                                                            {"llama.rope.scaling.factor", GgufValue::f32(4.0f)},
-                                                                            {"llama.rope.scaling.original_context_length", GgufValue::u32(32)}}, {})
-                                      : writeVariant(*base, "e2e-longrope.gguf", {{"phi3.rope.scaling.attn_factor", GgufValue::f32(1.25f)},
-                                                                                {"phi3.rope.scaling.original_context_length", GgufValue::u32(64)}},
-                                                     {{"rope_factors_long.weight", kLong}, {"rope_factors_short.weight", kShort}});
+        const std::string path = yarn ? yarnVariant(*base, "e2e-yarn.gguf") : longRopeVariant(*base, "e2e-longrope.gguf");
         auto m = loadModel(path);
         const std::vector<int> ids = someTokens(*m, 60);
         const std::vector<float> cpu = logitsOn(*m, "cpu", context, ids);
@@ -258,12 +260,8 @@ private slots:
     void quantizedFilesKeepTheScaling() {
         auto phi = loadModel(qbtest::sharedPath("models/arch/stories260K-as-phi3.gguf"));
         auto base = loadModel(qbtest::sharedPath("models/stories260K.gguf"));
-        auto lr = loadModel(writeVariant(*phi, "q-longrope.gguf", {{"phi3.rope.scaling.attn_factor", GgufValue::f32(1.25f)},
-                                                                   {"phi3.rope.scaling.original_context_length", GgufValue::u32(64)}},
-                                         {{"rope_factors_long.weight", kLong}, {"rope_factors_short.weight", kShort}}));
-        auto yarn = loadModel(writeVariant(*base, "q-yarn.gguf", {{"llama.rope.scaling.type", GgufValue::str("yarn")},
-                                                                 {"llama.rope.scaling.factor", GgufValue::f32(4.0f)},
-                                                                 {"llama.rope.scaling.original_context_length", GgufValue::u32(32)}}, {}));
+        auto lr = loadModel(longRopeVariant(*phi, "q-longrope.gguf"));
+        auto yarn = loadModel(yarnVariant(*base, "q-yarn.gguf"));
         for (const Model* m : {lr.get(), yarn.get()}) {
             const std::string out = qbtest::scratchDir("rope-q") + (m == lr.get() ? "/longrope-q8_0.gguf" : "/yarn-q8_0.gguf");
             QuantizeOptions o;
@@ -281,13 +279,9 @@ private slots:
     // converter), and the exporter writes them back: yarn and longrope round trips.
     void huggingFaceConfigsRoundTrip() {
         auto phi = loadModel(qbtest::sharedPath("models/arch/stories260K-as-phi3.gguf"));
-        auto lr = loadModel(writeVariant(*phi, "hf-longrope.gguf", {{"phi3.rope.scaling.attn_factor", GgufValue::f32(1.25f)},
-                                                                    {"phi3.rope.scaling.original_context_length", GgufValue::u32(64)}},
-                                         {{"rope_factors_long.weight", kLong}, {"rope_factors_short.weight", kShort}}));
+        auto lr = loadModel(longRopeVariant(*phi, "hf-longrope.gguf"));
         auto base = loadModel(qbtest::sharedPath("models/stories260K.gguf"));
-        auto yarn = loadModel(writeVariant(*base, "hf-yarn.gguf", {{"llama.rope.scaling.type", GgufValue::str("yarn")},
-                                                                  {"llama.rope.scaling.factor", GgufValue::f32(4.0f)},
-                                                                  {"llama.rope.scaling.original_context_length", GgufValue::u32(32)}}, {}));
+        auto yarn = loadModel(yarnVariant(*base, "hf-yarn.gguf"));
         const std::string lrDir = qbtest::scratchDir("rope-hf-longrope");
         for (const Model* m : {lr.get(), yarn.get()}) {
             const std::string dir = m == lr.get() ? lrDir : qbtest::scratchDir("rope-hf-yarn");
