@@ -204,6 +204,7 @@ private slots:
                  {"rope_scaling", {{"rope_type", "dynamic"}, {"factor", 4.0}}},
                  {"rope_scaling", {{"rope_type", "yarn"}, {"factor", 4.0}, {"beta_fast", 16.0}}},
                  {"hidden_act", "gelu"},
+                 {"partial_rotary_factor", 0.75},
                  {"use_sliding_window", true}}) {
             auto bad = cfg;
             bad[key] = value;

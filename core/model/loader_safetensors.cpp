@@ -125,6 +125,8 @@ void checkConfigSemantics(const nlohmann::json& cfg, const std::string& cp, cons
         cfg["sliding_window"].get<int64_t>() < c.contextLength)
         throw fileError(cp, "'use_sliding_window': sliding-window attention (window " + std::to_string(cfg["sliding_window"].get<int64_t>()) +
                                 ") is not supported for " + c.archName);
+    if (cfg.contains("partial_rotary_factor") && !(cfg["partial_rotary_factor"].is_number() && cfg["partial_rotary_factor"].get<double>() == 1.0))
+        throw fileError(cp, "'partial_rotary_factor': " + cfg["partial_rotary_factor"].dump() + " is not supported (RoPE on the whole head only; Phi-4-mini's 0.75 is not)");
     if (cfg.contains("num_experts") || cfg.contains("num_local_experts"))
         throw fileError(cp, "mixture-of-experts models ('num_experts') are not supported");
 }
