@@ -152,7 +152,8 @@ std::vector<RopeTensor> ropeScalingFromConfig(const nlohmann::json& cfg, const s
         return rs[key].get<double>();
     };
     const auto allowOnly = [&](std::initializer_list<const char*> keys) {
-        for (const auto& [key, value] : rs.items()) {
+        for (const auto& item : rs.items()) {
+            const std::string& key = item.key();
             if (key == "type" || key == "rope_type") continue;
             if (std::none_of(keys.begin(), keys.end(), [&](const char* k) { return key == k; }))
                 throw fileError(cp, "'rope_scaling." + key + "': not supported with rope_type '" + type + "' (running without it would be silently wrong)");
