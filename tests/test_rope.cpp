@@ -59,12 +59,14 @@ std::string writeVariant(const Model& m, const std::string& name, const std::vec
     for (auto& [k, v] : keys) w.set(k, v);
     for (const Tensor& t : m.tensors)
         w.addTensor({t.name, t.type, t.shape, [&t] { return std::vector<uint8_t>(t.data, t.data + t.bytes); }});
-    for (auto& [n, v] : tensors)
-        w.addTensor({n, GgmlType::F32, {int64_t(v.size())}, [v] {
-                         std::vector<uint8_t> b(v.size() * 4);
-                         std::memcpy(b.data(), v.data(), b.size());
+    for (const auto& tensor : tensors) {
+        const std::vector<float> values = tensor.second;
+        w.addTensor({tensor.first, GgmlType::F32, {int64_t(values.size())}, [values] {
+                         std::vector<uint8_t> b(values.size() * 4);
+                         std::memcpy(b.data(), values.data(), b.size());
                          return b;
                      }});
+    }
     w.write(path);
     return path;
 }
