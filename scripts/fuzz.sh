@@ -9,7 +9,9 @@
 #                                    after replaying every input in tests/data/regressions/
 #   scripts/fuzz.sh seeds            regenerates tests/fuzz/corpus/ (tests/fuzz/make_seeds.cpp)
 #
-# TARGETS="fuzz_gguf fuzz_llama2c" restricts the targets. Prints, per target: executions, exec/s
+# TARGETS="fuzz_gguf fuzz_llama2c" restricts the targets. JOBS=2 runs each target as one campaign on
+# two cores (libFuzzer's fork mode: worker processes share the corpus; --runs counts all of their
+# executions, and a crash in any worker stops the campaign). Prints, per target: executions, exec/s
 # and findings (crash, sanitizer report, leak, timeout or out-of-memory; the input is saved under
 # build-fuzz/findings/<target>/). Exits 1 when anything was found.
 set -euo pipefail
@@ -92,6 +94,8 @@ for t in $targets; do
   fi
   limit=(-max_total_time="$secs")
   [[ $mode == runs ]] && limit=(-runs="$runs")
+  jobs=${JOBS:-1}
+  ((jobs > 1)) && limit+=(-fork="$jobs")
   before=$(ls "$findings" | wc -l)
   start=$(date +%s.%N)
   rc=0
@@ -100,7 +104,11 @@ for t in $targets; do
     -print_final_stats=1 -artifact_prefix="$findings/" >"$log" 2>&1 || rc=$?
   end=$(date +%s.%N)
   [[ $mode == smoke ]] && rm -rf "$corpus"
-  execs=$(grep -o "stat::number_of_executed_units: *[0-9]*" "$log" | grep -o "[0-9]*$" | tail -1)
+  if ((jobs > 1)); then # fork mode: the campaign's running total
+    execs=$(grep -oE "^#[0-9]+:" "$log" | tr -d '#:' | tail -1 || true)
+  else
+    execs=$(grep -o "stat::number_of_executed_units: *[0-9]*" "$log" | grep -o "[0-9]*$" | tail -1 || true)
+  fi
   found=$(( $(ls "$findings" | wc -l) - before ))
   interrupted=
   grep -q "run interrupted" "$log" && interrupted=" (interrupted)"
