@@ -240,6 +240,11 @@ void CpuForward::forward(const int* tokens, int n, std::vector<float>& logits, b
     if (c.embeddingScale != 1.0f) // Gemma 2: x sqrt(dim)
         for (float& e : x) e *= c.embeddingScale;
 
+    // RoPE angles of each position, the same for every layer: [token][pair] cos, sin
+    const size_t pairs = size_t(m_rope.pairs());
+    std::vector<float> cs(size_t(n) * pairs), sn(size_t(n) * pairs);
+    for (int t = 0; t < n; ++t) m_rope.at(m_pos + t, &cs[size_t(t) * pairs], &sn[size_t(t) * pairs]);
+
     for (int l = 0; l < c.nLayers; ++l) {
         const LayerWeights& L = w.layers[size_t(l)];
 
@@ -261,11 +266,10 @@ void CpuForward::forward(const int* tokens, int n, std::vector<float>& logits, b
         }
 
         // RoPE on every query and key head
-        std::vector<float> cs(size_t(m_rope.pairs())), sn(size_t(m_rope.pairs()));
         for (int t = 0; t < n; ++t) {
-            m_rope.at(m_pos + t, cs.data(), sn.data());
-            for (int h = 0; h < c.nHeads; ++h) rope(&q[size_t(t) * qDim + size_t(h) * c.headDim], c, cs.data(), sn.data());
-            for (int h = 0; h < c.nKvHeads; ++h) rope(&k[size_t(t) * kvDim + size_t(h) * c.headDim], c, cs.data(), sn.data());
+            const float *tc = &cs[size_t(t) * pairs], *ts = &sn[size_t(t) * pairs];
+            for (int h = 0; h < c.nHeads; ++h) rope(&q[size_t(t) * qDim + size_t(h) * c.headDim], c, tc, ts);
+            for (int h = 0; h < c.nKvHeads; ++h) rope(&k[size_t(t) * kvDim + size_t(h) * c.headDim], c, tc, ts);
         }
 
         // append keys and values to the cache
