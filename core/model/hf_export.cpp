@@ -97,19 +97,22 @@ void exportHfDirectory(const Model& m, const std::string& dir, int shards) {
         cfg["query_pre_attn_scalar"] = c.attentionScale > 0 ? int(std::lround(1.0 / (double(c.attentionScale) * c.attentionScale))) : c.headDim;
         cfg["tie_word_embeddings"] = true;
     }
-    if (c.ropeYarn) {
-        cfg["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 1.0 / double(c.ropeFreqScale)}, {"original_max_position_embeddings", c.ropeOriginalContext()}};
-        if (c.ropeAttnFactor != 1.0f) // HF's attention_factor is the whole magnitude: ggml's 1 + 0.1 ln(factor) times the file's factor
-            cfg["rope_scaling"]["attention_factor"] = double(c.ropeAttnFactor) * (1.0 + 0.1 * std::log(1.0 / double(c.ropeFreqScale)));
-    } else if (c.ropeFreqScale != 1.0f) {
-        cfg["rope_scaling"] = {{"rope_type", "linear"}, {"factor", 1.0 / double(c.ropeFreqScale)}};
-    }
+    // RoPE scaling: one rope_scaling (Llama 3's rope_freqs has no exact HF form; refused with the tensor below)
+    const double factor = 1.0 / double(c.ropeFreqScale);
     if (!c.ropeFactorsLong.empty()) { // Phi-3 LongRoPE: the divisors live in the config, not as tensors
+        if (c.ropeYarn || c.ropeFreqScale != 1.0f)
+            throw Error(m.path + ": LongRoPE combined with " + ropeScalingText(c) + " has no Hugging Face form");
         cfg["rope_scaling"] = {{"rope_type", "longrope"}, {"long_factor", c.ropeFactorsLong}, {"short_factor", c.ropeFactorsShort},
                                {"attention_factor", c.ropeAttnFactor}};
         cfg["original_max_position_embeddings"] = c.ropeOriginalContext();
-    } else if (c.ropeAttnFactor != 1.0f && !c.ropeYarn) {
+    } else if (c.ropeYarn) {
+        cfg["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", factor}, {"original_max_position_embeddings", c.ropeOriginalContext()}};
+        if (c.ropeAttnFactor != 1.0f) // HF's attention_factor is the whole magnitude: ggml's 1 + 0.1 ln(factor) times the file's factor
+            cfg["rope_scaling"]["attention_factor"] = double(c.ropeAttnFactor) * (1.0 + 0.1 * std::log(factor));
+    } else if (c.ropeAttnFactor != 1.0f) {
         throw Error(m.path + ": rope.scaling.attn_factor " + std::to_string(c.ropeAttnFactor) + " has no Hugging Face form without YaRN or LongRoPE");
+    } else if (c.ropeFreqScale != 1.0f) {
+        cfg["rope_scaling"] = {{"rope_type", "linear"}, {"factor", factor}};
     }
     writeText(dir + "/config.json", cfg.dump(2));
 
