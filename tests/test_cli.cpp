@@ -241,6 +241,34 @@ private slots:
         qbtest::writeFile(dir + "/bad.json", "[{\"content\": 1}]");
         QCOMPARE(cli({"chat-template", "--template", QString::fromStdString(dir + "/raise.jinja"), "--messages", QString::fromStdString(dir + "/bad.json")}).code, 2);
     }
+    // quantize to a mix: targets no type list can meet, unknown types, a short calibration text: exit 2 naming the option and the bound
+    void mixTargetsOutOfReachExitTwo() {
+        const std::string dir = qbtest::scratchDir("cli_mix");
+        const QString model = shared("models/stories260K.gguf"), out = QString::fromStdString(dir + "/mix.gguf");
+        const QString calib = shared("text/tinystories_sample.txt");
+        qbtest::writeFile(dir + "/short.txt", "Once upon a time.");
+        struct Case {
+            QStringList args;
+            const char* says;
+        };
+        const Case cases[] = {
+            {{"--target-bpw", "4.5", "--calib", calib, "--ctx", "128"}, "below the smallest mix of the candidate types, 6."},
+            {{"--target-bpw", "33", "--calib", calib, "--ctx", "128"}, "expected below the source's 32."},
+            {{"--target-bytes", "1000", "--calib", calib, "--ctx", "128"}, "--target-bytes': 1000 is below the smallest mix"},
+            {{"--max-kld", "-1", "--calib", calib, "--ctx", "128"}, "--max-kld"},
+            {{"--target-bpw", "8", "--types", "Q4_0,Q7_1", "--calib", calib}, "'Q7_1' is not a type a mix can use"},
+            {{"--target-bpw", "8", "--calib", QString::fromStdString(dir + "/short.txt"), "--ctx", "128"}, "expected at least 128 (one chunk of --ctx)"},
+            {{"--target-bpw", "8"}, "needs a calibration text (--calib FILE)"},
+            {{"--target-bpw", "8", "--max-kld", "0.1", "--calib", calib}, "expected one mix target"},
+            {{"--target-bpw", "8", "--type", "Q4_0", "--calib", calib}, "expected a type or a mix target"},
+        };
+        for (const Case& c : cases) {
+            const Run r = cli(QStringList{"quantize", model, out} + c.args);
+            QVERIFY2(r.code == 2, qPrintable(c.args.join(' ') + ": exit " + QString::number(r.code) + " " + r.err));
+            QVERIFY2(r.err.contains(c.says), qPrintable(c.args.join(' ') + ": " + r.err));
+            QVERIFY(!QFile::exists(out));
+        }
+    }
     void badInputExitsTwoNamingTheFile() {
         const std::string dir = qbtest::scratchDir("cli_bad");
         const std::string bad = dir + "/broken.gguf";

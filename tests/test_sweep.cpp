@@ -177,6 +177,22 @@ private slots:
         validateResults(r, "r.json");
     }
 
+    // AUTO@BITS: a mix chosen from measured sensitivity; two of them measure once
+    void mixVariantsShareOneMeasurement() {
+        const std::string dir = qbtest::scratchDir("sweep_mix");
+        const nlohmann::json r = runSweep(smallSweep(dir, "AUTO@7.5,auto@8"));
+        for (auto [name, bits] : {std::pair{"AUTO@7.5", 7.5}, std::pair{"auto@8", 8.0}}) {
+            const nlohmann::json& v = variant(r, name);
+            QVERIFY2(v["status"] == "ok", v.dump().c_str());
+            QVERIFY(v["bpw"].get<double>() <= bits);
+            QVERIFY(v["mix"]["measured_kld"].get<double>() > 0);
+            QVERIFY(QString::fromStdString(v["file"].get<std::string>()).endsWith("bpw.gguf"));
+        }
+        QCOMPARE(variant(r, "AUTO@7.5")["mix"]["sensitivity_seconds"], variant(r, "auto@8")["mix"]["sensitivity_seconds"]);
+        QVERIFY(variant(r, "AUTO@7.5")["kld_mean"].get<double>() > variant(r, "auto@8")["kld_mean"].get<double>());
+        validateResults(r, "r.json");
+    }
+
     void sweepOnVulkan() {
         qputenv("QUANTBENCH_VALIDATION", "1");
         const std::string dir = qbtest::scratchDir("sweep_vulkan");
@@ -258,6 +274,7 @@ private slots:
         QTest::newRow("method") << "Q4_0:magic" << "unknown method 'magic'";
         QTest::newRow("empty") << "F16,,Q8_0" << "entry 2 '': empty";
         QTest::newRow("twice") << "q8_0,Q8_0" << "the same variant as 'q8_0'";
+        QTest::newRow("mix") << "AUTO@4.5x" << "'4.5X' after AUTO@, expected bits per weight";
     }
     void badTypesNameTheEntry() {
         QFETCH(QString, types);

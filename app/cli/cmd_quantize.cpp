@@ -30,13 +30,25 @@ std::unique_ptr<qb::Model> loadInput(const Args& args, const std::string& path) 
 
 int cmdQuantize(const Argv& argv) {
     Args args(argv, {"--json", "--pure", "--act-order"},
-              {"--type", "--method", "--imatrix", "--calib", "--group", "--threads", "--tokenizer", "--ctx", "--chunks", "--damp", "--report", "--act", "--format"});
+              {"--type", "--method", "--imatrix", "--calib", "--group", "--threads", "--tokenizer", "--ctx", "--chunks", "--damp", "--report", "--act",
+               "--format", "--target-bpw", "--target-bytes", "--max-kld", "--types"});
     if (args.positional().size() != 2) throw qb::Error("quantize: expected IN and OUT paths");
     const std::string in = args.positional()[0], out = args.positional()[1];
-    if (!args.has("--type")) throw qb::Error("quantize: --type TYPE|RECIPE is required (e.g. Q4_K_M, Q8_0, F16)");
+    std::optional<qb::MixTarget> mix;
+    for (auto [option, goal] : {std::pair{"--target-bpw", qb::MixGoal::BitsPerWeight}, std::pair{"--target-bytes", qb::MixGoal::FileBytes},
+                                std::pair{"--max-kld", qb::MixGoal::MaxKld}}) {
+        if (!args.has(option)) continue;
+        if (mix) throw qb::Error("quantize: options '" + mix->option() + "' and '" + option + "' both set, expected one mix target");
+        mix = qb::MixTarget{goal, args.getDouble(option, 0)};
+    }
+    if (mix && args.has("--type")) throw qb::Error("quantize: options '--type' and '" + mix->option() + "' both set, expected a type or a mix target");
+    if (mix && args.flag("--pure")) throw qb::Error("quantize: option '--pure' is for --type, a mix (" + mix->option() + ") chooses every tensor's type");
+    if (!mix && args.has("--types")) throw qb::Error("quantize: option '--types' lists a mix's candidates, expected with --target-bpw, --target-bytes or --max-kld");
+    if (!mix && !args.has("--type"))
+        throw qb::Error("quantize: --type TYPE|RECIPE is required (e.g. Q4_K_M, Q8_0, F16), or a mix target (--target-bpw 4.5)");
     const auto model = loadInput(args, in);
     qb::QuantizeOptions o;
-    o.target = args.get("--type");
+    o.target = args.get("--type", "Q8_0");
     o.pure = args.flag("--pure");
     const auto method = qb::methodFromName(args.get("--method", "rtn"));
     if (!method) throw qb::Error("option '--method': '" + args.get("--method") + "', expected rtn, imatrix, gptq or awq");
@@ -55,6 +67,8 @@ int cmdQuantize(const Argv& argv) {
     spec.imatrixPath = args.get("--imatrix");
     spec.calibrationCtx = args.getInt("--ctx", 512);
     spec.calibrationChunks = args.getInt("--chunks", 0);
+    spec.mixTarget = mix;
+    if (args.has("--types")) spec.mixTypes = qb::parseMixTypes(args.get("--types"));
     qb::validateQuantizeSpec(spec);
     JobProgress progress;
     const std::string format = args.get("--format", "gguf");
@@ -99,6 +113,12 @@ int cmdQuantize(const Argv& argv) {
     for (const auto& t : r.tensors)
         std::printf("%-44s %-6s %-6s %10llu %9.2f %9.5f\n", t.name.c_str(), t.sourceType.c_str(), t.type.c_str(), (unsigned long long)t.bytes,
                     std::isfinite(t.snrDb) ? t.snrDb : 999.0, t.relFrobenius);
+    if (r.mix) {
+        const qb::MixReport& m = *r.mix;
+        std::printf("\nmix %s from %d forward passes of %d tokens on %s (cpu reference, %.1f s): predicted KLD %.6f, measured %.6f\n",
+                    m.target.c_str(), m.sensitivity.forwardPasses, m.sensitivity.ctx, m.calibration.c_str(), m.sensitivity.seconds,
+                    m.predictedKld, m.measuredKld);
+    }
     std::printf("\n%s -> %s: %s, method %s, %llu -> %llu bytes (%.3f bits/weight) in %.2f s on %d threads (%.1f MB/s of input weights)\n",
                 r.input.c_str(), r.output.c_str(), r.recipe.c_str(), r.method.c_str(), (unsigned long long)r.inputBytes,
                 (unsigned long long)r.outputBytes, j["bits_per_weight"].get<double>(), r.seconds, r.threads,

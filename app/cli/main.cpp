@@ -33,7 +33,9 @@ const Command kCommands[] = {
     {"quantize", qbcli::cmdQuantize,
      "quantize IN OUT --type TYPE|RECIPE [--method rtn|imatrix|gptq|awq] [--imatrix FILE] [--calib FILE]\n"
      "           [--group 32|64|128] [--act-order] [--act dynamic|static] [--pure] [--format gguf|safetensors]\n"
-     "           [--threads N] [--report FILE] [--json]     (RECIPE: Q4_K_M Q3_K_M Q5_K_M Q2_K, a type, INT8, FP8)"},
+     "           [--ctx 512] [--chunks N] [--threads N] [--report FILE] [--json]     (RECIPE: Q4_K_M Q3_K_M Q5_K_M Q2_K, a type, INT8, FP8)\n"
+     "       quantize IN OUT --target-bpw B | --target-bytes N | --max-kld K --calib FILE [--types Q4_0,Q5_0,Q8_0,...]\n"
+     "           (a mix chosen from each tensor's measured KL-divergence; other options as above)"},
     {"imatrix", qbcli::cmdImatrix, "imatrix MODEL --text FILE -o FILE [--ctx 512] [--chunks N] [--json]"},
     {"devices", qbcli::cmdDevices, "devices [--json]"},
     {"bench", qbcli::cmdBench, "bench MODEL [--pp 128] [--tg 32] [--device cpu|vulkan[:N]] [--kv-type f16|f32|q8_0|fp8] [-r 3] [--json]"},

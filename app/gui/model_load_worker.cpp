@@ -13,6 +13,11 @@ void ModelLoadWorker::load(int request, const QString& path) {
         std::shared_ptr<const qb::Model> model = qb::loadModel(path.toStdString());
         out->model = model;
         for (const auto& p : qb::precisionGuide()) {
+            if (p.name.rfind("AUTO@", 0) == 0) { // a mix's types are chosen when it is made, from measurements
+                out->planErrors.emplace(p.name, "chosen when made: each tensor's type from its measured KL-divergence on the calibration text, "
+                                                "within " + p.name.substr(5) + " bits per weight");
+                continue;
+            }
             try {
                 qb::QuantizeOptions o;
                 o.target = p.name;

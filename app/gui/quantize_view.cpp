@@ -285,7 +285,7 @@ std::optional<qb::SweepOptions> QuantizeView::sweepOptions(QString* error) const
         return fail(QString::fromUtf8(e.what()));
     }
     for (const auto& v : o.variants)
-        if (v.method != qb::QuantMethod::Rtn && m_calib->text().isEmpty())
+        if ((v.method != qb::QuantMethod::Rtn || v.mixBpw > 0) && m_calib->text().isEmpty())
             return fail(tr("%1 needs a calibration text.").arg(QString::fromStdString(v.name)));
     o.modelPath = m_model->model->path;
     o.textPath = m_text->text().toStdString();

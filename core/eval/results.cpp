@@ -131,7 +131,34 @@ nlohmann::json toJson(const QuantizeReport& r) {
                      {"bits_per_weight", r.parameters ? 8.0 * double(r.weightBytesOut) / double(r.parameters) : 0.0},
                      {"input_mb_per_second", r.seconds > 0 ? double(r.weightBytesIn) / 1e6 / r.seconds : 0.0}};
     j["tensors"] = tensorsJson(r);
+    if (r.mix) j["mix"] = toJson(*r.mix);
     return j;
+}
+
+nlohmann::json toJson(const MixReport& m) {
+    const SensitivityTable& s = m.sensitivity;
+    nlohmann::json tensors = nlohmann::json::array();
+    for (size_t i = 0; i < s.tensors.size(); ++i) {
+        nlohmann::json options = nlohmann::json::array();
+        for (const TypeCost& c : s.tensors[i].options) options.push_back({{"type", typeName(c.type)}, {"bytes", c.bytes}, {"kld", c.kld}});
+        tensors.push_back({{"name", s.tensors[i].name},
+                           {"type", i < m.chosen.size() ? typeName(m.chosen[i]) : ""},
+                           {"n_params", s.tensors[i].parameters},
+                           {"sensitivity", std::move(options)}});
+    }
+    return {{"target", m.target},
+            {"candidates", m.candidates},
+            {"method", "KL-divergence from the source when one tensor alone is quantized to each candidate, summed over tensors"},
+            {"device", "cpu (reference forward pass)"},
+            {"calibration", m.calibration},
+            {"ctx", s.ctx},
+            {"chunks", s.chunks},
+            {"positions", s.positions},
+            {"forward_passes", s.forwardPasses},
+            {"sensitivity_seconds", s.seconds},
+            {"predicted_kld", m.predictedKld},
+            {"measured_kld", m.measuredKld >= 0 ? nlohmann::json(m.measuredKld) : nlohmann::json()},
+            {"tensors", std::move(tensors)}};
 }
 
 void validateResults(const nlohmann::json& j, const std::string& path) {

@@ -32,6 +32,7 @@ std::string trim(const std::string& s) {
 }
 
 bool isCalibrated(QuantMethod m) { return m != QuantMethod::Rtn; }
+bool isCalibrated(const SweepVariant& v) { return isCalibrated(v.method) || v.mixBpw > 0; }
 
 // Identity of an input file for provenance: absolute path, size, modification time.
 nlohmann::json fileIdentity(const std::string& path) {
@@ -106,19 +107,22 @@ nlohmann::json provenanceOf(const SweepVariant& v, const SweepOptions& o) {
     nlohmann::json p{{"source", fileIdentity(o.modelPath)}, {"type", v.type}, {"method", methodName(v.method)}};
     if (v.method == QuantMethod::Gptq || v.method == QuantMethod::Awq) p["group"] = o.group;
     if (v.method == QuantMethod::Gptq) p["act_order"] = o.actOrder;
-    if (isCalibrated(v.method)) p["calibration"] = fileIdentity(o.calibrationPath);
+    if (isCalibrated(v)) p["calibration"] = fileIdentity(o.calibrationPath);
+    if (v.mixBpw > 0) p["mix_ctx"] = QuantizeSpec{}.calibrationCtx;
     return p;
 }
 
 std::string variantFile(const SweepVariant& v, const SweepOptions& o) {
-    std::string name = modelStem(o.modelPath) + "-" + v.type;
+    std::string name = modelStem(o.modelPath) + "-" + (v.mixBpw > 0 ? "auto" + v.type.substr(5) + "bpw" : v.type);
     if (v.method != QuantMethod::Rtn) name += std::string("-") + methodName(v.method);
     return (fs::path(o.outDir) / (name + ".gguf")).string();
 }
 
 // Quantizes `v` into the output folder, or reuses the file there when its
 // sidecar (FILE.provenance.json) records the same provenance.
-Quantized quantizeVariant(const Model& source, const SweepVariant& v, const SweepOptions& o, Job& job) {
+// Mixes share one sensitivity measurement (`measured`, filled by the first).
+Quantized quantizeVariant(const Model& source, const SweepVariant& v, const SweepOptions& o, Job& job,
+                          std::shared_ptr<const SensitivityTable>* measured = nullptr) {
     Quantized q;
     q.path = variantFile(v, o);
     const std::string sidecar = q.path + ".provenance.json";
@@ -142,8 +146,13 @@ Quantized quantizeVariant(const Model& source, const SweepVariant& v, const Swee
     spec.options.group = o.group;
     spec.options.actOrder = o.actOrder;
     spec.options.threads = o.quantizeThreads;
-    if (isCalibrated(v.method)) spec.calibrationText = o.calibrationPath;
+    if (isCalibrated(v)) spec.calibrationText = o.calibrationPath;
+    if (v.mixBpw > 0) {
+        spec.mixTarget = MixTarget{MixGoal::BitsPerWeight, v.mixBpw};
+        if (measured) spec.mixMeasured = *measured;
+    }
     const QuantizeReport report = runQuantize(source, q.path, spec, job);
+    if (report.mix && measured && !*measured) *measured = std::make_shared<const SensitivityTable>(report.mix->sensitivity);
     q.report = toJson(report);
     const nlohmann::json side{{"provenance", provenance}, {"bytes", pathBytes(q.path)}, {"report", q.report}, {"tool_version", toolVersion()}};
     std::ofstream out(sidecar, std::ios::binary | std::ios::trunc);
@@ -238,11 +247,16 @@ std::vector<SweepVariant> parseSweepTypes(const std::string& list) {
         v.name = item;
         const size_t colon = item.find(':');
         v.type = upper(trim(item.substr(0, colon)));
-        const auto recipe = recipeFromName(v.type);
-        if (!recipe) {
+        if (v.type.rfind("AUTO@", 0) == 0) { // a mix: AUTO@BITS
+            const std::string bits = v.type.substr(5);
+            char* end = nullptr;
+            v.mixBpw = bits.empty() ? 0.0 : std::strtod(bits.c_str(), &end);
+            if (bits.empty() || *end != '\0' || !(v.mixBpw > 0 && v.mixBpw < 32))
+                throw Error(where + ": '" + bits + "' after AUTO@, expected bits per weight between 0 and 32 (AUTO@4.5)");
+        } else if (!recipeFromName(v.type)) {
             std::string names;
             for (const auto& n : recipeNames()) names += (names.empty() ? "" : " ") + n;
-            throw Error(where + ": unknown type '" + v.type + "', expected one of " + names);
+            throw Error(where + ": unknown type '" + v.type + "', expected one of " + names + " or AUTO@BITS (a mix)");
         }
         if (colon != std::string::npos) {
             const std::string m = trim(item.substr(colon + 1));
@@ -268,7 +282,7 @@ nlohmann::json runSweep(const SweepOptions& o, Job& job, const SweepEvents& even
     if (o.variants.empty()) throw Error("sweep: no variants to make (--types)");
     if (o.reference != "SOURCE" && o.reference != "F16") throw Error("option '--reference': '" + o.reference + "', expected F16 or SOURCE");
     for (const auto& v : o.variants)
-        if (isCalibrated(v.method) && o.calibrationPath.empty())
+        if (isCalibrated(v) && o.calibrationPath.empty())
             throw Error("sweep: variant '" + v.name + "' needs a calibration text (--calib FILE)");
     if (o.textPath.empty()) throw Error("sweep: --text FILE is required");
     std::error_code ec;
@@ -343,6 +357,7 @@ nlohmann::json runSweep(const SweepOptions& o, Job& job, const SweepEvents& even
     if (events.referenceMeasured) events.referenceMeasured(results);
 
     const int n = int(o.variants.size());
+    std::shared_ptr<const SensitivityTable> mixMeasured; // the AUTO@ variants' shared measurement
     for (int i = 0; i < n; ++i) {
         const SweepVariant& v = o.variants[size_t(i)];
         std::string prefix = "[";
@@ -359,7 +374,7 @@ nlohmann::json runSweep(const SweepOptions& o, Job& job, const SweepEvents& even
             e["started"] = utcTimestamp();
             try {
                 vj.checkCancel();
-                const Quantized q = quantizeVariant(*source, v, o, vj);
+                const Quantized q = quantizeVariant(*source, v, o, vj, &mixMeasured);
                 const auto model = loadRunnableModel(q.path);
                 RunOptions vo = o.run;
                 vo.contextLength = runnerCapacity(o, *model, tasks);
@@ -385,6 +400,10 @@ nlohmann::json runSweep(const SweepOptions& o, Job& job, const SweepEvents& even
                 e["fallbacks"] = fallbacksOf(q.report, notes);
                 e["notes"] = notes;
                 e["tensors"] = q.report.value("tensors", nlohmann::json::array());
+                if (q.report.contains("mix")) { // what it was chosen from; each tensor's type is in "tensors"
+                    e["mix"] = q.report["mix"];
+                    e["mix"].erase("tensors");
+                }
             } catch (const Error& err) {
                 if (err.kind() == ErrorKind::Cancelled) throw;
                 e["status"] = "failed";

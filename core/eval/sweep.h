@@ -18,12 +18,13 @@
 namespace qb {
 
 struct SweepVariant {
-    std::string name;   // as written in --types: "Q4_K_M", "Q4_0:gptq"
-    std::string type;   // the recipe or type: "Q4_K_M", "Q4_0"
+    std::string name;   // as written in --types: "Q4_K_M", "Q4_0:gptq", "AUTO@4.5"
+    std::string type;   // the recipe or type: "Q4_K_M", "Q4_0"; "AUTO@4.5" for a mix
     QuantMethod method = QuantMethod::Rtn;
+    double mixBpw = 0;  // > 0: a mix at this many bits per weight, chosen from measured sensitivity (quant/mix_job.h)
 };
 
-// "F16,Q8_0,Q4_0:gptq" -> variants; throws naming the entry and what was expected.
+// "F16,Q8_0,Q4_0:gptq,AUTO@4.5" -> variants; throws naming the entry and what was expected.
 std::vector<SweepVariant> parseSweepTypes(const std::string& list);
 
 struct SweepOptions {

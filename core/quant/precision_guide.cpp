@@ -15,6 +15,8 @@ const std::vector<PrecisionInfo>& precisionGuide() {
         {"Q4_K_M", "4.8-4.9 (mix)", "+0.1754 ppl @ Llama-3-8B (llama-quantize)", "the usual default for chat", true, true},
         {"Q4_0", "4.5", "+0.4685 ppl @ Llama-3-8B (llama-quantize)", "fastest 4-bit on simple kernels; legacy", true, true},
         {"Q3_K_M", "3.9-4.0 (mix)", "+0.6569 ppl @ Llama-3-8B (llama-quantize)", "when 4 bits will not fit; noticeably worse", true, true},
+        {"AUTO@4.5", "at most 4.5 (measured mix)", "lower KLD than a uniform type of the same size (measured per model)",
+         "every tensor's type chosen from its measured KL-divergence on the calibration text", true, false},
         {"Q2_K", "3.0-3.4 (mix)", "+3.5199 ppl @ Llama-3-8B (llama-quantize)", "the smallest; large loss, for very large models only", true, true},
     };
     return guide;

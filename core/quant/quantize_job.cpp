@@ -34,6 +34,9 @@ void validateQuantizeSpec(QuantizeSpec& s) {
         throw Error("quantize: method imatrix needs an imatrix file (--imatrix FILE) or a calibration text (--calib FILE)");
     if ((o.method == QuantMethod::Gptq || o.method == QuantMethod::Awq) && s.calibrationText.empty())
         throw Error(std::string("quantize: method ") + methodName(o.method) + " needs a calibration text (--calib FILE)");
+    if (s.mixTarget && s.calibrationText.empty())
+        throw Error("quantize: option '" + s.mixTarget->option() + "' chooses the mix from measured sensitivity and needs a calibration text (--calib FILE)");
+    if (s.mixTarget && o.staticActivations) throw Error("quantize: option '--act static' is for --type INT8, not for a mix (" + s.mixTarget->option() + ")");
     if (o.staticActivations && s.calibrationText.empty()) throw Error("quantize: static INT8 activations (--act static) need a calibration text (--calib FILE)");
 }
 
@@ -51,6 +54,17 @@ QuantizeReport runQuantize(const Model& model, const std::string& outputPath, Qu
                 spec.calibrationText);
         o.imatrix = &imatrix;
     }
+    MixSpec mix;
+    std::optional<MixReport> mixReport;
+    if (spec.mixTarget) {
+        mix.target = *spec.mixTarget;
+        mix.types = spec.mixTypes;
+        mix.calibrationText = spec.calibrationText;
+        mix.ctx = spec.calibrationCtx;
+        mix.chunks = spec.calibrationChunks;
+        mix.measured = spec.mixMeasured;
+        mixReport = planMix(model, mix, o, job);
+    }
     if (o.method == QuantMethod::Gptq || o.method == QuantMethod::Awq || o.staticActivations) {
         calibration = calibrateFromText(model, spec.calibrationText, o.method == QuantMethod::Gptq, o.method == QuantMethod::Awq ? 256 : 0,
                                         spec.calibrationCtx, spec.calibrationChunks, threads, job);
@@ -67,7 +81,18 @@ QuantizeReport runQuantize(const Model& model, const std::string& outputPath, Qu
         job.step(double(p.bytesDone));
         return true;
     };
-    return quantizeModel(model, outputPath, o);
+    QuantizeReport report = quantizeModel(model, outputPath, o);
+    if (mixReport) {
+        try {
+            mixReport->measuredKld = measureMixDivergence(model, outputPath, mix, threads, job);
+        } catch (const Error& e) { // a cancelled quantization leaves no file, even a finished one
+            std::error_code ec;
+            if (e.kind() == ErrorKind::Cancelled) std::filesystem::remove(outputPath, ec);
+            throw;
+        }
+        report.mix = std::move(mixReport);
+    }
+    return report;
 }
 
 } // namespace qb

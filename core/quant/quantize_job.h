@@ -3,7 +3,8 @@
 // calibration comes from (a text to run through the model, or an imatrix
 // file). Gathers the activation statistics the method needs, then runs the
 // quantizer; progress and cancel through a Job (stages "calibration" and
-// "quantize"). Shared by the CLI's quantize, the sweep and the GUI.
+// "quantize"; a mix adds "sensitivity" before and "mix check" after them). Shared by the CLI's quantize, the sweep and the GUI.
+#include "quant/mix_job.h"
 #include "quant/quantizer.h"
 #include "run/job.h"
 
@@ -17,6 +18,11 @@ struct QuantizeSpec {
     std::string imatrixPath;       // an imatrix file instead of calibrating
     int calibrationCtx = 512;
     int calibrationChunks = 0;     // 0 = the whole text
+    // A mix chosen from measured sensitivity on the calibration text instead
+    // of options.target (quant/mix_job.h), among these types.
+    std::optional<MixTarget> mixTarget;
+    std::vector<GgmlType> mixTypes = defaultMixTypes();
+    std::shared_ptr<const SensitivityTable> mixMeasured; // reuse (MixSpec::measured)
 };
 
 // Checks that the method has what it needs (names the missing option); an

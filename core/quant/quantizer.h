@@ -7,6 +7,7 @@
 #include "model/model.h"
 #include "quant/calibration.h"
 #include "quant/imatrix.h"
+#include "quant/mix_plan.h"
 #include "quant/recipe.h"
 
 #include <functional>
@@ -45,6 +46,10 @@ struct QuantizeOptions {
     bool staticActivations = false;
     int threads = 0;
     std::string calibrationSource; // recorded in metadata
+    // A mix (quant/mix_plan.h): these tensors take these types instead of the
+    // recipe's, and `recipeLabel` ("auto 4.50 bpw") names the file's recipe.
+    std::vector<std::pair<std::string, GgmlType>> typeOverrides;
+    std::string recipeLabel;
     // Called between tensors and inside large ones; return false to cancel.
     std::function<bool(const QuantizeProgress&)> progress;
 };
@@ -66,6 +71,7 @@ struct QuantizeReport {
     double seconds = 0;
     int threads = 0;
     std::vector<TensorReport> tensors;
+    std::optional<MixReport> mix; // when the types were chosen from measured sensitivity
 };
 
 QuantizeReport quantizeModel(const Model& model, const std::string& outputPath, const QuantizeOptions& options);

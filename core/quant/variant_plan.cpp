@@ -23,7 +23,7 @@ void setVariantMetadata(GgufWriter& writer, const Model& model, const Recipe& re
     writer.set("general.file_type", GgufValue::u32(uint32_t(recipe.fileType)));
     writer.set("general.quantization_version", GgufValue::u32(2));
     writer.set("quantbench.method", GgufValue::str(methodName(o.method)));
-    writer.set("quantbench.recipe", GgufValue::str(recipe.name + (o.pure ? " (pure)" : "")));
+    writer.set("quantbench.recipe", GgufValue::str(recipe.name + (o.pure && o.recipeLabel.empty() ? " (pure)" : "")));
     writer.set("quantbench.source", GgufValue::str(std::filesystem::path(model.path).filename().string()));
     if (o.method == QuantMethod::Gptq) {
         writer.set("quantbench.gptq.group_size", GgufValue::u32(uint32_t(o.group)));
@@ -53,6 +53,16 @@ VariantPlan planVariant(const Model& model, const QuantizeOptions& o) {
         ctx.hasOutputTensor |= t.name == "output.weight";
     }
     plan.types = planTensorTypes(in, plan.recipe, ctx, &plan.wanted);
+    for (const auto& [name, type] : o.typeOverrides) {
+        size_t i = 0;
+        while (i < model.tensors.size() && model.tensors[i].name != name) ++i;
+        if (i == model.tensors.size()) throw fileError(model.path, "has no tensor '" + name + "' to give the type " + typeName(type));
+        if (model.tensors[i].cols() % traits(type).blockElements != 0)
+            throw fileError(model.path, "tensor '" + name + "': rows of " + std::to_string(model.tensors[i].cols()) + " values, expected a multiple of " +
+                                            std::to_string(traits(type).blockElements) + " for " + typeName(type));
+        plan.types[i] = plan.wanted[i] = type;
+    }
+    if (!o.recipeLabel.empty()) plan.recipe.name = o.recipeLabel;
     plan.parameters = model.parameterCount();
 
     // the file's layout as the quantizer writes it, tensors without data
