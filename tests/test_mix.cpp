@@ -9,6 +9,7 @@
 #include "quant/mix_job.h"
 #include "quant/quantize_job.h"
 #include "support/test_paths.h"
+#include "support/wide_model.h"
 
 #include <QtTest>
 #include <filesystem>
@@ -57,14 +58,14 @@ std::pair<double, uint64_t> bruteForce(const SensitivityTable& t, uint64_t budge
 
 std::string q(const std::string& relative) { return qbtest::sharedPath(relative); }
 
-// Mean KLD of `path` from stories260K on held-out text (llama-perplexity's method and chunks).
-double heldOutKld(const Model& source, const std::string& path, int ctx, int chunks) {
-    const auto variant = loadModel(path);
+// Mean KLD of `variant` from `source` on held-out text (llama-perplexity's method and chunks).
+double heldOutKld(const Model& source, const Model& variant, int ctx, int chunks) {
     ThreadPool pool(2);
-    CpuForward base(source, pool), other(*variant, pool);
+    CpuForward base(source, pool), other(variant, pool);
     const auto tokens = tokenizeEvalText(source, qbtest::readFile(q("text/tinystories_val.txt")));
-    return computeKld(base, source, other, *variant, tokens, ctx, chunks).kldMean;
+    return computeKld(base, source, other, variant, tokens, ctx, chunks).kldMean;
 }
+double heldOutKld(const Model& source, const std::string& path, int ctx, int chunks) { return heldOutKld(source, *loadModel(path), ctx, chunks); }
 
 QuantizeReport quantizeUniform(const Model& model, const std::string& out, const std::string& type, bool pure) {
     QuantizeSpec spec;
@@ -74,8 +75,11 @@ QuantizeReport quantizeUniform(const Model& model, const std::string& out, const
 }
 
 QuantizeReport quantizeMix(const Model& model, const std::string& out, MixTarget target, int ctx = 128,
-                           std::shared_ptr<const SensitivityTable> measured = {}) {
+                           std::shared_ptr<const SensitivityTable> measured = {}, int chunks = 0,
+                           std::vector<GgmlType> types = defaultMixTypes()) {
     QuantizeSpec spec;
+    spec.calibrationChunks = chunks;
+    spec.mixTypes = std::move(types);
     spec.mixMeasured = std::move(measured);
     spec.mixTarget = target;
     spec.calibrationText = q("text/tinystories_sample.txt");
@@ -219,6 +223,31 @@ private slots:
             qInfo("%s (%llu B) vs mix (%llu B), ctx %d x %d on tinystories_val.txt: KLD %.6f vs %.6f", qPrintable(type),
                   (unsigned long long)size, (unsigned long long)std::filesystem::file_size(mixed), ctx, chunks, kldUniform, kldMix);
             QVERIFY2(kldMix < kldUniform, qPrintable(QString("ctx %1: mix %2 vs %3 %4").arg(ctx).arg(kldMix).arg(type).arg(kldUniform)));
+        }
+    }
+
+    // Where the K-quants apply (stories260K padded to 256-wide rows, the same function): a mix at the
+    // size of the file `quantize --type Q4_K_M` writes beats it on held-out text.
+    void mixBeatsQ4KMWhereKQuantsApply() {
+        const std::string dir = qbtest::scratchDir("mix-wide");
+        qbtest::writeWideStories(dir + "/wide.gguf");
+        const auto wide = loadModel(dir + "/wide.gguf");
+        const double same = heldOutKld(model(), *wide, 128, 20);
+        QVERIFY2(same < 1e-6, qPrintable(QString("the padded model is not stories260K: KLD %1").arg(same)));
+        const std::string uniform = dir + "/q4_k_m.gguf", mixed = dir + "/mix.gguf";
+        quantizeUniform(*wide, uniform, "Q4_K_M", false);
+        const uint64_t size = std::filesystem::file_size(uniform);
+        // the types Q4_K_M uses and their neighbours, 2 chunks: the 16x wider model makes every probe 16x dearer
+        const QuantizeReport r = quantizeMix(*wide, mixed, {MixGoal::FileBytes, double(size)}, 128, {}, 2,
+                                             {GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q8_0});
+        QVERIFY(std::filesystem::file_size(mixed) <= size);
+        for (auto [ctx, chunks] : {std::pair{128, 30}, std::pair{512, 8}}) {
+            const double kldUniform = heldOutKld(*wide, uniform, ctx, chunks), kldMix = heldOutKld(*wide, mixed, ctx, chunks);
+            qInfo("wide Q4_K_M (%llu B) vs mix (%llu B), ctx %d x %d on tinystories_val.txt: KLD %.6f vs %.6f (predicted %.6f, measured %.6f on "
+                  "the calibration chunks)",
+                  (unsigned long long)size, (unsigned long long)std::filesystem::file_size(mixed), ctx, chunks, kldUniform, kldMix,
+                  r.mix->predictedKld, r.mix->measuredKld);
+            QVERIFY2(kldMix < kldUniform, qPrintable(QString("ctx %1: mix %2 vs Q4_K_M %3").arg(ctx).arg(kldMix).arg(kldUniform)));
         }
     }
 
