@@ -35,6 +35,15 @@ void checkSameVocabulary(const Model& base, const Model& variant) {
 
 } // namespace
 
+double klDivergence(const float* b, const LogSoftmaxNorm& nb, const float* q, const LogSoftmaxNorm& nq, int n) {
+    double kld = 0;
+    for (int i = 0; i < n; ++i) {
+        const double lb = nb.logProb(b, i);
+        kld += std::exp(lb) * (lb - nq.logProb(q, i));
+    }
+    return kld;
+}
+
 double percentileSorted(const std::vector<float>& v, double fraction) {
     if (v.empty()) return 0;
     if (fraction <= 0) return v.front();
@@ -70,11 +79,7 @@ KldResult computeKld(const std::vector<int>& tokens, int bos, int ctx, int maxCh
             s.nll -= logProb;
             s.nll2 += logProb * logProb;
             s.nllNllBase += logProb * logProbBase;
-            double kld = 0;
-            for (int i = 0; i < vocabSize; ++i) {
-                const double lb = nb.logProb(b, i);
-                kld += std::exp(lb) * (lb - nq.logProb(q, i));
-            }
+            const double kld = klDivergence(b, nb, q, nq, vocabSize);
             s.kld += kld;
             s.kld2 += kld * kld;
             kldValues.push_back(float(kld));

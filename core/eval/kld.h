@@ -30,6 +30,10 @@ KldResult computeKld(const std::vector<int>& tokens, int bos, int ctx, int maxCh
 KldResult computeKld(ForwardPass& base, const Model& baseModel, ForwardPass& variant, const Model& variantModel,
                      const std::vector<int>& tokens, int ctx, int maxChunks, Job& job = noJob());
 
+// KL(base || other) at one position, from the two rows of n logits and their
+// log-softmax norms, over the whole vocabulary in double.
+double klDivergence(const float* base, const LogSoftmaxNorm& baseNorm, const float* other, const LogSoftmaxNorm& otherNorm, int n);
+
 // Linear interpolation between order statistics, as llama-perplexity's percentiles.
 double percentileSorted(const std::vector<float>& sorted, double fraction);
 

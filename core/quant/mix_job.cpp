@@ -24,8 +24,7 @@ std::vector<GgmlType> parseMixTypes(const std::string& list) {
         const auto t = typeFromName(name);
         if (!t || !mixCandidateType(*t)) {
             std::string known;
-            for (GgmlType k : {GgmlType::F16, GgmlType::BF16, GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0,
-                               GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K})
+            for (GgmlType k : mixableTypes())
                 known.append(known.empty() ? "" : ",").append(typeName(k));
             throw Error("option '--types': '" + name + "' is not a type a mix can use, expected some of " + known);
         }

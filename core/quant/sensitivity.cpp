@@ -2,7 +2,7 @@
 
 #include "common/error.h"
 #include "common/thread_pool.h"
-#include "eval/perplexity.h"
+#include "eval/kld.h"
 #include "model/forward_cpu.h"
 #include "quant/quantize.h"
 #include "quant/recipe.h"
@@ -13,14 +13,13 @@
 
 namespace qb {
 
-bool mixCandidateType(GgmlType t) {
-    switch (t) {
-    case GgmlType::F16: case GgmlType::BF16: case GgmlType::Q4_0: case GgmlType::Q4_1: case GgmlType::Q5_0: case GgmlType::Q5_1:
-    case GgmlType::Q8_0: case GgmlType::Q2_K: case GgmlType::Q3_K: case GgmlType::Q4_K: case GgmlType::Q5_K: case GgmlType::Q6_K:
-        return true;
-    default: return false;
-    }
+const std::vector<GgmlType>& mixableTypes() {
+    static const std::vector<GgmlType> types{GgmlType::F16,  GgmlType::BF16, GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1,
+                                             GgmlType::Q8_0, GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K};
+    return types;
 }
+
+bool mixCandidateType(GgmlType t) { return std::find(mixableTypes().begin(), mixableTypes().end(), t) != mixableTypes().end(); }
 
 std::vector<GgmlType> defaultMixTypes() {
     return {GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q4_K,
@@ -28,12 +27,6 @@ std::vector<GgmlType> defaultMixTypes() {
 }
 
 namespace {
-
-// log-softmax of one row, in double for the sum, stored as float
-void logSoftmaxRow(const float* row, int n, float* out) {
-    const LogSoftmaxNorm norm = logSoftmaxNorm(row, n);
-    for (int i = 0; i < n; ++i) out[i] = float(norm.logProb(row, i));
-}
 
 // The places the forward pass reads a tensor's data from: the weight views
 // whose bytes lie inside it (a fused q|k|v gives three, a tied embedding two).
@@ -77,16 +70,15 @@ private:
 DivergenceProbe::DivergenceProbe(ForwardPass& source, const std::vector<int>& tokens, int bos, int ctx, int chunks, int vocabSize,
                                  ThreadPool& pool)
     : m_ctx(ctx), m_vocab(vocabSize), m_pool(pool) {
-    std::vector<float> logits;
     for (int c = 0; c < chunks; ++c) {
         m_chunks.push_back(perplexityChunk(tokens, c, ctx, bos));
+        std::vector<float> logits;
         source.reset();
         source.forward(m_chunks.back().data(), ctx, logits, true);
-        std::vector<float> lp(logits.size());
-        m_pool.parallelFor(ctx, [&](int64_t b, int64_t e) {
-            for (int64_t j = b; j < e; ++j) logSoftmaxRow(logits.data() + j * m_vocab, m_vocab, lp.data() + j * m_vocab);
-        });
-        m_logProbs.push_back(std::move(lp));
+        std::vector<LogSoftmaxNorm> norms(static_cast<size_t>(ctx));
+        for (int j = 0; j < ctx; ++j) norms[size_t(j)] = logSoftmaxNorm(logits.data() + size_t(j) * m_vocab, m_vocab);
+        m_logits.push_back(std::move(logits));
+        m_norms.push_back(std::move(norms));
     }
 }
 
@@ -97,15 +89,11 @@ double DivergenceProbe::measure(ForwardPass& other) const {
     for (size_t c = 0; c < m_chunks.size(); ++c) {
         other.reset();
         other.forward(m_chunks[c].data(), m_ctx, logits, true);
-        const std::vector<float>& base = m_logProbs[c];
         m_pool.parallelFor(m_ctx, [&](int64_t b, int64_t e) {
             for (int64_t j = b; j < e; ++j) {
+                const float* base = m_logits[c].data() + j * m_vocab;
                 const float* q = logits.data() + j * m_vocab;
-                const float* lb = base.data() + j * m_vocab;
-                const LogSoftmaxNorm nq = logSoftmaxNorm(q, m_vocab);
-                double kld = 0;
-                for (int i = 0; i < m_vocab; ++i) kld += std::exp(double(lb[i])) * (double(lb[i]) - nq.logProb(q, i));
-                perPosition[size_t(j)] = kld;
+                perPosition[size_t(j)] = klDivergence(base, m_norms[c][size_t(j)], q, logSoftmaxNorm(q, m_vocab), m_vocab);
             }
         });
         for (double v : perPosition) sum += v;

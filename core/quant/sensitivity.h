@@ -7,6 +7,7 @@
 // (tensor, type). The mix planner (mix_plan.h) adds these up as its prediction
 // of a whole mix. docs/MIXED_PRECISION.md explains the method and its cost.
 #include "common/thread_pool.h"
+#include "eval/perplexity.h"
 #include "model/forward.h"
 #include "model/model.h"
 #include "quant/imatrix.h"
@@ -19,6 +20,7 @@ namespace qb {
 
 // The types a mix may use (llama.cpp loads each): F16, BF16, the 32-block
 // types and the K-quants.
+const std::vector<GgmlType>& mixableTypes();
 bool mixCandidateType(GgmlType type);
 // The default candidate list: every block type from Q2_K to Q8_0.
 std::vector<GgmlType> defaultMixTypes();
@@ -38,7 +40,8 @@ public:
 
 private:
     std::vector<std::vector<int>> m_chunks;
-    std::vector<std::vector<float>> m_logProbs; // per chunk: ctx x vocab log-softmax of the source
+    std::vector<std::vector<float>> m_logits;          // per chunk: ctx x vocab, the source's
+    std::vector<std::vector<LogSoftmaxNorm>> m_norms;  // per chunk: ctx, their log-softmax norms
     int m_ctx = 0, m_vocab = 0;
     ThreadPool& m_pool;
 };
