@@ -65,7 +65,7 @@ int cmdQuantize(const Argv& argv) {
     spec.options = o;
     spec.calibrationText = args.get("--calib");
     spec.imatrixPath = args.get("--imatrix");
-    spec.calibrationCtx = args.getInt("--ctx", 512);
+    spec.calibrationCtx = args.getInt("--ctx", 0); // 0: the method's default
     spec.calibrationChunks = args.getInt("--chunks", 0);
     spec.mixTarget = mix;
     if (args.has("--types")) spec.mixTypes = qb::parseMixTypes(args.get("--types"));
@@ -119,6 +119,15 @@ int cmdQuantize(const Argv& argv) {
                     m.target.c_str(), m.sensitivity.forwardPasses, m.sensitivity.ctx, m.calibration.c_str(), m.sensitivity.seconds,
                     m.predictedKld, m.measuredKld);
     }
+    if (r.awq) {
+        const qb::AwqReport& a = *r.awq;
+        int scaled = 0, clipped = 0;
+        for (const auto& g : a.groups) scaled += g.kept ? 1 : 0;
+        for (const auto& c : a.clips) clipped += c.kept ? 1 : 0;
+        std::printf("\nawq: %d calibration tokens, %d chunks searched, %d held out (%.1f s): scales kept for %d of %d groups, clipping for %d of %d "
+                    "weights\n",
+                    a.tokens, a.searchChunks, a.heldOutChunks, a.seconds, scaled, int(a.groups.size()), clipped, int(a.clips.size()));
+    }
     std::printf("\n%s -> %s: %s, method %s, %llu -> %llu bytes (%.3f bits/weight) in %.2f s on %d threads (%.1f MB/s of input weights)\n",
                 r.input.c_str(), r.output.c_str(), r.recipe.c_str(), r.method.c_str(), (unsigned long long)r.inputBytes,
                 (unsigned long long)r.outputBytes, j["bits_per_weight"].get<double>(), r.seconds, r.threads,
@@ -134,7 +143,7 @@ int cmdImatrix(const Argv& argv) {
     if (text.empty()) throw qb::Error("imatrix: --text FILE (calibration text) is required");
     const auto model = loadInput(args, args.positional()[0]);
     JobProgress progress;
-    const auto stats = qb::calibrateFromText(*model, text, false, 0, args.getInt("--ctx", 512), args.getInt("--chunks", 0), threadCount(args),
+    const auto stats = qb::calibrateFromText(*model, text, false, args.getInt("--ctx", 512), args.getInt("--chunks", 0), threadCount(args),
                                              progress.job());
     progress.finish();
     int64_t tokens = 0; // per weight: every weight sees every calibration token

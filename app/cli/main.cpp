@@ -33,7 +33,7 @@ const Command kCommands[] = {
     {"quantize", qbcli::cmdQuantize,
      "quantize IN OUT --type TYPE|RECIPE [--method rtn|imatrix|gptq|awq] [--imatrix FILE] [--calib FILE]\n"
      "           [--group 32|64|128] [--act-order] [--act dynamic|static] [--pure] [--format gguf|safetensors]\n"
-     "           [--ctx 512] [--chunks N] [--threads N] [--report FILE] [--json]     (RECIPE: Q4_K_M Q3_K_M Q5_K_M Q2_K, a type, INT8, FP8)\n"
+     "           [--ctx N (512; awq 128)] [--chunks N] [--threads N] [--report FILE] [--json]     (RECIPE: Q4_K_M Q3_K_M Q5_K_M Q2_K, a type, INT8, FP8)\n"
      "       quantize IN OUT --target-bpw B | --target-bytes N | --max-kld K --calib FILE [--types Q4_0,Q5_0,Q8_0,...]\n"
      "           (a mix chosen from each tensor's measured KL-divergence; other options as above)"},
     {"imatrix", qbcli::cmdImatrix, "imatrix MODEL --text FILE -o FILE [--ctx 512] [--chunks N] [--json]"},

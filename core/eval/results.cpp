@@ -132,7 +132,20 @@ nlohmann::json toJson(const QuantizeReport& r) {
                      {"input_mb_per_second", r.seconds > 0 ? double(r.weightBytesIn) / 1e6 / r.seconds : 0.0}};
     j["tensors"] = tensorsJson(r);
     if (r.mix) j["mix"] = toJson(*r.mix);
+    if (r.awq) j["awq"] = toJson(*r.awq);
     return j;
+}
+
+nlohmann::json toJson(const AwqReport& a) {
+    nlohmann::json groups = nlohmann::json::array(), clips = nlohmann::json::array();
+    for (const AwqGroupReport& g : a.groups)
+        groups.push_back({{"first", g.first}, {"alpha", g.alpha}, {"held_out_error_rtn", g.heldOutRtn}, {"held_out_error_scaled", g.heldOutScaled},
+                          {"kept", g.kept}});
+    for (const AwqClipReport& c : a.clips)
+        clips.push_back({{"name", c.name}, {"mean_shrink", c.meanShrink}, {"held_out_error_unclipped", c.heldOutBefore},
+                         {"held_out_error_clipped", c.heldOutAfter}, {"kept", c.kept}});
+    return {{"search_chunks", a.searchChunks}, {"held_out_chunks", a.heldOutChunks}, {"tokens", a.tokens}, {"seconds", a.seconds},
+            {"scale_groups", groups}, {"clipping", clips}};
 }
 
 nlohmann::json toJson(const MixReport& m) {

@@ -21,6 +21,7 @@ nlohmann::json toJson(const SpeedResult& r);
 nlohmann::json toJson(const MemoryUse& m);
 nlohmann::json toJson(const QuantizeReport& r);           // the quantizer's report with its per-tensor errors
 nlohmann::json toJson(const MixReport& m);                // a mix's sensitivity table, choice, predicted and measured KLD
+nlohmann::json toJson(const AwqReport& a);                // AWQ's chosen scales and clipping, with their held-out errors
 nlohmann::json tensorsJson(const QuantizeReport& r);      // just the per-tensor list
 
 // Reads DIR/results.json and checks it against the schema; throws naming

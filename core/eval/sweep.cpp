@@ -108,7 +108,7 @@ nlohmann::json provenanceOf(const SweepVariant& v, const SweepOptions& o) {
     if (v.method == QuantMethod::Gptq || v.method == QuantMethod::Awq) p["group"] = o.group;
     if (v.method == QuantMethod::Gptq) p["act_order"] = o.actOrder;
     if (isCalibrated(v)) p["calibration"] = fileIdentity(o.calibrationPath);
-    if (v.mixBpw > 0) p["mix_ctx"] = QuantizeSpec{}.calibrationCtx;
+    if (v.mixBpw > 0) p["mix_ctx"] = kCalibrationCtx;
     return p;
 }
 

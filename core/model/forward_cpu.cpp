@@ -226,26 +226,31 @@ void CpuForward::postNorm(std::vector<float>& rows, const std::vector<float>& ga
     }
 }
 
-void CpuForward::forward(const int* tokens, int n, std::vector<float>& logits, bool allLogits) {
+void CpuForward::embed(const int* tokens, int n, float* x) const {
+    const ModelConfig& c = m_model.config;
+    for (int t = 0; t < n; ++t) m_model.weights.tokenEmbedding.dequantizeRowTo(tokens[t], x + size_t(t) * c.dim);
+    if (c.embeddingScale != 1.0f) // Gemma 2: x sqrt(dim)
+        for (size_t i = 0; i < size_t(n) * c.dim; ++i) x[i] *= c.embeddingScale;
+}
+
+void CpuForward::forwardLayers(float* x, int n, int firstLayer, int lastLayer) {
     const ModelConfig& c = m_model.config;
     const ModelWeights& w = m_model.weights;
-    checkForwardInput(tokens, n, m_pos, m_capacity, c.vocabSize);
-
+    if (n <= 0 || m_pos + n > m_capacity || firstLayer < 0 || lastLayer > c.nLayers || firstLayer > lastLayer)
+        throw Error(m_model.path + ": layers " + std::to_string(firstLayer) + ".." + std::to_string(lastLayer) + " over " + std::to_string(n) +
+                    " rows at position " + std::to_string(m_pos) + ", expected layers within 0.." + std::to_string(c.nLayers) + " and 1.." +
+                    std::to_string(m_capacity - m_pos) + " rows");
     const int dim = c.dim, qDim = c.qDim(), kvDim = c.kvDim(), ffn = c.ffnDim;
-    std::vector<float> x(size_t(n) * dim), xb(size_t(n) * dim), q(size_t(n) * qDim), k(size_t(n) * kvDim),
-        v(size_t(n) * kvDim), att(size_t(n) * qDim), proj(size_t(n) * dim), gate(size_t(n) * ffn), up(size_t(n) * ffn);
-
-    // token embeddings
-    for (int t = 0; t < n; ++t) w.tokenEmbedding.dequantizeRowTo(tokens[t], &x[size_t(t) * dim]);
-    if (c.embeddingScale != 1.0f) // Gemma 2: x sqrt(dim)
-        for (float& e : x) e *= c.embeddingScale;
+    std::vector<float> xb(size_t(n) * dim), q(size_t(n) * qDim), k(size_t(n) * kvDim), v(size_t(n) * kvDim), att(size_t(n) * qDim),
+        proj(size_t(n) * dim), gate(size_t(n) * ffn), up(size_t(n) * ffn);
+    const size_t xSize = size_t(n) * dim;
 
     // RoPE angles of each position, the same for every layer: [token][pair] cos, sin
     const size_t pairs = size_t(m_rope.pairs());
     std::vector<float> cs(size_t(n) * pairs), sn(size_t(n) * pairs);
     for (int t = 0; t < n; ++t) m_rope.at(m_pos + t, &cs[size_t(t) * pairs], &sn[size_t(t) * pairs]);
 
-    for (int l = 0; l < c.nLayers; ++l) {
+    for (int l = firstLayer; l < lastLayer; ++l) {
         const LayerWeights& L = w.layers[size_t(l)];
 
         // attention rmsnorm
@@ -287,7 +292,7 @@ void CpuForward::forward(const int* tokens, int n, std::vector<float>& logits, b
         if (c.postNorms) postNorm(proj, V.postAttnNorm, n);
 
         // residual
-        for (size_t i = 0; i < x.size(); ++i) x[i] += proj[i];
+        for (size_t i = 0; i < xSize; ++i) x[i] += proj[i];
 
         // ffn rmsnorm
         for (int t = 0; t < n; ++t) rmsNorm(&x[size_t(t) * dim], V.ffnNorm.data(), dim, c.normEps, &xb[size_t(t) * dim]);
@@ -307,8 +312,18 @@ void CpuForward::forward(const int* tokens, int n, std::vector<float>& logits, b
         if (c.postNorms) postNorm(proj, V.postFfnNorm, n);
 
         // residual
-        for (size_t i = 0; i < x.size(); ++i) x[i] += proj[i];
+        for (size_t i = 0; i < xSize; ++i) x[i] += proj[i];
     }
+}
+
+void CpuForward::forward(const int* tokens, int n, std::vector<float>& logits, bool allLogits) {
+    const ModelConfig& c = m_model.config;
+    const ModelWeights& w = m_model.weights;
+    checkForwardInput(tokens, n, m_pos, m_capacity, c.vocabSize);
+    const int dim = c.dim;
+    std::vector<float> x(size_t(n) * dim), xb(size_t(n) * dim);
+    embed(tokens, n, x.data());
+    forwardLayers(x.data(), n, 0, c.nLayers);
 
     // final rmsnorm and the classifier, for every token or just the last
     const int first = allLogits ? 0 : n - 1, count = n - first;

@@ -48,6 +48,14 @@ public:
     using Observer = std::function<void(const Tensor& w, const float* x, int n)>;
     void setObserver(Observer observer) { m_observer = std::move(observer); }
 
+    // Layer by layer (calibration): the token embeddings of n tokens (n x dim
+    // values), and layers [firstLayer, lastLayer) run over n hidden-state rows
+    // in place at positions position()..position()+n-1, writing those layers'
+    // KV cache; position() does not move. forward() is embed, every layer,
+    // then the output norm and classifier.
+    void embed(const int* tokens, int n, float* x) const;
+    void forwardLayers(float* x, int n, int firstLayer, int lastLayer);
+
     void reset() override { m_pos = 0; }
     void rollback(int position) override { m_pos = std::clamp(position, 0, m_pos); }
     int position() const override { return m_pos; }

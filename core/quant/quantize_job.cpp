@@ -2,18 +2,18 @@
 
 #include "common/error.h"
 #include "common/read_file.h"
+#include "quant/variant_plan.h"
 
 #include <filesystem>
 
 namespace qb {
 
-CalibrationStats calibrateFromText(const Model& model, const std::string& textPath, bool hessians, int sampleRows, int ctx, int chunks,
+CalibrationStats calibrateFromText(const Model& model, const std::string& textPath, bool hessians, int ctx, int chunks,
                                    int threads, Job& job) {
     CalibrationOptions co;
     co.ctx = ctx;
     co.maxChunks = chunks;
     co.hessians = hessians;
-    co.sampleRows = sampleRows;
     co.threads = threads;
     bool begun = false;
     co.progress = [&](int done, int total) {
@@ -24,6 +24,27 @@ CalibrationStats calibrateFromText(const Model& model, const std::string& textPa
         return true;
     };
     return collectCalibration(model, readWholeFile(textPath, "calibration text"), co);
+}
+
+AwqResult awqFromText(const Model& model, const std::string& textPath, const QuantizeOptions& o, int ctx, int chunks, Job& job) {
+    const VariantPlan plan = planVariant(model, o);
+    auto typeOf = [&](const std::string& name) {
+        for (size_t i = 0; i < model.tensors.size(); ++i)
+            if (model.tensors[i].name == name) return plan.types[i];
+        return GgmlType::F32;
+    };
+    AwqOptions ao;
+    ao.threads = o.threads;
+    job.begin("awq", model.config.nLayers, "layers");
+    ao.progress = [&](int done, int) {
+        job.step(done);
+        return !job.cancelled();
+    };
+    return awqSearch(model, calibrationChunks(model, readWholeFile(textPath, "calibration text"), ctx, chunks), typeOf, ao);
+}
+
+int calibrationCtxFor(const QuantizeSpec& spec, bool awq) {
+    return spec.calibrationCtx > 0 ? spec.calibrationCtx : awq ? kAwqCalibrationCtx : kCalibrationCtx;
 }
 
 void validateQuantizeSpec(QuantizeSpec& s) {
@@ -50,7 +71,7 @@ QuantizeReport runQuantize(const Model& model, const std::string& outputPath, Qu
         if (!spec.imatrixPath.empty()) imatrix = ImportanceMatrix::load(spec.imatrixPath);
         else
             imatrix = ImportanceMatrix::fromCalibration(
-                calibrateFromText(model, spec.calibrationText, false, 0, spec.calibrationCtx, spec.calibrationChunks, threads, job), 0,
+                calibrateFromText(model, spec.calibrationText, false, calibrationCtxFor(spec, false), spec.calibrationChunks, threads, job), 0,
                 spec.calibrationText);
         o.imatrix = &imatrix;
     }
@@ -60,15 +81,20 @@ QuantizeReport runQuantize(const Model& model, const std::string& outputPath, Qu
         mix.target = *spec.mixTarget;
         mix.types = spec.mixTypes;
         mix.calibrationText = spec.calibrationText;
-        mix.ctx = spec.calibrationCtx;
+        mix.ctx = calibrationCtxFor(spec, false);
         mix.chunks = spec.calibrationChunks;
         mix.measured = spec.mixMeasured;
         mixReport = planMix(model, mix, o, job);
     }
-    if (o.method == QuantMethod::Gptq || o.method == QuantMethod::Awq || o.staticActivations) {
-        calibration = calibrateFromText(model, spec.calibrationText, o.method == QuantMethod::Gptq, o.method == QuantMethod::Awq ? 256 : 0,
-                                        spec.calibrationCtx, spec.calibrationChunks, threads, job);
+    if (o.method == QuantMethod::Gptq || o.staticActivations) {
+        calibration = calibrateFromText(model, spec.calibrationText, o.method == QuantMethod::Gptq, calibrationCtxFor(spec, false), spec.calibrationChunks,
+                                        threads, job);
         o.calibration = &calibration;
+    }
+    AwqResult awq;
+    if (o.method == QuantMethod::Awq) {
+        awq = awqFromText(model, spec.calibrationText, o, calibrationCtxFor(spec, true), spec.calibrationChunks, job);
+        o.awq = &awq;
     }
     if (!spec.calibrationText.empty()) o.calibrationSource = std::filesystem::path(spec.calibrationText).filename().string();
     bool begun = false;

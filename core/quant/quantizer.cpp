@@ -86,18 +86,12 @@ QuantizeReport quantizeModel(const Model& model, const std::string& outputPath, 
     if (o.method == QuantMethod::Imatrix && !o.imatrix) throw Error("quantize: --method imatrix needs --imatrix FILE or --calib FILE");
     if (o.staticActivations && (!o.calibration || recipe->baseType != GgmlType::QB_I8_CH))
         throw Error("quantize: static activation scales need --type INT8 and calibration text (--calib FILE)");
-    if ((o.method == QuantMethod::Gptq || o.method == QuantMethod::Awq) && !o.calibration)
+    if ((o.method == QuantMethod::Gptq && !o.calibration) || (o.method == QuantMethod::Awq && !o.awq))
         throw Error(std::string("quantize: --method ") + methodName(o.method) + " needs calibration text (--calib FILE)");
 
-    auto typeOf = [&](const std::string& name) {
-        for (size_t i = 0; i < model.tensors.size(); ++i)
-            if (model.tensors[i].name == name) return plan[i];
-        return GgmlType::F32;
-    };
-
-    // AWQ rewrites some tensors (scaled weights, divided norms) before RTN.
-    AwqResult awq;
-    if (o.method == QuantMethod::Awq) awq = awqScales(model, *o.calibration, typeOf);
+    // AWQ rewrites some tensors (scaled and clipped weights, divided norms) before RTN.
+    static const AwqResult kNoAwq;
+    const AwqResult& awq = o.method == QuantMethod::Awq ? *o.awq : kNoAwq;
 
     ThreadPool pool(o.threads);
     QuantizeReport report;
@@ -105,6 +99,7 @@ QuantizeReport quantizeModel(const Model& model, const std::string& outputPath, 
     report.output = outputPath;
     report.recipe = recipe->name;
     report.method = methodName(o.method);
+    if (o.method == QuantMethod::Awq) report.awq = awq.report;
     report.threads = pool.size();
     report.parameters = model.parameterCount();
     report.tensors.resize(model.tensors.size());

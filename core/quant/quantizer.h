@@ -5,6 +5,7 @@
 // for cancellation between tensors and inside large ones, and writes to a
 // temporary file renamed into place only on success.
 #include "model/model.h"
+#include "quant/awq.h"
 #include "quant/calibration.h"
 #include "quant/imatrix.h"
 #include "quant/mix_plan.h"
@@ -36,7 +37,8 @@ struct QuantizeOptions {
     bool pure = false;
     QuantMethod method = QuantMethod::Rtn;
     const ImportanceMatrix* imatrix = nullptr;      // imatrix method
-    const CalibrationStats* calibration = nullptr;  // gptq (hessians) / awq (samples)
+    const CalibrationStats* calibration = nullptr;  // gptq (hessians), static INT8 (input ranges)
+    const AwqResult* awq = nullptr;                 // awq: the scaled, clipped weights (awqSearch, for this plan's types)
     int group = 32;
     bool actOrder = false;
     float damp = 0.01f;
@@ -72,6 +74,7 @@ struct QuantizeReport {
     int threads = 0;
     std::vector<TensorReport> tensors;
     std::optional<MixReport> mix; // when the types were chosen from measured sensitivity
+    std::optional<AwqReport> awq; // method awq: what its search chose and what the held-out text said
 };
 
 QuantizeReport quantizeModel(const Model& model, const std::string& outputPath, const QuantizeOptions& options);
