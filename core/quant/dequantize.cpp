@@ -8,6 +8,7 @@
 #include "quant/quant_blocks.h"
 
 #include <cstring>
+#include <vector>
 
 namespace qb {
 
@@ -201,15 +202,30 @@ BlockFn blockFunction(GgmlType type) {
 
 } // namespace
 
+namespace {
+// Every F16 value as F32 (halfToFloat of each bit pattern, 256 KiB), as ggml's CPU
+// backend converts: a load instead of the branches, for whole tensors of F16.
+const float* halfTable() {
+    static const std::vector<float> table = [] {
+        std::vector<float> t(65536);
+        for (uint32_t h = 0; h < 65536; ++h) t[h] = halfToFloat(uint16_t(h));
+        return t;
+    }();
+    return table.data();
+}
+} // namespace
+
 void dequantizeRow(GgmlType type, const void* src, float* dst, int64_t elements) {
     const auto* p = static_cast<const uint8_t*>(src);
     switch (type) {
     case GgmlType::F32:
         std::memcpy(dst, p, size_t(elements) * 4);
         return;
-    case GgmlType::F16:
-        for (int64_t i = 0; i < elements; ++i) dst[i] = halfToFloat(le16(p + 2 * i));
+    case GgmlType::F16: {
+        const float* table = halfTable();
+        for (int64_t i = 0; i < elements; ++i) dst[i] = table[le16(p + 2 * i)];
         return;
+    }
     case GgmlType::BF16:
         for (int64_t i = 0; i < elements; ++i) dst[i] = bf16ToFloat(le16(p + 2 * i));
         return;

@@ -7,13 +7,6 @@
 
 namespace qb::quant {
 
-int nearestInt(float fval) {
-    float val = fval + 12582912.f;
-    int i;
-    std::memcpy(&i, &val, sizeof(int));
-    return (i & 0x007fffff) - 0x00400000;
-}
-
 namespace {
 // Per-element weight when no importance is given (rmse_type 1..4 in ggml).
 float defaultWeight(int rmseType, float x) {
@@ -56,14 +49,27 @@ float makeQxQuants(int n, int nmax, const float* x, int8_t* L, int rmseType, con
         rmseType = -rmseType;
         returnEarly = true;
     }
+    // each value's weight, and weight x value, once (the products ggml forms inside every trial, in the same order)
+    float wbuf[64], wxbuf[64];
+    std::vector<float> wheap, wxheap;
+    float *w = wbuf, *wx = wxbuf;
+    if (n > 64) {
+        wheap.resize(size_t(n));
+        wxheap.resize(size_t(n));
+        w = wheap.data();
+        wx = wxheap.data();
+    }
+    for (int i = 0; i < n; ++i) {
+        w[i] = qw ? qw[i] : defaultWeight(rmseType, x[i]);
+        wx[i] = w[i] * x[i];
+    }
     float sumlx = 0, suml2 = 0;
     for (int i = 0; i < n; ++i) {
         int l = nearestInt(iscale * x[i]);
         l = std::max(-nmax, std::min(nmax - 1, l));
         L[i] = int8_t(l + nmax);
-        const float w = qw ? qw[i] : defaultWeight(rmseType, x[i]);
-        sumlx += w * x[i] * l;
-        suml2 += w * l * l;
+        sumlx += wx[i] * l;
+        suml2 += w[i] * l * l;
     }
     float scale = suml2 ? sumlx / suml2 : 0.0f;
     if (returnEarly) return suml2 > 0 ? 0.5f * (scale + 1 / iscale) : 1 / iscale;
@@ -75,9 +81,8 @@ float makeQxQuants(int n, int nmax, const float* x, int8_t* L, int rmseType, con
         for (int i = 0; i < n; ++i) {
             int l = nearestInt(iscale * x[i]);
             l = std::max(-nmax, std::min(nmax - 1, l));
-            const float w = qw ? qw[i] : defaultWeight(rmseType, x[i]);
-            sumlx += w * x[i] * l;
-            suml2 += w * l * l;
+            sumlx += wx[i] * l;
+            suml2 += w[i] * l * l;
         }
         if (suml2 > 0 && sumlx * sumlx > best * suml2) {
             for (int i = 0; i < n; ++i) {

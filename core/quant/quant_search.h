@@ -8,10 +8,16 @@
 //  - makeQpQuants: positive levels for the super-block scales (imatrix path)
 //  - signedMaxMagnitude: the value of largest magnitude, sign kept (first one on ties)
 #include <cstdint>
+#include <cstring>
 
 namespace qb::quant {
 
-int nearestInt(float v);
+inline int nearestInt(float fval) { // inline: the searches call it for every value of every trial scale
+    float val = fval + 12582912.f;
+    int i;
+    std::memcpy(&i, &val, sizeof(int));
+    return (i & 0x007fffff) - 0x00400000;
+}
 float signedMaxMagnitude(const float* x, int n, float& amax); // amax = its magnitude
 float makeQxQuants(int n, int nmax, const float* x, int8_t* L, int rmseType, const float* weights);
 float makeQ3Quants(int n, int nmax, const float* x, int8_t* L, bool doRmse);

@@ -39,11 +39,57 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// One row's share of the error report: sum of squared errors, of squared
+// source values, and the largest absolute error.
+struct RowError {
+    double e2 = 0, r2 = 0, maxAbs = 0;
+};
+
+RowError rowError(const float* src, const float* back, int64_t cols) {
+    // float sums over 8 lanes within each 64 values (vectorised), carried in double between them
+    RowError r;
+    int64_t c = 0;
+    for (; c + 64 <= cols; c += 64) {
+        float e2[8] = {}, r2[8] = {}, m[8] = {};
+        for (int64_t i = 0; i < 64; i += 8)
+            for (int k = 0; k < 8; ++k) {
+                const float x = src[c + i + k], d = x - back[c + i + k];
+                e2[k] += d * d;
+                r2[k] += x * x;
+                m[k] = std::max(m[k], std::fabs(d));
+            }
+        for (int k = 0; k < 8; ++k) {
+            r.e2 += e2[k];
+            r.r2 += r2[k];
+            r.maxAbs = std::max(r.maxAbs, double(m[k]));
+        }
+    }
+    for (; c < cols; ++c) {
+        const double x = src[c], d = x - back[c];
+        r.e2 += d * d;
+        r.r2 += x * x;
+        r.maxAbs = std::max(r.maxAbs, std::fabs(d));
+    }
+    return r;
+}
+
+void finishErrorStats(TensorReport& r, const std::vector<RowError>& rows, int64_t elements) {
+    double e2 = 0, r2 = 0, m = 0;
+    for (const RowError& e : rows) {
+        e2 += e.e2;
+        r2 += e.r2;
+        m = std::max(m, e.maxAbs);
+    }
+    r.rmse = std::sqrt(e2 / double(elements));
+    r.maxAbsError = m;
+    r.relFrobenius = r2 > 0 ? std::sqrt(e2 / r2) : 0;
+    r.snrDb = e2 > 0 ? 10.0 * std::log10(r2 / e2) : std::numeric_limits<double>::infinity();
+}
+
 void fillErrorStats(TensorReport& r, const std::vector<float>& src, const std::vector<uint8_t>& bytes, GgmlType type, int64_t cols,
                     const std::vector<float>* rowScales, ThreadPool& pool) {
     const int64_t rows = int64_t(src.size()) / cols;
-    const size_t nRows = static_cast<size_t>(rows);
-    std::vector<double> err2(nRows), ref2(nRows), maxAbs(nRows);
+    std::vector<RowError> errors(static_cast<size_t>(rows));
     const size_t stride = rowBytes(type, cols);
     pool.parallelFor(rows, [&](int64_t b, int64_t e) {
         std::vector<float> back(static_cast<size_t>(cols));
@@ -51,24 +97,10 @@ void fillErrorStats(TensorReport& r, const std::vector<float>& src, const std::v
             dequantizeRow(type, bytes.data() + size_t(row) * stride, back.data(), cols);
             if (rowScales)
                 for (auto& v : back) v *= (*rowScales)[size_t(row)];
-            double e2 = 0, r2 = 0, m = 0;
-            for (int64_t c = 0; c < cols; ++c) {
-                const double x = src[size_t(row * cols + c)], d = x - back[size_t(c)];
-                e2 += d * d;
-                r2 += x * x;
-                m = std::max(m, std::fabs(d));
-            }
-            err2[size_t(row)] = e2;
-            ref2[size_t(row)] = r2;
-            maxAbs[size_t(row)] = m;
+            errors[size_t(row)] = rowError(&src[size_t(row * cols)], back.data(), cols);
         }
     });
-    double e2 = 0, r2 = 0, m = 0;
-    for (int64_t i = 0; i < rows; ++i) { e2 += err2[size_t(i)]; r2 += ref2[size_t(i)]; m = std::max(m, maxAbs[size_t(i)]); }
-    r.rmse = std::sqrt(e2 / double(src.size()));
-    r.maxAbsError = m;
-    r.relFrobenius = r2 > 0 ? std::sqrt(e2 / r2) : 0;
-    r.snrDb = e2 > 0 ? 10.0 * std::log10(r2 / e2) : std::numeric_limits<double>::infinity();
+    finishErrorStats(r, errors, int64_t(src.size()));
 }
 
 } // namespace
@@ -149,7 +181,6 @@ QuantizeReport quantizeModel(const Model& model, const std::string& outputPath, 
                 bytesDone += src.bytes;
                 return bytes;
             }
-            const std::vector<float> values = ov != awq.overrides.end() ? ov->second : dequantizeTensor(src);
             const size_t stride = rowBytes(type, cols);
             bytes.resize(stride * size_t(rows));
             const InputStats* calib = nullptr;
@@ -157,22 +188,9 @@ QuantizeReport quantizeModel(const Model& model, const std::string& outputPath, 
                 auto it = o.calibration->find(src.name);
                 if (it != o.calibration->end()) calib = &it->second;
             }
-            if (hasRowScale(type)) {
-                rowScales->resize(size_t(rows));
-                pool.parallelFor(rows, [&](int64_t b, int64_t e) {
-                    for (int64_t row = b; row < e; ++row)
-                        (*rowScales)[size_t(row)] = quantizeRowPerChannel(type, values.data() + row * cols, bytes.data() + size_t(row) * stride, cols);
-                });
-                r.method = ov != awq.overrides.end() ? "awq+rtn" : "rtn per-channel";
-            } else if (o.method == QuantMethod::Gptq && gptqSupports(type) && calib && !calib->hessian.empty()) {
-                GptqOptions go;
-                go.group = o.group;
-                while (cols % go.group != 0) go.group /= 2; // a narrow tensor takes the largest group that fits (>= 32)
-                go.actOrder = o.actOrder;
-                go.damp = o.damp;
-                bytes = gptqQuantize(values, rows, cols, calib->hessian, type, go);
-                r.method = "gptq g" + std::to_string(go.group) + (o.actOrder ? " act-order" : "");
-            } else {
+            const bool gptq = o.method == QuantMethod::Gptq && gptqSupports(type) && calib && !calib->hessian.empty();
+            const float* overridden = ov != awq.overrides.end() ? ov->second.data() : nullptr;
+            if (!hasRowScale(type) && !gptq) { // RTN / imatrix, row by row from the source: no F32 copy of the tensor
                 const std::vector<float>* importance = nullptr;
                 if (o.imatrix && typeUsesImportance(type)) {
                     importance = o.imatrix->find(src.name);
@@ -180,21 +198,50 @@ QuantizeReport quantizeModel(const Model& model, const std::string& outputPath, 
                         throw Error("imatrix: entry '" + src.name + "' has " + std::to_string(importance->size()) + " values, expected " +
                                     std::to_string(cols));
                 }
+                std::vector<RowError> errors(static_cast<size_t>(rows));
                 // rows in chunks, so a cancel inside a large tensor is seen promptly
                 const int64_t chunk = std::max<int64_t>(1, (int64_t(1) << 22) / std::max<int64_t>(1, cols));
                 for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
                     const int64_t r1 = std::min(rows, r0 + chunk);
                     pool.parallelFor(r1 - r0, [&](int64_t b, int64_t e) {
-                        for (int64_t row = r0 + b; row < r0 + e; ++row)
-                            quantizeRow(type, values.data() + row * cols, bytes.data() + size_t(row) * stride, cols,
-                                        importance ? importance->data() : nullptr);
+                        std::vector<float> values(static_cast<size_t>(cols)), back(static_cast<size_t>(cols));
+                        for (int64_t row = r0 + b; row < r0 + e; ++row) {
+                            const float* x = overridden ? overridden + row * cols : values.data();
+                            if (!overridden) src.dequantizeRowTo(row, values.data());
+                            uint8_t* q = bytes.data() + size_t(row) * stride;
+                            quantizeRow(type, x, q, cols, importance ? importance->data() : nullptr);
+                            dequantizeRow(type, q, back.data(), cols);
+                            errors[size_t(row)] = rowError(x, back.data(), cols);
+                        }
                     });
                     if (r1 < rows) {
                         report_progress(int(i) + 1, src.name);
                         if (cancelled) throw Error(outputPath + ": cancelled", ErrorKind::Cancelled);
                     }
                 }
-                r.method = ov != awq.overrides.end() ? "awq+rtn" : importance ? "imatrix" : "rtn";
+                // error versus the source weights (for AWQ: versus the scaled weights it quantized)
+                finishErrorStats(r, errors, src.elements());
+                r.method = overridden ? "awq+rtn" : importance ? "imatrix" : "rtn";
+                r.bytes = bytes.size();
+                bytesDone += src.bytes;
+                return bytes;
+            }
+            const std::vector<float> values = overridden ? ov->second : dequantizeTensor(src);
+            if (hasRowScale(type)) {
+                rowScales->resize(size_t(rows));
+                pool.parallelFor(rows, [&](int64_t b, int64_t e) {
+                    for (int64_t row = b; row < e; ++row)
+                        (*rowScales)[size_t(row)] = quantizeRowPerChannel(type, values.data() + row * cols, bytes.data() + size_t(row) * stride, cols);
+                });
+                r.method = ov != awq.overrides.end() ? "awq+rtn" : "rtn per-channel";
+            } else { // GPTQ
+                GptqOptions go;
+                go.group = o.group;
+                while (cols % go.group != 0) go.group /= 2; // a narrow tensor takes the largest group that fits (>= 32)
+                go.actOrder = o.actOrder;
+                go.damp = o.damp;
+                bytes = gptqQuantize(values, rows, cols, calib->hessian, type, go);
+                r.method = "gptq g" + std::to_string(go.group) + (o.actOrder ? " act-order" : "");
             }
             // error versus the source weights (for AWQ: versus the scaled weights it quantized)
             fillErrorStats(r, values, bytes, type, cols, hasRowScale(type) ? rowScales.get() : nullptr, pool);
