@@ -116,14 +116,17 @@ void quantizeQ45_K(const float* x, uint8_t* y, int64_t n, const float* qw, int n
         float weights[32], mins[8], scales[8];
         std::memset(y + 4, 0, 12);
         if (!qw) {
-            float maxScale = 0, maxMin = 0;
+            float maxScale = 0, maxMin = 0, subWeights[QK];
             for (int j = 0; j < 8; ++j) {
                 float sumX2 = 0;
                 for (int l = 0; l < 32; ++l) sumX2 += x[32 * j + l] * x[32 * j + l];
                 const float avX = std::sqrt(sumX2 / 32);
-                for (int l = 0; l < 32; ++l) weights[l] = avX + std::fabs(x[32 * j + l]);
-                scales[j] = nmax == 15 ? makeQkx2Quants(32, 15, x + 32 * j, weights, L + 32 * j, &mins[j], Laux, -1.f, 0.1f, 20, false)
-                                       : makeQkx2Quants(32, 31, x + 32 * j, weights, L + 32 * j, &mins[j], Laux, -0.5f, 0.1f, 15, false);
+                for (int l = 0; l < 32; ++l) subWeights[32 * j + l] = avX + std::fabs(x[32 * j + l]);
+            }
+            // ggml's make_qkx2_quants on each sub-block; the 8 searched side by side
+            if (nmax == 15) makeQkx2Quants8x32(15, x, subWeights, L, mins, scales, -1.f, 0.1f, 20);
+            else makeQkx2Quants8x32(31, x, subWeights, L, mins, scales, -0.5f, 0.1f, 15);
+            for (int j = 0; j < 8; ++j) {
                 maxScale = std::max(maxScale, scales[j]);
                 maxMin = std::max(maxMin, mins[j]);
             }

@@ -218,6 +218,94 @@ float makeQkx2Quants(int n, int nmax, const float* x, const float* weights, uint
     return scale;
 }
 
+void makeQkx2Quants8x32(int nmax, const float* x, const float* weights, uint8_t* L, float* theMin, float* scaleOut, float rmin,
+                        float rdelta, int nstep) {
+    constexpr int kLanes = 8, kN = 32;
+    // lane-major inputs transposed so that the 8 lanes of value i sit side by side
+    float xT[kN][kLanes], wT[kN][kLanes];
+    for (int j = 0; j < kLanes; ++j)
+        for (int i = 0; i < kN; ++i) {
+            xT[i][j] = x[j * kN + i];
+            wT[i][j] = weights[j * kN + i];
+        }
+    float min[kLanes], max[kLanes], sumW[kLanes], sumX[kLanes], scale[kLanes], bestError[kLanes];
+    bool live[kLanes];
+    for (int j = 0; j < kLanes; ++j) { // each lane's first pass, as makeQkx2Quants
+        min[j] = max[j] = xT[0][j];
+        sumW[j] = wT[0][j];
+        sumX[j] = sumW[j] * xT[0][j];
+        for (int i = 1; i < kN; ++i) {
+            if (xT[i][j] < min[j]) min[j] = xT[i][j];
+            if (xT[i][j] > max[j]) max[j] = xT[i][j];
+            const float w = wT[i][j];
+            sumW[j] += w;
+            sumX[j] += w * xT[i][j];
+        }
+        if (min[j] > 0) min[j] = 0;
+        live[j] = max[j] != min[j];
+        scale[j] = 0;
+        bestError[j] = 0;
+        if (!live[j]) {
+            for (int i = 0; i < kN; ++i) L[j * kN + i] = 0;
+            continue;
+        }
+        const float iscale = nmax / (max[j] - min[j]);
+        scale[j] = 1 / iscale;
+        for (int i = 0; i < kN; ++i) {
+            const int l = nearestInt(iscale * (xT[i][j] - min[j]));
+            L[j * kN + i] = uint8_t(std::max(0, std::min(nmax, l)));
+            float diff = scale[j] * L[j * kN + i] + min[j] - xT[i][j];
+            diff = diff * diff;
+            bestError[j] += wT[i][j] * diff;
+        }
+    }
+    for (int is = 0; nstep >= 1 && is <= nstep; ++is) {
+        float iscale[kLanes], sumL[kLanes] = {}, sumL2[kLanes] = {}, sumXL[kLanes] = {}, curError[kLanes] = {}, thisScale[kLanes] = {},
+                                 thisMin[kLanes] = {};
+        int trial[kN][kLanes]; // int, not uint8_t: char stores may alias the sums and keep them out of registers
+        for (int j = 0; j < kLanes; ++j) iscale[j] = live[j] ? (rmin + rdelta * is + nmax) / (max[j] - min[j]) : 0.f;
+        // per lane, the sums run over i in makeQkx2Quants' order; the 8 lanes' chains overlap
+        for (int i = 0; i < kN; ++i)
+            for (int j = 0; j < kLanes; ++j) {
+                const int l = std::max(0, std::min(nmax, nearestInt(iscale[j] * (xT[i][j] - min[j]))));
+                trial[i][j] = l;
+                const float w = wT[i][j];
+                sumL[j] += w * l;
+                sumL2[j] += w * l * l;
+                sumXL[j] += w * l * xT[i][j];
+            }
+        bool fit[kLanes];
+        for (int j = 0; j < kLanes; ++j) {
+            const float D = sumW[j] * sumL2[j] - sumL[j] * sumL[j];
+            fit[j] = live[j] && D > 0;
+            if (!fit[j]) continue;
+            thisScale[j] = (sumW[j] * sumXL[j] - sumX[j] * sumL[j]) / D;
+            thisMin[j] = (sumL2[j] * sumX[j] - sumL[j] * sumXL[j]) / D;
+            if (thisMin[j] > 0) {
+                thisMin[j] = 0;
+                thisScale[j] = sumXL[j] / sumL2[j];
+            }
+        }
+        for (int i = 0; i < kN; ++i)
+            for (int j = 0; j < kLanes; ++j) {
+                float diff = thisScale[j] * float(trial[i][j]) + thisMin[j] - xT[i][j];
+                diff = diff * diff;
+                curError[j] += wT[i][j] * diff;
+            }
+        for (int j = 0; j < kLanes; ++j)
+            if (fit[j] && curError[j] < bestError[j]) {
+                for (int i = 0; i < kN; ++i) L[j * kN + i] = uint8_t(trial[i][j]);
+                bestError[j] = curError[j];
+                scale[j] = thisScale[j];
+                min[j] = thisMin[j];
+            }
+    }
+    for (int j = 0; j < kLanes; ++j) {
+        theMin[j] = -min[j];
+        scaleOut[j] = scale[j];
+    }
+}
+
 float makeQkx3Quants(int n, int nmax, const float* x, const float* weights, uint8_t* L, float* theMin, uint8_t* Laux,
                      float rmin, float rdelta, int nstep, bool useMad) {
     // ggml's make_qkx3_quants is make_qkx2_quants with x^2 as the default weight.
