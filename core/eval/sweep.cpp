@@ -109,6 +109,8 @@ nlohmann::json provenanceOf(const SweepVariant& v, const SweepOptions& o) {
     if (v.method == QuantMethod::Gptq) p["act_order"] = o.actOrder;
     if (isCalibrated(v)) p["calibration"] = fileIdentity(o.calibrationPath);
     if (v.mixBpw > 0) p["mix_ctx"] = kCalibrationCtx;
+    // the AWQ search's version and chunk length: a file from an earlier AWQ is made again, not reused
+    if (v.method == QuantMethod::Awq) p["awq"] = {{"search", "layer output, clipping, held out"}, {"ctx", kAwqCalibrationCtx}};
     return p;
 }
 
@@ -400,6 +402,7 @@ nlohmann::json runSweep(const SweepOptions& o, Job& job, const SweepEvents& even
                 e["fallbacks"] = fallbacksOf(q.report, notes);
                 e["notes"] = notes;
                 e["tensors"] = q.report.value("tensors", nlohmann::json::array());
+                if (q.report.contains("awq")) e["awq"] = q.report["awq"]; // the scales and clipping kept, with held-out errors
                 if (q.report.contains("mix")) { // what it was chosen from; each tensor's type is in "tensors"
                     e["mix"] = q.report["mix"];
                     e["mix"].erase("tensors");
