@@ -4,6 +4,7 @@
 #include "common/thread_pool.h"
 #include "model/forward_cpu.h"
 #include "quant/quantize.h"
+#include "quant/view_swap.h"
 
 #include <algorithm>
 #include <chrono>
@@ -34,7 +35,7 @@ public:
     // The file's tensor whose bytes hold the view.
     const Tensor& sourceOf(const Tensor& view) const {
         for (const Tensor& t : m_model.tensors)
-            if (t.present() && view.data >= t.data && view.data < t.data + t.bytes) return t;
+            if (holdsView(t, view)) return t;
         throw Error(m_model.path + ": tensor '" + view.name + "' is not among the file's tensors");
     }
     float* rowsOf(const Tensor& view) {
@@ -48,25 +49,6 @@ public:
 private:
     const Model& m_model;
     std::map<std::string, std::vector<float>>& m_store;
-};
-
-// Points a weight slot of the working model at F32 values for the life of the object.
-class F32Slot {
-public:
-    F32Slot(Tensor& slot, const std::vector<float>& values) : m_slot(slot), m_saved(slot) {
-        slot.type = GgmlType::F32;
-        slot.data = reinterpret_cast<const uint8_t*>(values.data());
-        slot.bytes = values.size() * sizeof(float);
-        slot.rowScale = nullptr;
-        slot.inputScale = nullptr;
-    }
-    ~F32Slot() { m_slot = m_saved; }
-    F32Slot(const F32Slot&) = delete;
-    F32Slot& operator=(const F32Slot&) = delete;
-
-private:
-    Tensor& m_slot;
-    Tensor m_saved;
 };
 
 // Q(W·s)/s: what the layer computes once W's columns are scaled by s, the
@@ -276,10 +258,10 @@ AwqResult awqSearch(const Model& model, const std::vector<std::vector<int>>& chu
         const LayerWeights& L = model.weights.layers[size_t(l)];
         LayerWeights& S = work.weights.layers[size_t(l)];
         std::vector<float> w0[MatCount]; // the layer's weights in F32, as the source has them
-        std::vector<std::unique_ptr<F32Slot>> slots;
+        std::vector<std::unique_ptr<ViewSwap>> slots;
         for (int m = 0; m < MatCount; ++m) {
             w0[m] = viewValues(slot(L, m));
-            slots.push_back(std::make_unique<F32Slot>(slot(S, m), w0[m]));
+            slots.push_back(std::make_unique<ViewSwap>(slot(S, m), GgmlType::F32, w0[m].data()));
         }
 
         // 1. the layer in full precision: its outputs, and every matrix's inputs
@@ -347,13 +329,13 @@ AwqResult awqSearch(const Model& model, const std::vector<std::vector<int>>& chu
             auto errorWith = [&](float alpha, const std::vector<bool>& which) {
                 const std::vector<float> s = scalesFor(alpha);
                 std::vector<std::vector<float>> candidates;
-                std::vector<std::unique_ptr<F32Slot>> swapped;
+                std::vector<std::unique_ptr<ViewSwap>> swapped;
                 candidates.reserve(g.mats.size());
                 for (int m : g.mats) {
                     const Tensor& t = slot(L, m);
                     const GgmlType type = typeOf(values.sourceOf(t).name);
                     candidates.push_back(quantized(type) ? scaledRoundTrip(w0[m], t.rows(), cols, type, s, pool) : w0[m]);
-                    swapped.push_back(std::make_unique<F32Slot>(slot(S, m), candidates.back()));
+                    swapped.push_back(std::make_unique<ViewSwap>(slot(S, m), GgmlType::F32, candidates.back().data()));
                 }
                 return layerError(which);
             };

@@ -14,7 +14,8 @@
 //  3. Scales are folded: the weights' columns multiplied by s, the op that
 //     produces their input (RMSNorm gain, or the previous matrix's rows and
 //     bias) divided by s. The model's function is unchanged before quantizing.
-//  4. Clipping: for every weight but q and k, per row and 32-column group, the
+//  4. Clipping: for every quantized weight (q and k too, which llm-awq skips;
+//     the held-out check of step 5 decides), per row and 32-column group, the
 //     largest |w| is shrunk to 1, 0.95 .. 0.55 of itself where that lowers the
 //     group's output error on the (scaled) inputs.
 //  5. Held-out rejection: every 4th calibration chunk is kept out of the

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 #include <vector>
 
 namespace qb::quant {
@@ -50,15 +51,8 @@ float makeQxQuants(int n, int nmax, const float* x, int8_t* L, int rmseType, con
         returnEarly = true;
     }
     // each value's weight, and weight x value, once (the products ggml forms inside every trial, in the same order)
-    float wbuf[64], wxbuf[64];
-    std::vector<float> wheap, wxheap;
-    float *w = wbuf, *wx = wxbuf;
-    if (n > 64) {
-        wheap.resize(size_t(n));
-        wxheap.resize(size_t(n));
-        w = wheap.data();
-        wx = wxheap.data();
-    }
+    if (n > 32) throw std::logic_error("makeQxQuants: more than 32 values"); // ggml runs it on 16- and 32-value groups
+    float w[32], wx[32];
     for (int i = 0; i < n; ++i) {
         w[i] = qw ? qw[i] : defaultWeight(rmseType, x[i]);
         wx[i] = w[i] * x[i];

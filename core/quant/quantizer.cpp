@@ -233,7 +233,7 @@ QuantizeReport quantizeModel(const Model& model, const std::string& outputPath, 
                     for (int64_t row = b; row < e; ++row)
                         (*rowScales)[size_t(row)] = quantizeRowPerChannel(type, values.data() + row * cols, bytes.data() + size_t(row) * stride, cols);
                 });
-                r.method = ov != awq.overrides.end() ? "awq+rtn" : "rtn per-channel";
+                r.method = overridden ? "awq+rtn" : "rtn per-channel";
             } else { // GPTQ
                 GptqOptions go;
                 go.group = o.group;

@@ -6,10 +6,12 @@
 #include "model/forward_cpu.h"
 #include "quant/quantize.h"
 #include "quant/recipe.h"
+#include "quant/view_swap.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <memory>
 
 namespace qb {
 
@@ -36,34 +38,9 @@ std::vector<Tensor*> readersOf(ModelWeights& w, const Tensor& source) {
         for (Tensor* t : {&L.wq, &L.wk, &L.wv, &L.wo, &L.wGate, &L.wUp, &L.wDown}) all.push_back(t);
     std::vector<Tensor*> readers;
     for (Tensor* t : all)
-        if (t->present() && t->type == source.type && t->data >= source.data && t->data < source.data + source.bytes) readers.push_back(t);
+        if (t->type == source.type && holdsView(source, *t)) readers.push_back(t);
     return readers;
 }
-
-// Points the readers of `source` at `data` (the same rows in `type`) for the
-// life of the object, then back.
-class WeightSwap {
-public:
-    WeightSwap(std::vector<Tensor*> readers, const Tensor& source, GgmlType type, const uint8_t* data) : m_readers(std::move(readers)) {
-        for (Tensor* t : m_readers) {
-            m_saved.push_back(*t);
-            const int64_t firstRow = int64_t(t->data - source.data) / int64_t(source.rowStride());
-            t->data = data + size_t(firstRow) * rowBytes(type, source.cols());
-            t->type = type;
-            t->bytes = size_t(t->rows()) * rowBytes(type, source.cols());
-            t->rowScale = nullptr;
-        }
-    }
-    ~WeightSwap() {
-        for (size_t i = 0; i < m_readers.size(); ++i) *m_readers[i] = m_saved[i];
-    }
-    WeightSwap(const WeightSwap&) = delete;
-    WeightSwap& operator=(const WeightSwap&) = delete;
-
-private:
-    std::vector<Tensor*> m_readers;
-    std::vector<Tensor> m_saved;
-};
 
 } // namespace
 
@@ -157,7 +134,11 @@ SensitivityTable measureSensitivity(const Model& model, const std::vector<int>& 
             });
             double kld;
             {
-                const WeightSwap swap(w.readers, src, type, bytes.data());
+                std::vector<std::unique_ptr<ViewSwap>> swaps; // each reader at its own rows of the quantized copy
+                for (Tensor* t : w.readers) {
+                    const int64_t firstRow = int64_t(t->data - src.data) / int64_t(src.rowStride());
+                    swaps.push_back(std::make_unique<ViewSwap>(*t, type, bytes.data() + size_t(firstRow) * stride));
+                }
                 kld = divergence.measure(forward);
             }
             s.options.push_back({type, uint64_t(bytes.size()), kld});
