@@ -1,13 +1,18 @@
 // The CPU reference forward pass: the documented greedy text of stories260K,
-// the same tokens from the llama2.c checkpoint, batched = one-by-one, context full.
+// the same tokens from the llama2.c checkpoint, batched = one-by-one, context full,
+// and the side-by-side matmul giving the one-row-at-a-time loop's exact bits.
 #include "common/error.h"
 #include "model/forward_cpu.h"
+#include "model/matmul_lanes.h"
+#include "quant/quantize.h"
 #include "model/sampler.h"
 #include "model/tokenizer.h"
 #include "support/test_eval.h"
 #include "support/test_paths.h"
 
 #include <QtTest>
+#include <cstring>
+#include <random>
 
 using namespace qb;
 
@@ -71,6 +76,54 @@ private slots:
         }
         QVERIFY2(err / ref < 1e-10, qPrintable(QString::number(err / ref)));
     }
+    // Every shape edge: rows not a multiple of the 16-row tile, token counts
+    // not a multiple of 4 (1 = decode), F32 and F16 weights, per-channel scales.
+    void sideBySideMatmulIsTheScalarLoop_data() {
+        QTest::addColumn<QString>("type");
+        QTest::addColumn<int>("rows");
+        QTest::addColumn<int>("cols");
+        QTest::addColumn<int>("tokens");
+        QTest::addColumn<bool>("rowScale");
+        QTest::newRow("F32 37x70, 1 token") << "F32" << 37 << 70 << 1 << false;
+        QTest::newRow("F32 16x64, 4 tokens") << "F32" << 16 << 64 << 4 << false;
+        QTest::newRow("F16 45x96, 7 tokens") << "F16" << 45 << 96 << 7 << false;
+        QTest::newRow("F32 33x130, 13 tokens, row scales") << "F32" << 33 << 130 << 13 << true;
+    }
+    void sideBySideMatmulIsTheScalarLoop() {
+        QFETCH(QString, type);
+        QFETCH(int, rows);
+        QFETCH(int, cols);
+        QFETCH(int, tokens);
+        QFETCH(bool, rowScale);
+        std::mt19937 rng(7);
+        std::normal_distribution<float> g(0, 1);
+        Tensor w;
+        w.name = "w";
+        w.type = *typeFromName(type.toStdString());
+        w.shape = {cols, rows};
+        std::vector<float> values(size_t(rows) * size_t(cols)), scales(static_cast<size_t>(rows)), x(size_t(tokens) * size_t(cols));
+        for (float& v : values) v = g(rng);
+        for (float& v : scales) v = 0.5f + std::fabs(g(rng));
+        for (float& v : x) v = g(rng);
+        std::vector<uint8_t> bytes(size_t(rows) * rowBytes(w.type, cols));
+        for (int r = 0; r < rows; ++r) quantizeRow(w.type, &values[size_t(r) * cols], bytes.data() + size_t(r) * rowBytes(w.type, cols), cols);
+        w.data = bytes.data();
+        w.bytes = bytes.size();
+        if (rowScale) w.rowScale = scales.data();
+        std::vector<float> expected(size_t(tokens) * size_t(rows)), got(expected.size(), -1.0f), row(static_cast<size_t>(cols));
+        for (int r = 0; r < rows; ++r) {
+            w.dequantizeRowTo(r, row.data());
+            for (int t = 0; t < tokens; ++t) {
+                float sum = 0;
+                for (int c = 0; c < cols; ++c) sum += row[size_t(c)] * x[size_t(t) * cols + c];
+                expected[size_t(t) * rows + r] = sum;
+            }
+        }
+        ThreadPool pool(2);
+        matmulSideBySide(w, x.data(), tokens, got.data(), pool);
+        QCOMPARE(std::memcmp(got.data(), expected.data(), got.size() * sizeof(float)), 0);
+    }
+
     void contextFullIsAnError() {
         auto m = loadModel(qbtest::sharedPath("models/stories260K.gguf"));
         ThreadPool pool(1);

@@ -1,13 +1,17 @@
 // Calibrated methods: the importance matrix file round trip, GPTQ's error
 // feedback beating rounding on correlated inputs, on stories260K GPTQ, AWQ
 // and imatrix Q4_0 scoring a lower perplexity than RTN Q4_0 on text they were
-// not calibrated on, AWQ's folding keeping the function, its bad input and cancel.
+// not calibrated on, AWQ's folding keeping the function, its bad input and cancel;
+// the dense algebra under GPTQ against the textbook loops, and GPTQ layer by
+// layer on fused and tied tensors, with cancel.
 #include "common/error.h"
 #include "eval/perplexity.h"
 #include "model/forward_cpu.h"
 #include "model/synth.h"
 #include "model/tokenizer.h"
+#include "quant/dense.h"
 #include "quant/gptq.h"
+#include "quant/gptq_layers.h"
 #include "quant/quantize.h"
 #include "quant/quantize_job.h"
 #include "quant/quantizer.h"
@@ -16,6 +20,7 @@
 
 #include <QtTest>
 #include <random>
+#include <set>
 #include <sstream>
 
 using namespace qb;
@@ -74,6 +79,63 @@ private slots:
         QCOMPARE(back.chunks, 3);
         QCOMPARE(back.dataset, std::string("sample.txt"));
     }
+    // Sizes that cross the block (96), the depth pass (256), the panel and the
+    // vector width, so every tail path runs.
+    void denseAlgebraMatchesTextbookLoops() {
+        std::mt19937 rng(11);
+        std::normal_distribution<double> g(0, 1);
+        const int64_t m = 7, n = 53, k = 300;
+        std::vector<double> a(size_t(m * k)), b(size_t(k * n)), c(size_t(m * n));
+        for (auto* v : {&a, &b, &c})
+            for (double& x : *v) x = g(rng);
+        std::vector<double> product(c.size(), 0.0);
+        for (int64_t i = 0; i < m; ++i)
+            for (int64_t j = 0; j < n; ++j)
+                for (int64_t p = 0; p < k; ++p) product[size_t(i * n + j)] += a[size_t(i * k + p)] * b[size_t(p * n + j)];
+        std::vector<double> cd = c;
+        subtractProduct(cd.data(), n, a.data(), k, b.data(), n, m, n, k);
+        std::vector<float> cf(c.begin(), c.end()), af(a.begin(), a.end()), bf(b.begin(), b.end());
+        subtractProduct(cf.data(), n, af.data(), k, bf.data(), n, m, n, k);
+        for (size_t i = 0; i < c.size(); ++i) {
+            QVERIFY2(std::fabs(cd[i] - (c[i] - product[i])) < 1e-9, qPrintable(QString("double at %1").arg(i)));
+            QVERIFY2(std::fabs(cf[i] - (c[i] - product[i])) < 1e-3, qPrintable(QString("float at %1").arg(i)));
+        }
+        ThreadPool pool(2);
+        const int64_t s = 230;
+        std::vector<float> x(size_t(3 * s * s / 2));
+        std::normal_distribution<float> gf(0, 1);
+        for (float& v : x) v = gf(rng);
+        const int64_t rowsX = int64_t(x.size()) / s;
+        std::vector<double> h(size_t(s * s), 0.0);
+        accumulateGram(h, x.data(), rowsX, s, pool);
+        mirrorLower(h, s);
+        for (int64_t i = 0; i < s; ++i)
+            for (int64_t j = 0; j < s; ++j) {
+                double e = 0;
+                for (int64_t t = 0; t < rowsX; ++t) e += double(x[size_t(t * s + i)]) * x[size_t(t * s + j)];
+                QVERIFY2(std::fabs(h[size_t(i * s + j)] - e) < 1e-9 * std::max(1.0, std::fabs(e)), qPrintable(QString("gram %1,%2").arg(i).arg(j)));
+            }
+        std::vector<double> l = h;
+        QVERIFY(choleskyLower(l, s, pool));
+        for (int64_t i = 0; i < s; ++i)
+            for (int64_t j = 0; j < s; ++j) {
+                double e = 0;
+                for (int64_t p = 0; p < s; ++p) e += l[size_t(i * s + p)] * l[size_t(j * s + p)];
+                QVERIFY2(std::fabs(e - h[size_t(i * s + j)]) < 1e-9 * h[size_t(i * s + i)], qPrintable(QString("L Lt %1,%2").arg(i).arg(j)));
+                if (j > i) QCOMPARE(l[size_t(i * s + j)], 0.0);
+            }
+        const std::vector<double> inv = invertLower(l, s, pool);
+        for (int64_t i = 0; i < s; ++i)
+            for (int64_t j = 0; j < s; ++j) {
+                double e = 0;
+                for (int64_t p = 0; p < s; ++p) e += l[size_t(i * s + p)] * inv[size_t(p * s + j)];
+                QVERIFY2(std::fabs(e - (i == j ? 1.0 : 0.0)) < 1e-9, qPrintable(QString("L L^-1 %1,%2: %3").arg(i).arg(j).arg(e)));
+            }
+        std::vector<double> notSpd(size_t(4), 0.0);
+        notSpd[0] = 1, notSpd[3] = -1;
+        QVERIFY(!choleskyLower(notSpd, 2, pool));
+    }
+
     void gptqBeatsRoundingOnCorrelatedInputs_data() {
         QTest::addColumn<QString>("type");
         QTest::addColumn<int>("group");
@@ -104,7 +166,8 @@ private slots:
         GptqOptions o;
         o.group = group;
         o.actOrder = actOrder;
-        const auto q = gptqQuantize(w, rows, cols, h, t, o);
+        ThreadPool pool(2);
+        const auto q = gptqQuantize(w, rows, cols, h, t, o, pool);
         std::vector<uint8_t> rtn(rowBytes(t, cols) * rows);
         for (int64_t r = 0; r < rows; ++r) quantizeRow(t, &w[size_t(r * cols)], rtn.data() + size_t(r) * rowBytes(t, cols), cols);
         const double eGptq = outputError(w, q, t, rows, cols, x, n), eRtn = outputError(w, rtn, t, rows, cols, x, n);
@@ -228,6 +291,46 @@ private slots:
         // neighbouring entries, and 26 layers carry that on. A fold gone wrong moves logits by ~1e-1.
         const double tolerance = file.contains("gemma2") ? 5e-4 : 1e-5;
         QVERIFY2(maxDiff < tolerance * std::max(1.0, maxAbs), qPrintable(QString("max |dlogit| %1 of %2").arg(maxDiff).arg(maxAbs)));
+    }
+
+    // Phi-3 stores q|k|v and gate|up fused: one Hessian per input serves each
+    // fused tensor whole. Every matrix the plan stores in Q4_0 is GPTQ's,
+    // the classifier too (on the final norm's outputs); a cancel stops it.
+    void gptqByLayerCoversFusedTensorsAndTheClassifier() {
+        auto model = loadModel(qbtest::sharedPath("models/arch/stories260K-as-phi3.gguf"));
+        const auto chunks = calibrationChunks(*model, qbtest::readFile(qbtest::sharedPath("text/tinystories_sample.txt")), 128, 4);
+        const auto typeOf = q4OrF16(*model);
+        std::set<std::string> expected;
+        for (const Tensor& t : model->tensors)
+            if (typeOf(t.name) == GgmlType::Q4_0 && t.name != "token_embd.weight") expected.insert(t.name);
+        QVERIFY(expected.count("output.weight"));
+        QVERIFY(expected.count("blk.0.attn_qkv.weight"));
+        GptqModelOptions o;
+        std::vector<int> steps;
+        o.progress = [&](int done, int total) {
+            steps.push_back(done);
+            return total == model->config.nLayers + 1;
+        };
+        const GptqModelResult r = gptqModel(*model, chunks, typeOf, o);
+        std::set<std::string> got;
+        for (const auto& [name, t] : r.tensors) {
+            got.insert(name);
+            const Tensor* source = nullptr;
+            for (const Tensor& t2 : model->tensors)
+                if (t2.name == name) source = &t2;
+            QVERIFY(source);
+            QCOMPARE(t.bytes.size(), size_t(source->rows()) * rowBytes(GgmlType::Q4_0, source->cols()));
+        }
+        QCOMPARE(got, expected);
+        QCOMPARE(int(steps.size()), model->config.nLayers + 2);
+        QCOMPARE(steps.back(), model->config.nLayers + 1);
+        o.progress = [&](int done, int) { return done < 1; };
+        try {
+            gptqModel(*model, chunks, typeOf, o);
+            QFAIL("not cancelled");
+        } catch (const Error& e) {
+            QCOMPARE(e.kind(), ErrorKind::Cancelled);
+        }
     }
 
     void awqNeedsTwoChunksAndCancels() {

@@ -143,7 +143,7 @@ int cmdImatrix(const Argv& argv) {
     if (text.empty()) throw qb::Error("imatrix: --text FILE (calibration text) is required");
     const auto model = loadInput(args, args.positional()[0]);
     JobProgress progress;
-    const auto stats = qb::calibrateFromText(*model, text, false, args.getInt("--ctx", 512), args.getInt("--chunks", 0), threadCount(args),
+    const auto stats = qb::calibrateFromText(*model, text, args.getInt("--ctx", 512), args.getInt("--chunks", 0), threadCount(args),
                                              progress.job());
     progress.finish();
     int64_t tokens = 0; // per weight: every weight sees every calibration token

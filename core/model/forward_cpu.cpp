@@ -9,6 +9,7 @@
 #include "model/activation_rounding.h"
 #include "model/activations.h"
 #include "model/exp_ref.h"
+#include "model/matmul_lanes.h"
 #include "quant/fp8.h"
 #include "quant/quantize.h"
 
@@ -164,19 +165,7 @@ void CpuForward::matmul(const Tensor& w, const float* xIn, int n, float* y) cons
     // activations rounded as ggml's CPU backend rounds them for this weight type
     std::vector<float> rounded(static_cast<size_t>(n * cols));
     for (int t = 0; t < n; ++t) roundActivationsFor(w, xIn + int64_t(t) * cols, &rounded[size_t(t * cols)]);
-    const float* x = rounded.data();
-    m_pool.parallelFor(rows, [&](int64_t begin, int64_t end) {
-        std::vector<float> row(static_cast<size_t>(cols));
-        for (int64_t r = begin; r < end; ++r) {
-            w.dequantizeRowTo(r, row.data());
-            for (int t = 0; t < n; ++t) {
-                const float* xt = x + int64_t(t) * cols;
-                float sum = 0;
-                for (int64_t c = 0; c < cols; ++c) sum += row[size_t(c)] * xt[c];
-                y[int64_t(t) * rows + r] = sum;
-            }
-        }
-    });
+    matmulSideBySide(w, rounded.data(), n, y, m_pool);
 }
 
 void CpuForward::attention(int layer, const float* q, int n, float* out) const {

@@ -4,7 +4,7 @@
 #include "common/thread_pool.h"
 #include "model/forward_cpu.h"
 #include "quant/quantize.h"
-#include "quant/view_swap.h"
+#include "quant/layer_slots.h"
 
 #include <algorithm>
 #include <chrono>
@@ -33,17 +33,12 @@ class Overrides {
 public:
     Overrides(const Model& model, std::map<std::string, std::vector<float>>& store) : m_model(model), m_store(store) {}
     // The file's tensor whose bytes hold the view.
-    const Tensor& sourceOf(const Tensor& view) const {
-        for (const Tensor& t : m_model.tensors)
-            if (holdsView(t, view)) return t;
-        throw Error(m_model.path + ": tensor '" + view.name + "' is not among the file's tensors");
-    }
+    const Tensor& sourceOf(const Tensor& view) const { return sourceTensorOf(m_model, view); }
     float* rowsOf(const Tensor& view) {
         const Tensor& t = sourceOf(view);
         auto it = m_store.find(t.name);
         if (it == m_store.end()) it = m_store.emplace(t.name, dequantizeTensor(t)).first;
-        const int64_t firstRow = int64_t(view.data - t.data) / int64_t(t.rowStride());
-        return it->second.data() + size_t(firstRow * t.cols());
+        return it->second.data() + size_t(firstRowOf(t, view) * t.cols());
     }
 
 private:
@@ -201,17 +196,6 @@ std::vector<double> relativeWeightMean(const std::vector<GroupWeights>& weights,
     return mean;
 }
 
-// The weights of one layer AWQ looks at, by role.
-enum Mat { Q, K, V, O, Gate, Up, Down, MatCount };
-enum Input { AttnIn, OIn, FfnIn, DownIn, InputCount };
-
-Tensor& slot(LayerWeights& L, int m) {
-    Tensor* all[MatCount] = {&L.wq, &L.wk, &L.wv, &L.wo, &L.wGate, &L.wUp, &L.wDown};
-    return *all[m];
-}
-const Tensor& slot(const LayerWeights& L, int m) { return slot(const_cast<LayerWeights&>(L), m); }
-Input inputOf(int m) { return m <= V ? AttnIn : m == O ? OIn : m == Down ? DownIn : FfnIn; }
-
 struct Group {
     std::vector<int> mats;
     int prevMat = -1;            // the matrix whose output rows feed the group (its bias too), or
@@ -300,7 +284,7 @@ AwqResult awqSearch(const Model& model, const std::vector<std::vector<int>>& chu
             bool anyQuantized = false;
             for (int m : g.mats) anyQuantized |= quantized(typeOf(values.sourceOf(slot(L, m)).name));
             if (!anyQuantized) continue;
-            const Input input = inputOf(g.mats.front());
+            const LayerInput input = inputOf(g.mats.front());
             const int64_t cols = slot(L, g.mats.front()).cols();
             std::vector<double> meanAbs(static_cast<size_t>(cols), 0.0);
             int64_t rowsSeen = 0;

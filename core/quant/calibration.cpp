@@ -44,7 +44,6 @@ CalibrationStats collectCalibration(const Model& model, const std::string& text,
         if (s.cols == 0) {
             s.cols = cols;
             s.sumSquares.assign(size_t(cols), 0.0);
-            if (o.hessians) s.hessian.assign(size_t(cols * cols), 0.0);
         }
         for (int t = 0; t < n; ++t) {
             const float* row = x + int64_t(t) * cols;
@@ -52,17 +51,6 @@ CalibrationStats collectCalibration(const Model& model, const std::string& text,
                 s.sumSquares[size_t(c)] += double(row[c]) * row[c];
                 s.maxAbs = std::max(s.maxAbs, std::fabs(double(row[c])));
             }
-        }
-        if (o.hessians) {
-            pool.parallelFor(cols, [&](int64_t begin, int64_t end) {
-                for (int64_t i = begin; i < end; ++i)
-                    for (int t = 0; t < n; ++t) {
-                        const float* row = x + int64_t(t) * cols;
-                        const double xi = row[i];
-                        double* h = &s.hessian[size_t(i * cols)];
-                        for (int64_t j = 0; j < cols; ++j) h[j] += xi * row[j];
-                    }
-            });
         }
         s.tokens += n;
     });

@@ -1,8 +1,9 @@
 #pragma once
 // Activation statistics from calibration text, gathered by running it through
 // the CPU reference forward pass: for every weight matrix, what its input
-// columns look like. Feeds the importance matrix, GPTQ's Hessians and static INT8
-// scales (AWQ runs its own, layer by layer: quant/awq.h).
+// columns look like. Feeds the importance matrix and static INT8 scales (a few
+// numbers per column; AWQ and GPTQ run their own, layer by layer:
+// quant/awq.h, quant/gptq_layers.h).
 #include "model/model.h"
 
 #include <functional>
@@ -17,13 +18,11 @@ struct InputStats {
     int64_t tokens = 0;
     std::vector<double> sumSquares;   // per column: sum of x^2 (imatrix)
     double maxAbs = 0;                // over every value (W8A8 static scale)
-    std::vector<double> hessian;      // cols x cols: sum of x x^T (GPTQ), when asked
 };
 
 struct CalibrationOptions {
     int ctx = 512;             // tokens per chunk
     int maxChunks = 0;         // 0 = the whole text
-    bool hessians = false;     // GPTQ needs them
     int threads = 0;
     std::function<bool(int done, int total)> progress; // false = cancel
 };

@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 #include "common/half.h"
+#include "quant/dense.h"
 
 #include <algorithm>
 #include <cmath>
@@ -54,53 +55,6 @@ Grid gridFor(GgmlType type, const float* w, int n) {
     return g;
 }
 
-// In-place Cholesky (lower) of an n x n SPD matrix; false if not SPD.
-bool cholesky(std::vector<double>& a, int64_t n) {
-    for (int64_t j = 0; j < n; ++j) {
-        double s = a[size_t(j * n + j)];
-        for (int64_t k = 0; k < j; ++k) s -= a[size_t(j * n + k)] * a[size_t(j * n + k)];
-        if (s <= 0) return false;
-        const double d = std::sqrt(s);
-        a[size_t(j * n + j)] = d;
-        for (int64_t i = j + 1; i < n; ++i) {
-            double t = a[size_t(i * n + j)];
-            for (int64_t k = 0; k < j; ++k) t -= a[size_t(i * n + k)] * a[size_t(j * n + k)];
-            a[size_t(i * n + j)] = t / d;
-        }
-        for (int64_t i = 0; i < j; ++i) a[size_t(i * n + j)] = 0;
-    }
-    return true;
-}
-
-// Upper Cholesky factor U of H^-1 (H^-1 = U^T U), the form GPTQ's update uses.
-std::vector<double> inverseHessianFactor(std::vector<double> h, int64_t n) {
-    if (!cholesky(h, n)) throw Error("gptq: the damped Hessian is not positive definite", ErrorKind::Internal);
-    // Linv = L^-1 (lower triangular)
-    std::vector<double> linv(size_t(n * n), 0.0);
-    for (int64_t i = 0; i < n; ++i) {
-        linv[size_t(i * n + i)] = 1.0 / h[size_t(i * n + i)];
-        for (int64_t j = 0; j < i; ++j) {
-            double s = 0;
-            for (int64_t k = j; k < i; ++k) s -= h[size_t(i * n + k)] * linv[size_t(k * n + j)];
-            linv[size_t(i * n + j)] = s / h[size_t(i * n + i)];
-        }
-    }
-    // H^-1 = Linv^T Linv
-    std::vector<double> inv(size_t(n * n), 0.0);
-    for (int64_t i = 0; i < n; ++i)
-        for (int64_t j = 0; j <= i; ++j) {
-            double s = 0;
-            for (int64_t k = i; k < n; ++k) s += linv[size_t(k * n + i)] * linv[size_t(k * n + j)];
-            inv[size_t(i * n + j)] = inv[size_t(j * n + i)] = s;
-        }
-    if (!cholesky(inv, n)) throw Error("gptq: the inverse Hessian is not positive definite", ErrorKind::Internal);
-    // U = L'^T where inv = L' L'^T
-    std::vector<double> u(size_t(n * n), 0.0);
-    for (int64_t i = 0; i < n; ++i)
-        for (int64_t j = i; j < n; ++j) u[size_t(i * n + j)] = inv[size_t(j * n + i)];
-    return u;
-}
-
 void putHalfAt(uint8_t* p, float v) {
     const uint16_t h = floatToHalf(v);
     std::memcpy(p, &h, 2);
@@ -110,63 +64,98 @@ void putHalfAt(uint8_t* p, float v) {
 
 bool gptqSupports(GgmlType t) { return t == GgmlType::Q4_0 || t == GgmlType::Q4_1 || t == GgmlType::Q8_0; }
 
-std::vector<uint8_t> gptqQuantize(const std::vector<float>& wIn, int64_t rows, int64_t cols, const std::vector<double>& hIn,
-                                  GgmlType type, const GptqOptions& o) {
+std::vector<uint8_t> gptqQuantize(const std::vector<float>& wIn, int64_t rows, int64_t cols, const std::vector<double>& h,
+                                  GgmlType type, const GptqOptions& o, ThreadPool& pool) {
     if (!gptqSupports(type)) throw Error("gptq: type " + typeName(type) + " is not supported, expected Q4_0, Q4_1 or Q8_0");
     if (o.group % 32 != 0 || o.group <= 0) throw Error("gptq: --group " + std::to_string(o.group) + ", expected 32, 64 or 128");
     if (cols % o.group != 0)
         throw Error("gptq: " + std::to_string(cols) + " columns are not a multiple of the group size " + std::to_string(o.group));
-    std::vector<float> w = wIn;
-    std::vector<double> h = hIn;
-    // dead inputs: never active, so any value works; zero them
-    for (int64_t c = 0; c < cols; ++c)
-        if (h[size_t(c * cols + c)] == 0) {
-            h[size_t(c * cols + c)] = 1;
-            for (int64_t r = 0; r < rows; ++r) w[size_t(r * cols + c)] = 0;
-        }
-    std::vector<int64_t> order(static_cast<size_t>(cols));
+    const int64_t n = cols;
+    auto H = [&](int64_t i, int64_t j) { return h[size_t(i * n + j)]; };
+    // dead inputs (never active): any value works; they are zeroed and their diagonal set to 1
+    std::vector<char> dead(static_cast<size_t>(n));
+    for (int64_t c = 0; c < n; ++c) dead[size_t(c)] = H(c, c) == 0;
+    auto diag = [&](int64_t c) { return dead[size_t(c)] ? 1.0 : H(c, c); };
+    std::vector<int64_t> order(static_cast<size_t>(n));
     std::iota(order.begin(), order.end(), 0);
-    if (o.actOrder)
-        std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return h[size_t(a * cols + a)] > h[size_t(b * cols + b)]; });
-    // permuted, damped Hessian
-    std::vector<double> hp(static_cast<size_t>(cols * cols));
-    double meanDiag = 0;
-    for (int64_t c = 0; c < cols; ++c) meanDiag += h[size_t(c * cols + c)];
-    meanDiag /= double(cols);
-    for (int64_t i = 0; i < cols; ++i)
-        for (int64_t j = 0; j < cols; ++j) hp[size_t(i * cols + j)] = h[size_t(order[size_t(i)] * cols + order[size_t(j)])];
-    for (int64_t i = 0; i < cols; ++i) hp[size_t(i * cols + i)] += o.damp * meanDiag;
-    const std::vector<double> u = inverseHessianFactor(hp, cols);
+    if (o.actOrder) std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return diag(a) > diag(b); });
 
+    // U, the upper Cholesky factor of H⁻¹ (H⁻¹ = UᵀU) in processing order, from
+    // one factorisation: with R the reversal, R·H·R = L·Lᵀ gives U = R·L⁻¹·R.
+    double meanDiag = 0;
+    for (int64_t c = 0; c < n; ++c) meanDiag += diag(c);
+    meanDiag /= double(n);
+    std::vector<double> reversed(static_cast<size_t>(n * n));
+    pool.parallelFor(n, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+            const int64_t ci = order[size_t(n - 1 - i)];
+            for (int64_t j = 0; j <= i; ++j) {
+                const int64_t cj = order[size_t(n - 1 - j)];
+                reversed[size_t(i * n + j)] = ci == cj ? diag(ci) + o.damp * meanDiag : dead[size_t(ci)] || dead[size_t(cj)] ? 0.0 : H(ci, cj);
+            }
+        }
+    });
+    if (!choleskyLower(reversed, n, pool)) throw Error("gptq: the damped Hessian is not positive definite", ErrorKind::Internal);
+    const std::vector<double> inverse = invertLower(reversed, n, pool);
+    std::vector<double>().swap(reversed);
+    std::vector<float> u(static_cast<size_t>(n * n), 0.0f);
+    pool.parallelFor(n, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i)
+            for (int64_t j = i; j < n; ++j) u[size_t(i * n + j)] = float(inverse[size_t((n - 1 - i) * n + (n - 1 - j))]);
+    });
+
+    // the weights with their columns in processing order
+    std::vector<float> w(static_cast<size_t>(rows * n));
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t i = 0; i < n; ++i) {
+            const int64_t c = order[size_t(i)];
+            w[size_t(r * n + i)] = dead[size_t(c)] ? 0.0f : wIn[size_t(r * n + c)];
+        }
     const int64_t groups = cols / o.group;
     std::vector<Grid> grids(size_t(rows * groups));
-    std::vector<char> gridReady(size_t(rows * groups), 0);
-    if (o.actOrder) // static groups: scales from the original weights
+    if (o.actOrder) { // static groups: scales from the original weights (dead columns zeroed)
+        std::vector<float> original(static_cast<size_t>(o.group));
         for (int64_t r = 0; r < rows; ++r)
             for (int64_t g = 0; g < groups; ++g) {
-                grids[size_t(r * groups + g)] = gridFor(type, &w[size_t(r * cols + g * o.group)], o.group);
-                gridReady[size_t(r * groups + g)] = 1;
+                for (int64_t k = 0; k < o.group; ++k) {
+                    const int64_t c = g * o.group + k;
+                    original[size_t(k)] = dead[size_t(c)] ? 0.0f : wIn[size_t(r * n + c)];
+                }
+                grids[size_t(r * groups + g)] = gridFor(type, original.data(), o.group);
             }
-    std::vector<int> levels(static_cast<size_t>(rows * cols));
-    for (int64_t i = 0; i < cols; ++i) {
-        const int64_t c = order[size_t(i)];
-        const int64_t g = c / o.group;
-        const double uii = u[size_t(i * cols + i)];
-        for (int64_t r = 0; r < rows; ++r) {
-            float* wr = &w[size_t(r * cols)];
-            Grid& grid = grids[size_t(r * groups + g)];
-            if (!gridReady[size_t(r * groups + g)]) { // first column of its group: scale from the updated weights
-                grid = gridFor(type, wr + g * o.group, o.group);
-                gridReady[size_t(r * groups + g)] = 1;
-            }
-            int q;
-            const float wq = grid.quantize(wr[c], q);
-            levels[size_t(r * cols + c)] = q;
-            const double err = (double(wr[c]) - wq) / uii;
-            wr[c] = wq;
-            for (int64_t j = i + 1; j < cols; ++j) wr[order[size_t(j)]] -= float(err * u[size_t(i * cols + j)]);
-        }
     }
+
+    // Column by column, each row's rounding error spread over its later columns
+    // through U; lazily: inside a block of kLazy columns at once, the rest of
+    // the row by one rank-kLazy update per block. Rows are independent.
+    constexpr int64_t kLazy = 128, kRowBatch = 32;
+    std::vector<int> levels(static_cast<size_t>(rows * cols));
+    pool.parallelFor((rows + kRowBatch - 1) / kRowBatch, [&](int64_t b0, int64_t b1) {
+        std::vector<float> err(static_cast<size_t>(kRowBatch * kLazy));
+        for (int64_t b = b0; b < b1; ++b) {
+            const int64_t r0 = b * kRowBatch, r1 = std::min(rows, r0 + kRowBatch);
+            for (int64_t i1 = 0; i1 < n; i1 += kLazy) {
+                const int64_t i2 = std::min(n, i1 + kLazy);
+                for (int64_t i = i1; i < i2; ++i) {
+                    const int64_t c = order[size_t(i)], g = c / o.group;
+                    const float* ui = &u[size_t(i * n)];
+                    for (int64_t r = r0; r < r1; ++r) {
+                        float* wr = &w[size_t(r * n)];
+                        Grid& grid = grids[size_t(r * groups + g)];
+                        if (!o.actOrder && c == g * o.group) grid = gridFor(type, wr + c, o.group); // scale from the updated weights
+                        int q;
+                        const float wq = grid.quantize(wr[i], q);
+                        levels[size_t(r * cols + c)] = q;
+                        const float e = (wr[i] - wq) / ui[i];
+                        wr[i] = wq;
+                        err[size_t((r - r0) * kLazy + (i - i1))] = e;
+                        for (int64_t j = i + 1; j < i2; ++j) wr[j] -= e * ui[j];
+                    }
+                }
+                if (i2 < n) subtractProduct(&w[size_t(r0 * n + i2)], n, err.data(), kLazy, &u[size_t(i1 * n + i2)], n, r1 - r0, n - i2, i2 - i1);
+            }
+        }
+    });
 
     // pack in the original column order, one 32-block at a time
     const TypeTraits& t = traits(type);

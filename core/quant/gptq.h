@@ -5,6 +5,7 @@
 // Output is stored as llama.cpp blocks: Q4_0 / Q4_1 / Q8_0. A group of 64 or
 // 128 columns is stored as 2 or 4 consecutive 32-blocks sharing one scale, so
 // llama.cpp runs every group size unchanged.
+#include "common/thread_pool.h"
 #include "quant/ggml_type.h"
 
 #include <cstdint>
@@ -20,9 +21,10 @@ struct GptqOptions {
 
 // w: rows x cols F32 (row-major, ggml layout: row = output channel).
 // hessian: cols x cols, sum of x x^T over calibration tokens.
-// Returns the tensor bytes in `type` (Q4_0, Q4_1 or Q8_0).
+// Returns the tensor bytes in `type` (Q4_0, Q4_1 or Q8_0). Rows, the
+// factorisation and the error updates are spread over `pool`.
 std::vector<uint8_t> gptqQuantize(const std::vector<float>& w, int64_t rows, int64_t cols, const std::vector<double>& hessian,
-                                  GgmlType type, const GptqOptions& options);
+                                  GgmlType type, const GptqOptions& options, ThreadPool& pool);
 
 bool gptqSupports(GgmlType type);
 

@@ -5,15 +5,14 @@
 #include "quant/variant_plan.h"
 
 #include <filesystem>
+#include <memory>
 
 namespace qb {
 
-CalibrationStats calibrateFromText(const Model& model, const std::string& textPath, bool hessians, int ctx, int chunks,
-                                   int threads, Job& job) {
+CalibrationStats calibrateFromText(const Model& model, const std::string& textPath, int ctx, int chunks, int threads, Job& job) {
     CalibrationOptions co;
     co.ctx = ctx;
     co.maxChunks = chunks;
-    co.hessians = hessians;
     co.threads = threads;
     bool begun = false;
     co.progress = [&](int done, int total) {
@@ -26,13 +25,39 @@ CalibrationStats calibrateFromText(const Model& model, const std::string& textPa
     return collectCalibration(model, readWholeFile(textPath, "calibration text"), co);
 }
 
-AwqResult awqFromText(const Model& model, const std::string& textPath, const QuantizeOptions& o, int ctx, int chunks, Job& job) {
-    const VariantPlan plan = planVariant(model, o);
-    auto typeOf = [&](const std::string& name) {
+namespace {
+
+// Each file tensor's type in the plan `o` gives (F32 for a name not in the file).
+std::function<GgmlType(const std::string&)> plannedTypes(const Model& model, const QuantizeOptions& o) {
+    auto plan = std::make_shared<VariantPlan>(planVariant(model, o));
+    return [&model, plan](const std::string& name) {
         for (size_t i = 0; i < model.tensors.size(); ++i)
-            if (model.tensors[i].name == name) return plan.types[i];
+            if (model.tensors[i].name == name) return plan->types[i];
         return GgmlType::F32;
     };
+}
+
+} // namespace
+
+GptqModelResult gptqFromText(const Model& model, const std::string& textPath, const QuantizeOptions& o, int ctx, int chunks, Job& job) {
+    GptqModelOptions go;
+    go.gptq.group = o.group;
+    go.gptq.actOrder = o.actOrder;
+    go.gptq.damp = o.damp;
+    go.threads = o.threads;
+    const auto tokens = calibrationChunks(model, readWholeFile(textPath, "calibration text"), ctx, chunks);
+    bool begun = false;
+    go.progress = [&](int done, int total) {
+        if (!begun) job.begin("gptq", total, "layers");
+        begun = true;
+        job.step(done);
+        return !job.cancelled();
+    };
+    return gptqModel(model, tokens, plannedTypes(model, o), go);
+}
+
+AwqResult awqFromText(const Model& model, const std::string& textPath, const QuantizeOptions& o, int ctx, int chunks, Job& job) {
+    const auto typeOf = plannedTypes(model, o);
     AwqOptions ao;
     ao.threads = o.threads;
     job.begin("awq", model.config.nLayers, "layers");
@@ -71,7 +96,7 @@ QuantizeReport runQuantize(const Model& model, const std::string& outputPath, Qu
         if (!spec.imatrixPath.empty()) imatrix = ImportanceMatrix::load(spec.imatrixPath);
         else
             imatrix = ImportanceMatrix::fromCalibration(
-                calibrateFromText(model, spec.calibrationText, false, calibrationCtxFor(spec, false), spec.calibrationChunks, threads, job), 0,
+                calibrateFromText(model, spec.calibrationText, calibrationCtxFor(spec, false), spec.calibrationChunks, threads, job), 0,
                 spec.calibrationText);
         o.imatrix = &imatrix;
     }
@@ -86,10 +111,14 @@ QuantizeReport runQuantize(const Model& model, const std::string& outputPath, Qu
         mix.measured = spec.mixMeasured;
         mixReport = planMix(model, mix, o, job);
     }
-    if (o.method == QuantMethod::Gptq || o.staticActivations) {
-        calibration = calibrateFromText(model, spec.calibrationText, o.method == QuantMethod::Gptq, calibrationCtxFor(spec, false), spec.calibrationChunks,
-                                        threads, job);
+    if (o.staticActivations) {
+        calibration = calibrateFromText(model, spec.calibrationText, calibrationCtxFor(spec, false), spec.calibrationChunks, threads, job);
         o.calibration = &calibration;
+    }
+    GptqModelResult gptq;
+    if (o.method == QuantMethod::Gptq) {
+        gptq = gptqFromText(model, spec.calibrationText, o, calibrationCtxFor(spec, false), spec.calibrationChunks, job);
+        o.gptq = &gptq;
     }
     AwqResult awq;
     if (o.method == QuantMethod::Awq) {

@@ -2,8 +2,8 @@
 // One quantization as a user asks for it: a recipe, a method, and where its
 // calibration comes from (a text to run through the model, or an imatrix
 // file). Gathers the activation statistics the method needs, then runs the
-// quantizer; progress and cancel through a Job (stages "calibration" and
-// "quantize"; a mix adds "sensitivity" before and "mix check" after them). Shared by the CLI's quantize, the sweep and the GUI.
+// quantizer; progress and cancel through a Job (stages "calibration", "gptq"
+// or "awq", and "quantize"; a mix adds "sensitivity" before and "mix check" after them). Shared by the CLI's quantize, the sweep and the GUI.
 #include "quant/mix_job.h"
 #include "quant/quantizer.h"
 #include "run/job.h"
@@ -42,8 +42,11 @@ QuantizeReport runQuantize(const Model& model, const std::string& outputPath, Qu
 // AWQ's search on the calibration text for the types `options` plans (stage "awq", per layer).
 AwqResult awqFromText(const Model& model, const std::string& textPath, const QuantizeOptions& options, int ctx, int chunks, Job& job = noJob());
 
+// GPTQ layer by layer on the calibration text, for the types `options` plans
+// with its group, order and damping (stage "gptq", per layer).
+GptqModelResult gptqFromText(const Model& model, const std::string& textPath, const QuantizeOptions& options, int ctx, int chunks, Job& job = noJob());
+
 // The statistics calibration gathers (exposed for `imatrix`).
-CalibrationStats calibrateFromText(const Model& model, const std::string& textPath, bool hessians, int ctx, int chunks,
-                                   int threads, Job& job = noJob());
+CalibrationStats calibrateFromText(const Model& model, const std::string& textPath, int ctx, int chunks, int threads, Job& job = noJob());
 
 } // namespace qb

@@ -118,7 +118,7 @@ QuantizeReport quantizeModel(const Model& model, const std::string& outputPath, 
     if (o.method == QuantMethod::Imatrix && !o.imatrix) throw Error("quantize: --method imatrix needs --imatrix FILE or --calib FILE");
     if (o.staticActivations && (!o.calibration || recipe->baseType != GgmlType::QB_I8_CH))
         throw Error("quantize: static activation scales need --type INT8 and calibration text (--calib FILE)");
-    if ((o.method == QuantMethod::Gptq && !o.calibration) || (o.method == QuantMethod::Awq && !o.awq))
+    if ((o.method == QuantMethod::Gptq && !o.gptq) || (o.method == QuantMethod::Awq && !o.awq))
         throw Error(std::string("quantize: --method ") + methodName(o.method) + " needs calibration text (--calib FILE)");
 
     // AWQ rewrites some tensors (scaled and clipped weights, divided norms) before RTN.
@@ -183,12 +183,11 @@ QuantizeReport quantizeModel(const Model& model, const std::string& outputPath, 
             }
             const size_t stride = rowBytes(type, cols);
             bytes.resize(stride * size_t(rows));
-            const InputStats* calib = nullptr;
-            if (o.calibration) {
-                auto it = o.calibration->find(src.name);
-                if (it != o.calibration->end()) calib = &it->second;
+            const GptqTensor* gptq = nullptr;
+            if (o.method == QuantMethod::Gptq) {
+                auto it = o.gptq->tensors.find(src.name);
+                if (it != o.gptq->tensors.end()) gptq = &it->second;
             }
-            const bool gptq = o.method == QuantMethod::Gptq && gptqSupports(type) && calib && !calib->hessian.empty();
             const float* overridden = ov != awq.overrides.end() ? ov->second.data() : nullptr;
             if (!hasRowScale(type) && !gptq) { // RTN / imatrix, row by row from the source: no F32 copy of the tensor
                 const std::vector<float>* importance = nullptr;
@@ -234,14 +233,12 @@ QuantizeReport quantizeModel(const Model& model, const std::string& outputPath, 
                         (*rowScales)[size_t(row)] = quantizeRowPerChannel(type, values.data() + row * cols, bytes.data() + size_t(row) * stride, cols);
                 });
                 r.method = overridden ? "awq+rtn" : "rtn per-channel";
-            } else { // GPTQ
-                GptqOptions go;
-                go.group = o.group;
-                while (cols % go.group != 0) go.group /= 2; // a narrow tensor takes the largest group that fits (>= 32)
-                go.actOrder = o.actOrder;
-                go.damp = o.damp;
-                bytes = gptqQuantize(values, rows, cols, calib->hessian, type, go);
-                r.method = "gptq g" + std::to_string(go.group) + (o.actOrder ? " act-order" : "");
+            } else { // GPTQ, quantized layer by layer before (quant/gptq_layers.h)
+                if (gptq->bytes.size() != bytes.size())
+                    throw Error("gptq: tensor '" + src.name + "' has " + std::to_string(gptq->bytes.size()) + " quantized bytes, expected " +
+                                std::to_string(bytes.size()), ErrorKind::Internal);
+                bytes = gptq->bytes;
+                r.method = "gptq g" + std::to_string(gptq->group) + (o.actOrder ? " act-order" : "");
             }
             // error versus the source weights (for AWQ: versus the scaled weights it quantized)
             fillErrorStats(r, values, bytes, type, cols, hasRowScale(type) ? rowScales.get() : nullptr, pool);

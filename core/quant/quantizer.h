@@ -7,6 +7,7 @@
 #include "model/model.h"
 #include "quant/awq.h"
 #include "quant/calibration.h"
+#include "quant/gptq_layers.h"
 #include "quant/imatrix.h"
 #include "quant/mix_plan.h"
 #include "quant/recipe.h"
@@ -37,9 +38,10 @@ struct QuantizeOptions {
     bool pure = false;
     QuantMethod method = QuantMethod::Rtn;
     const ImportanceMatrix* imatrix = nullptr;      // imatrix method
-    const CalibrationStats* calibration = nullptr;  // gptq (hessians), static INT8 (input ranges)
+    const CalibrationStats* calibration = nullptr;  // static INT8 (input ranges)
+    const GptqModelResult* gptq = nullptr;          // gptq: the tensors it quantized (gptqModel, for this plan's types, group, order)
     const AwqResult* awq = nullptr;                 // awq: the scaled, clipped weights (awqSearch, for this plan's types)
-    int group = 32;
+    int group = 32;        // gptq's settings (runQuantize hands them to gptqModel)
     bool actOrder = false;
     float damp = 0.01f;
     // INT8 (W8A8): activations quantized per token at run time (dynamic), or
