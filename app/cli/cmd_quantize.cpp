@@ -128,6 +128,9 @@ int cmdQuantize(const Argv& argv) {
                     "weights\n",
                     a.tokens, a.searchChunks, a.heldOutChunks, a.seconds, scaled, int(a.groups.size()), clipped, int(a.clips.size()));
     }
+    if (r.gptq)
+        std::printf("\ngptq: %lld calibration tokens in %d chunks, layer by layer (cpu reference, %.1f s): %d tensors, group %d%s\n",
+                    (long long)r.gptq->tokens, r.gptq->chunks, r.gptq->seconds, r.gptq->tensors, r.gptq->group, r.gptq->actOrder ? ", act-order" : "");
     std::printf("\n%s -> %s: %s, method %s, %llu -> %llu bytes (%.3f bits/weight) in %.2f s on %d threads (%.1f MB/s of input weights)\n",
                 r.input.c_str(), r.output.c_str(), r.recipe.c_str(), r.method.c_str(), (unsigned long long)r.inputBytes,
                 (unsigned long long)r.outputBytes, j["bits_per_weight"].get<double>(), r.seconds, r.threads,

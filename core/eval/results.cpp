@@ -133,6 +133,10 @@ nlohmann::json toJson(const QuantizeReport& r) {
     j["tensors"] = tensorsJson(r);
     if (r.mix) j["mix"] = toJson(*r.mix);
     if (r.awq) j["awq"] = toJson(*r.awq);
+    if (r.gptq)
+        j["gptq"] = {{"chunks", r.gptq->chunks},     {"tokens", r.gptq->tokens},   {"group", r.gptq->group},
+                     {"act_order", r.gptq->actOrder}, {"tensors", r.gptq->tensors}, {"seconds", r.gptq->seconds},
+                     {"method", "layer by layer: each layer's Hessians from the quantized layers' outputs, CPU reference"}};
     return j;
 }
 

@@ -384,6 +384,30 @@ AwqResult awqSearch(const Model& model, const std::vector<std::vector<int>>& chu
             result.report.clips.push_back(report);
         }
 
+        // 6. the layer's changed matrices quantized now, as the quantizer's RTN would (same bytes)
+        for (auto it = result.overrides.begin(); it != result.overrides.end();) {
+            const GgmlType type = typeOf(it->first);
+            if (!quantized(type) || hasRowScale(type)) {
+                ++it;
+                continue;
+            }
+            const Tensor* t = nullptr;
+            for (const Tensor& candidate : model.tensors)
+                if (candidate.name == it->first) t = &candidate;
+            const int64_t rows = t->rows(), cols = t->cols();
+            const size_t stride = rowBytes(type, cols);
+            PreQuantized q;
+            q.bytes.resize(stride * size_t(rows));
+            const float* v = it->second.data();
+            pool.parallelFor(rows, [&](int64_t b, int64_t e) {
+                for (int64_t r = b; r < e; ++r) quantizeRow(type, v + r * cols, q.bytes.data() + size_t(r) * stride, cols);
+            });
+            q.method = "awq+rtn";
+            q.error = errorOfBytes(v, rows, cols, q.bytes, type, nullptr, pool);
+            result.quantized[it->first] = std::move(q);
+            it = result.overrides.erase(it);
+        }
+
         x = std::move(y); // the next layer reads this one's full-precision outputs
         if (o.progress && !o.progress(l + 1, c.nLayers)) throw Error("awq: cancelled", ErrorKind::Cancelled);
     }

@@ -23,8 +23,10 @@
 //     error on the held-out chunks against RTN; a weight's clipping only if it
 //     lowers that weight's output error on them.
 //
-// Only one layer's activations are held at a time.
+// Only one layer's activations and F32 weights are held at a time: at the end
+// of each layer its matrices are quantized to their planned types.
 #include "model/model.h"
+#include "quant/error_stats.h"
 #include "quant/ggml_type.h"
 
 #include <functional>
@@ -66,7 +68,11 @@ struct AwqReport {
 };
 
 struct AwqResult {
-    std::map<std::string, std::vector<float>> overrides; // tensor name -> new F32 values (rows x cols)
+    // Tensors the file stores quantized, quantized (RTN of the scaled, clipped
+    // values) as each layer is done, so only one layer's F32 copies are held.
+    std::map<std::string, PreQuantized> quantized;
+    // The others AWQ changed (norm gains, biases, matrices kept in float): new F32 values (rows x cols).
+    std::map<std::string, std::vector<float>> overrides;
     AwqReport report;
 };
 

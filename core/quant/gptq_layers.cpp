@@ -21,17 +21,19 @@ struct Target {
     int input;
 };
 
-GptqTensor quantizeTarget(const Target& t, const std::vector<double>& hessian, const GptqOptions& options, ThreadPool& pool) {
-    GptqTensor out;
+PreQuantized quantizeTarget(const Target& t, const std::vector<double>& hessian, const GptqOptions& options, ThreadPool& pool) {
+    PreQuantized out;
     GptqOptions o = options;
     const int64_t rows = t.source->rows(), cols = t.source->cols();
     while (o.group > 32 && cols % o.group != 0) o.group /= 2; // a narrow tensor takes the largest group that fits
-    out.group = o.group;
-    out.bytes = gptqQuantize(dequantizeTensor(*t.source), rows, cols, hessian, t.type, o, pool);
+    const std::vector<float> values = dequantizeTensor(*t.source);
+    out.bytes = gptqQuantize(values, rows, cols, hessian, t.type, o, pool);
+    out.method = "gptq g" + std::to_string(o.group) + (o.actOrder ? " act-order" : "");
+    out.error = errorOfBytes(values.data(), rows, cols, out.bytes, t.type, nullptr, pool);
     return out;
 }
 
-std::vector<float> dequantizedBytes(const GptqTensor& q, const Tensor& source, GgmlType type) {
+std::vector<float> dequantizedBytes(const PreQuantized& q, const Tensor& source, GgmlType type) {
     const int64_t rows = source.rows(), cols = source.cols();
     std::vector<float> v(static_cast<size_t>(rows * cols));
     const size_t stride = rowBytes(type, cols);
@@ -47,11 +49,14 @@ GptqModelResult gptqModel(const Model& model, const std::vector<std::vector<int>
     const ModelConfig& c = model.config;
     const int dim = c.dim;
     GptqModelResult result;
-    result.chunks = int(chunks.size());
+    GptqReport& report = result.report;
+    report.chunks = int(chunks.size());
+    report.group = o.gptq.group;
+    report.actOrder = o.gptq.actOrder;
     int ctx = 0;
     for (const auto& chunk : chunks) {
         ctx = std::max(ctx, int(chunk.size()));
-        result.tokens += int64_t(chunk.size());
+        report.tokens += int64_t(chunk.size());
     }
     auto gptqType = [&](const Tensor& source) {
         const GgmlType t = typeOf(source.name);
@@ -117,7 +122,7 @@ GptqModelResult gptqModel(const Model& model, const std::vector<std::vector<int>
             std::vector<double>& h = hessians[t.input];
             if (h.empty()) throw Error(model.path + ": tensor '" + t.source->name + "': no calibration input reached it", ErrorKind::Internal);
             mirrorLower(h, t.source->cols());
-            GptqTensor q = quantizeTarget(t, h, o.gptq, pool);
+            PreQuantized q = quantizeTarget(t, h, o.gptq, pool);
             quantizedValues.push_back(dequantizedBytes(q, *t.source, t.type));
             for (int m = 0; m < MatCount; ++m)
                 if (holdsView(*t.source, slot(L, m)))
@@ -150,7 +155,8 @@ GptqModelResult gptqModel(const Model& model, const std::vector<std::vector<int>
         result.tensors[outputSource.name] = quantizeTarget({&outputSource, *gptqType(outputSource), -1}, h, o.gptq, pool);
         step(steps);
     }
-    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    report.tensors = int(result.tensors.size());
+    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;
 }
 

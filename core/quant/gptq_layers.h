@@ -15,6 +15,7 @@
 // Only one layer's Hessians and the chunks' hidden states are held, plus the
 // quantized bytes (what the file will hold of those tensors).
 #include "model/model.h"
+#include "quant/error_stats.h"
 #include "quant/gptq.h"
 
 #include <functional>
@@ -24,16 +25,18 @@
 
 namespace qb {
 
-struct GptqTensor {
-    std::vector<uint8_t> bytes; // the file tensor in its planned type
-    int group = 32;             // the group size used (the largest that divides the row, at most the asked one)
+struct GptqReport {
+    int chunks = 0, tensors = 0, group = 32;
+    int64_t tokens = 0;
+    bool actOrder = false;
+    double seconds = 0;
 };
 
 struct GptqModelResult {
-    std::map<std::string, GptqTensor> tensors; // file tensor name ->
-    int chunks = 0;
-    int64_t tokens = 0;
-    double seconds = 0;
+    // file tensor name -> its bytes, method "gptq gG" (G: the group used, the
+    // largest that divides the row, at most the one asked) and error against the source
+    std::map<std::string, PreQuantized> tensors;
+    GptqReport report;
 };
 
 struct GptqModelOptions {

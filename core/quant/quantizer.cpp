@@ -5,7 +5,7 @@
 #include "formats/gguf_writer.h"
 #include "model/model_metadata.h"
 #include "quant/awq.h"
-#include "quant/gptq.h"
+#include "quant/error_stats.h"
 #include "quant/quantize.h"
 #include "quant/variant_plan.h"
 
@@ -39,68 +39,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// One row's share of the error report: sum of squared errors, of squared
-// source values, and the largest absolute error.
-struct RowError {
-    double e2 = 0, r2 = 0, maxAbs = 0;
-};
-
-RowError rowError(const float* src, const float* back, int64_t cols) {
-    // float sums over 8 lanes within each 64 values (vectorised), carried in double between them
-    RowError r;
-    int64_t c = 0;
-    for (; c + 64 <= cols; c += 64) {
-        float e2[8] = {}, r2[8] = {}, m[8] = {};
-        for (int64_t i = 0; i < 64; i += 8)
-            for (int k = 0; k < 8; ++k) {
-                const float x = src[c + i + k], d = x - back[c + i + k];
-                e2[k] += d * d;
-                r2[k] += x * x;
-                m[k] = std::max(m[k], std::fabs(d));
-            }
-        for (int k = 0; k < 8; ++k) {
-            r.e2 += e2[k];
-            r.r2 += r2[k];
-            r.maxAbs = std::max(r.maxAbs, double(m[k]));
-        }
-    }
-    for (; c < cols; ++c) {
-        const double x = src[c], d = x - back[c];
-        r.e2 += d * d;
-        r.r2 += x * x;
-        r.maxAbs = std::max(r.maxAbs, std::fabs(d));
-    }
-    return r;
-}
-
-void finishErrorStats(TensorReport& r, const std::vector<RowError>& rows, int64_t elements) {
-    double e2 = 0, r2 = 0, m = 0;
-    for (const RowError& e : rows) {
-        e2 += e.e2;
-        r2 += e.r2;
-        m = std::max(m, e.maxAbs);
-    }
-    r.rmse = std::sqrt(e2 / double(elements));
-    r.maxAbsError = m;
-    r.relFrobenius = r2 > 0 ? std::sqrt(e2 / r2) : 0;
-    r.snrDb = e2 > 0 ? 10.0 * std::log10(r2 / e2) : std::numeric_limits<double>::infinity();
-}
-
-void fillErrorStats(TensorReport& r, const std::vector<float>& src, const std::vector<uint8_t>& bytes, GgmlType type, int64_t cols,
-                    const std::vector<float>* rowScales, ThreadPool& pool) {
-    const int64_t rows = int64_t(src.size()) / cols;
-    std::vector<RowError> errors(static_cast<size_t>(rows));
-    const size_t stride = rowBytes(type, cols);
-    pool.parallelFor(rows, [&](int64_t b, int64_t e) {
-        std::vector<float> back(static_cast<size_t>(cols));
-        for (int64_t row = b; row < e; ++row) {
-            dequantizeRow(type, bytes.data() + size_t(row) * stride, back.data(), cols);
-            if (rowScales)
-                for (auto& v : back) v *= (*rowScales)[size_t(row)];
-            errors[size_t(row)] = rowError(&src[size_t(row * cols)], back.data(), cols);
-        }
-    });
-    finishErrorStats(r, errors, int64_t(src.size()));
+void setError(TensorReport& r, const ErrorStats& e) {
+    r.rmse = e.rmse;
+    r.maxAbsError = e.maxAbsError;
+    r.snrDb = e.snrDb;
+    r.relFrobenius = e.relFrobenius;
 }
 
 } // namespace
@@ -132,6 +75,7 @@ QuantizeReport quantizeModel(const Model& model, const std::string& outputPath, 
     report.recipe = recipe->name;
     report.method = methodName(o.method);
     if (o.method == QuantMethod::Awq) report.awq = awq.report;
+    if (o.method == QuantMethod::Gptq) report.gptq = o.gptq->report;
     report.threads = pool.size();
     report.parameters = model.parameterCount();
     report.tensors.resize(model.tensors.size());
@@ -173,7 +117,21 @@ QuantizeReport quantizeModel(const Model& model, const std::string& outputPath, 
             if (cancelled) throw Error(outputPath + ": cancelled", ErrorKind::Cancelled);
             const int64_t cols = src.cols(), rows = src.rows();
             auto ov = awq.overrides.find(src.name);
+            const std::map<std::string, PreQuantized>& done = o.method == QuantMethod::Gptq ? o.gptq->tensors : awq.quantized;
+            auto pre = done.find(src.name);
             std::vector<uint8_t> bytes;
+            if (pre != done.end()) { // GPTQ or AWQ quantized it, layer by layer (quant/gptq_layers.h, quant/awq.h)
+                if (pre->second.bytes.size() != rowBytes(type, cols) * size_t(rows))
+                    throw Error(std::string(methodName(o.method)) + ": tensor '" + src.name + "' has " + std::to_string(pre->second.bytes.size()) +
+                                    " quantized bytes, expected " + std::to_string(rowBytes(type, cols) * size_t(rows)),
+                                ErrorKind::Internal);
+                bytes = pre->second.bytes;
+                r.method = pre->second.method;
+                setError(r, pre->second.error);
+                r.bytes = bytes.size();
+                bytesDone += src.bytes;
+                return bytes;
+            }
             if (type == src.type && ov == awq.overrides.end()) { // unchanged: copy bytes as they are
                 bytes.assign(src.data, src.data + src.bytes);
                 r.method = "copy";
@@ -183,13 +141,8 @@ QuantizeReport quantizeModel(const Model& model, const std::string& outputPath, 
             }
             const size_t stride = rowBytes(type, cols);
             bytes.resize(stride * size_t(rows));
-            const GptqTensor* gptq = nullptr;
-            if (o.method == QuantMethod::Gptq) {
-                auto it = o.gptq->tensors.find(src.name);
-                if (it != o.gptq->tensors.end()) gptq = &it->second;
-            }
             const float* overridden = ov != awq.overrides.end() ? ov->second.data() : nullptr;
-            if (!hasRowScale(type) && !gptq) { // RTN / imatrix, row by row from the source: no F32 copy of the tensor
+            if (!hasRowScale(type)) { // RTN / imatrix, row by row from the source: no F32 copy of the tensor
                 const std::vector<float>* importance = nullptr;
                 if (o.imatrix && typeUsesImportance(type)) {
                     importance = o.imatrix->find(src.name);
@@ -219,29 +172,21 @@ QuantizeReport quantizeModel(const Model& model, const std::string& outputPath, 
                     }
                 }
                 // error versus the source weights (for AWQ: versus the scaled weights it quantized)
-                finishErrorStats(r, errors, src.elements());
+                setError(r, combineRowErrors(errors, src.elements()));
                 r.method = overridden ? "awq+rtn" : importance ? "imatrix" : "rtn";
                 r.bytes = bytes.size();
                 bytesDone += src.bytes;
                 return bytes;
             }
+            // per-channel types: the scale of each row, the error against the source (AWQ: the scaled weights it quantized)
             const std::vector<float> values = overridden ? ov->second : dequantizeTensor(src);
-            if (hasRowScale(type)) {
-                rowScales->resize(size_t(rows));
-                pool.parallelFor(rows, [&](int64_t b, int64_t e) {
-                    for (int64_t row = b; row < e; ++row)
-                        (*rowScales)[size_t(row)] = quantizeRowPerChannel(type, values.data() + row * cols, bytes.data() + size_t(row) * stride, cols);
-                });
-                r.method = overridden ? "awq+rtn" : "rtn per-channel";
-            } else { // GPTQ, quantized layer by layer before (quant/gptq_layers.h)
-                if (gptq->bytes.size() != bytes.size())
-                    throw Error("gptq: tensor '" + src.name + "' has " + std::to_string(gptq->bytes.size()) + " quantized bytes, expected " +
-                                std::to_string(bytes.size()), ErrorKind::Internal);
-                bytes = gptq->bytes;
-                r.method = "gptq g" + std::to_string(gptq->group) + (o.actOrder ? " act-order" : "");
-            }
-            // error versus the source weights (for AWQ: versus the scaled weights it quantized)
-            fillErrorStats(r, values, bytes, type, cols, hasRowScale(type) ? rowScales.get() : nullptr, pool);
+            rowScales->resize(size_t(rows));
+            pool.parallelFor(rows, [&](int64_t b, int64_t e) {
+                for (int64_t row = b; row < e; ++row)
+                    (*rowScales)[size_t(row)] = quantizeRowPerChannel(type, values.data() + row * cols, bytes.data() + size_t(row) * stride, cols);
+            });
+            r.method = overridden ? "awq+rtn" : "rtn per-channel";
+            setError(r, errorOfBytes(values.data(), rows, cols, bytes, type, rowScales.get(), pool));
             r.bytes = bytes.size();
             bytesDone += src.bytes;
             return bytes;

@@ -77,6 +77,7 @@ struct QuantizeReport {
     std::vector<TensorReport> tensors;
     std::optional<MixReport> mix; // when the types were chosen from measured sensitivity
     std::optional<AwqReport> awq; // method awq: what its search chose and what the held-out text said
+    std::optional<GptqReport> gptq; // method gptq: its calibration and time (the tensors' rows say "gptq gG")
 };
 
 QuantizeReport quantizeModel(const Model& model, const std::string& outputPath, const QuantizeOptions& options);
