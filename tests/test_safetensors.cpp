@@ -12,6 +12,7 @@
 
 #include <QtTest>
 #include <nlohmann/json.hpp>
+#include <filesystem>
 #include <random>
 #include <stdexcept>
 
@@ -55,6 +56,32 @@ private slots:
         QCOMPARE(interleavedRow(4, 8), int64_t(1));
         QCOMPARE(interleavedRow(1, 8), int64_t(2));
         QCOMPARE(interleavedRow(8 + 7, 8), int64_t(8 + 7));
+    }
+    // Progress in bytes up to the total; a cancel mid-export throws Cancelled
+    // and leaves no shard or partial shard behind.
+    void exportReportsProgressAndCancels() {
+        auto gguf = loadModel(qbtest::sharedPath("models/stories260K.gguf"));
+        const std::string dir = qbtest::scratchDir("hf_progress");
+        std::vector<std::pair<uint64_t, uint64_t>> calls;
+        exportHfDirectory(*gguf, dir + "/all", 2, [&](uint64_t done, uint64_t total) {
+            calls.push_back({done, total});
+            return true;
+        });
+        QVERIFY(calls.size() > 2);
+        QCOMPARE(calls.front().first, uint64_t(0));
+        QCOMPARE(calls.back().first, calls.back().second);
+        QVERIFY(calls.back().second > 1000000); // stories260K: 1.2 MB of F32 weights
+        for (size_t i = 1; i < calls.size(); ++i) QVERIFY(calls[i].first > calls[i - 1].first);
+        try {
+            exportHfDirectory(*gguf, dir + "/cancelled", 2, [&](uint64_t done, uint64_t) { return done == 0; });
+            QFAIL("not cancelled");
+        } catch (const Error& e) {
+            QCOMPARE(e.kind(), ErrorKind::Cancelled);
+        }
+        for (const auto& entry : std::filesystem::directory_iterator(dir + "/cancelled")) {
+            const std::string name = entry.path().filename().string();
+            QVERIFY2(name.find("safetensors") == std::string::npos, name.c_str());
+        }
     }
     void sameLogitsAsGguf() {
         auto gguf = loadModel(qbtest::sharedPath("models/stories260K.gguf"));

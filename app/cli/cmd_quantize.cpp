@@ -83,7 +83,14 @@ int cmdQuantize(const Argv& argv) {
         try {
             r = qb::runQuantize(*model, scratch, spec, progress.job());
             fs::remove_all(partDir);
-            qb::exportHfDirectory(*qb::loadModel(scratch), partDir, 1);
+            qb::Job& job = progress.job();
+            bool begun = false;
+            qb::exportHfDirectory(*qb::loadModel(scratch), partDir, 1, [&](uint64_t done, uint64_t total) {
+                if (!begun) job.begin("export", double(total), "bytes");
+                begun = true;
+                job.step(double(done)); // throws when cancelled
+                return true;
+            });
             fs::rename(partDir, out);
             fs::remove(scratch);
         } catch (...) {

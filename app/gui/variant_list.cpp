@@ -159,7 +159,9 @@ void VariantList::variantStarted(int index) {
 void VariantList::progress(int row, const QString& stage, double fraction) {
     if (row < 0 || row >= int(m_rows.size())) return;
     Row& r = m_rows[size_t(row)];
-    if (!r.reference) r.state = stage.contains("quantize") || stage.contains("calibration") ? State::Quantizing : State::Measuring;
+    const bool quantizing = stage.contains("quantize") || stage.contains("calibration") || stage.contains("gptq") || stage.contains("awq") ||
+                            stage.contains("sensitivity");
+    if (!r.reference) r.state = quantizing ? State::Quantizing : State::Measuring;
     r.detail = stage;
     r.progress = fraction;
     changed(row);

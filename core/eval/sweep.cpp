@@ -111,6 +111,8 @@ nlohmann::json provenanceOf(const SweepVariant& v, const SweepOptions& o) {
     if (v.mixBpw > 0) p["mix_ctx"] = kCalibrationCtx;
     // the AWQ search's version and chunk length: a file from an earlier AWQ is made again, not reused
     if (v.method == QuantMethod::Awq) p["awq"] = {{"search", "layer output, clipping, held out"}, {"ctx", kAwqCalibrationCtx}};
+    // GPTQ layer by layer (the quantized layers' outputs feed the next): a file from the one-pass GPTQ is made again
+    if (v.method == QuantMethod::Gptq) p["gptq"] = {{"calibration", "layer by layer"}, {"ctx", kCalibrationCtx}};
     return p;
 }
 
@@ -403,6 +405,7 @@ nlohmann::json runSweep(const SweepOptions& o, Job& job, const SweepEvents& even
                 e["notes"] = notes;
                 e["tensors"] = q.report.value("tensors", nlohmann::json::array());
                 if (q.report.contains("awq")) e["awq"] = q.report["awq"]; // the scales and clipping kept, with held-out errors
+                if (q.report.contains("gptq")) e["gptq"] = q.report["gptq"]; // its calibration and time
                 if (q.report.contains("mix")) { // what it was chosen from; each tensor's type is in "tensors"
                     e["mix"] = q.report["mix"];
                     e["mix"].erase("tensors");

@@ -54,7 +54,7 @@ void exportHfTokenizer(const Vocab& v, const std::string& dir) {
     writeText(dir + "/tokenizer_config.json", tcfg.dump(2));
 }
 
-void exportHfDirectory(const Model& m, const std::string& dir, int shards) {
+void exportHfDirectory(const Model& m, const std::string& dir, int shards, const std::function<bool(uint64_t, uint64_t)>& progress) {
     namespace fs = std::filesystem;
     const ModelConfig& c = m.config;
     fs::create_directories(dir);
@@ -185,6 +185,21 @@ void exportHfDirectory(const Model& m, const std::string& dir, int shards) {
             files[shard].push_back(std::move(scale));
         }
     }
+    // progress in bytes written; a cancel throws from inside the writer, which removes its partial file
+    uint64_t total = 0, done = 0;
+    for (auto& file : files)
+        for (StTensorOut& t : file) {
+            uint64_t n = uint64_t(stDtypeBytes(t.dtype));
+            for (int64_t d : t.shape) n *= uint64_t(d);
+            total += n;
+            t.produce = [inner = std::move(t.produce), n, &done, &total, &progress, &dir]() {
+                std::vector<uint8_t> bytes = inner();
+                done += n;
+                if (progress && !progress(done, total)) throw fileError(dir, "export cancelled", ErrorKind::Cancelled);
+                return bytes;
+            };
+        }
+    if (progress && !progress(0, total)) throw fileError(dir, "export cancelled", ErrorKind::Cancelled);
     for (size_t s = 0; s < files.size(); ++s) writeSafetensors(dir + "/" + fileOf(s), files[s], {{"format", "pt"}});
     writeText(dir + "/model.safetensors.index.json", nlohmann::json{{"metadata", nlohmann::json::object()}, {"weight_map", weightMap}}.dump(2));
 }

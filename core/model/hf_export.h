@@ -7,11 +7,16 @@
 // Other GGUF block types have no safetensors form and are refused.
 #include "model/model.h"
 
+#include <cstdint>
+#include <functional>
 #include <string>
 
 namespace qb {
 
-void exportHfDirectory(const qb::Model& model, const std::string& dir, int shards = 2);
+// progress(bytesDone, bytesTotal) as tensors are written; false cancels
+// (qb::Error Cancelled; the shard being written is removed, the caller removes `dir`).
+void exportHfDirectory(const qb::Model& model, const std::string& dir, int shards = 2,
+                       const std::function<bool(uint64_t done, uint64_t total)>& progress = {});
 // Only tokenizer.json + tokenizer_config.json.
 void exportHfTokenizer(const qb::Vocab& vocab, const std::string& dir);
 

@@ -387,7 +387,7 @@ AwqResult awqSearch(const Model& model, const std::vector<std::vector<int>>& chu
         // 6. the layer's changed matrices quantized now, as the quantizer's RTN would (same bytes)
         for (auto it = result.overrides.begin(); it != result.overrides.end();) {
             const GgmlType type = typeOf(it->first);
-            if (!quantized(type) || hasRowScale(type)) {
+            if (!o.quantizeEachLayer || !quantized(type) || hasRowScale(type)) {
                 ++it;
                 continue;
             }

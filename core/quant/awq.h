@@ -42,6 +42,10 @@ struct AwqOptions {
     int clipTokens = 512;  // input rows sampled (evenly) for the clipping search, and as many held out
     int heldOutEvery = 4;  // chunk c is held out when c % heldOutEvery == heldOutEvery - 1
     int threads = 0;
+    // Quantize each layer's rewritten matrices to their planned types when the
+    // layer is done (AwqResult::quantized); false keeps all of them in F32 in
+    // `overrides` (the folded model in float, as the folding check writes it).
+    bool quantizeEachLayer = true;
     std::function<bool(int layersDone, int layers)> progress; // false = cancel
 };
 

@@ -118,11 +118,16 @@ GptqModelResult gptqModel(const Model& model, const std::vector<std::vector<int>
         // 2. GPTQ, one target at a time; their quantized values replace the layer's weights
         std::vector<std::vector<float>> quantizedValues;
         std::vector<std::unique_ptr<ViewSwap>> swaps;
+        int readers[InputCount] = {};
+        bool mirrored[InputCount] = {};
+        for (const Target& t : targets) ++readers[t.input];
         for (const Target& t : targets) {
             std::vector<double>& h = hessians[t.input];
             if (h.empty()) throw Error(model.path + ": tensor '" + t.source->name + "': no calibration input reached it", ErrorKind::Internal);
-            mirrorLower(h, t.source->cols());
+            if (!mirrored[t.input]) mirrorLower(h, t.source->cols());
+            mirrored[t.input] = true;
             PreQuantized q = quantizeTarget(t, h, o.gptq, pool);
+            if (--readers[t.input] == 0) std::vector<double>().swap(h); // its last reader is done: freed before the next
             quantizedValues.push_back(dequantizedBytes(q, *t.source, t.type));
             for (int m = 0; m < MatCount; ++m)
                 if (holdsView(*t.source, slot(L, m)))
@@ -130,7 +135,6 @@ GptqModelResult gptqModel(const Model& model, const std::vector<std::vector<int>
                                                                quantizedValues.back().data() + size_t(firstRowOf(*t.source, slot(L, m)) * t.source->cols())));
             result.tensors[t.source->name] = std::move(q);
         }
-        for (auto& h : hessians) std::vector<double>().swap(h);
 
         // 3. the quantized layer's outputs: the next layer's inputs
         if (l + 1 < c.nLayers || classifier)
