@@ -1,16 +1,10 @@
 #include "model/matmul_lanes.h"
 
+#include "common/kernel_clones.h"
+
 #include <algorithm>
 #include <cstring>
 #include <vector>
-
-// GCC builds the kernel twice, for AVX2 and for plain x86-64, and picks at
-// load time. AVX2 without FMA: multiply, then add, as the scalar loop compiles.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define QB_KERNEL_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define QB_KERNEL_CLONES
-#endif
 
 namespace qb {
 

@@ -1,16 +1,10 @@
 #include "quant/dense.h"
 
+#include "common/kernel_clones.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define QB_KERNEL_CLONES __attribute__((target_clones("avx2", "default")))
-#define QB_ALWAYS_INLINE __attribute__((always_inline))
-#else
-#define QB_KERNEL_CLONES
-#define QB_ALWAYS_INLINE
-#endif
 
 namespace qb {
 

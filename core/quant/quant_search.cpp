@@ -1,5 +1,7 @@
 #include "quant/quant_search.h"
 
+#include "common/kernel_clones.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -30,6 +32,7 @@ float signedMaxMagnitude(const float* x, int n, float& amax) {
     return max;
 }
 
+QB_KERNEL_CLONES
 float makeQxQuants(int n, int nmax, const float* x, int8_t* L, int rmseType, const float* qw) {
     float amax;
     const float max = signedMaxMagnitude(x, n, amax);
@@ -212,6 +215,7 @@ float makeQkx2Quants(int n, int nmax, const float* x, const float* weights, uint
     return scale;
 }
 
+QB_KERNEL_CLONES
 void makeQkx2Quants8x32(int nmax, const float* x, const float* weights, uint8_t* L, float* theMin, float* scaleOut, float rmin,
                         float rdelta, int nstep) {
     constexpr int kLanes = 8, kN = 32;
@@ -253,21 +257,40 @@ void makeQkx2Quants8x32(int nmax, const float* x, const float* weights, uint8_t*
             bestError[j] += wT[i][j] * diff;
         }
     }
+    // The trials with the 8 lanes as one vector each: the same operations in
+    // the same order per lane (nearestInt's 1.5·2^23 trick included).
+    typedef float F8 __attribute__((vector_size(32)));
+    typedef int I8 __attribute__((vector_size(32)));
+    F8 xv[kN], wv[kN];
+    for (int i = 0; i < kN; ++i) {
+        std::memcpy(&xv[i], xT[i], sizeof xv[i]);
+        std::memcpy(&wv[i], wT[i], sizeof wv[i]);
+    }
     for (int is = 0; nstep >= 1 && is <= nstep; ++is) {
-        float iscale[kLanes], sumL[kLanes] = {}, sumL2[kLanes] = {}, sumXL[kLanes] = {}, curError[kLanes] = {}, thisScale[kLanes] = {},
-                                 thisMin[kLanes] = {};
-        int trial[kN][kLanes]; // int, not uint8_t: char stores may alias the sums and keep them out of registers
+        float iscale[kLanes], sumL[kLanes], sumL2[kLanes], sumXL[kLanes], curError[kLanes], thisScale[kLanes] = {}, thisMin[kLanes] = {};
+        int trial[kN][kLanes];
         for (int j = 0; j < kLanes; ++j) iscale[j] = live[j] ? (rmin + rdelta * is + nmax) / (max[j] - min[j]) : 0.f;
-        // per lane, the sums run over i in makeQkx2Quants' order; the 8 lanes' chains overlap
-        for (int i = 0; i < kN; ++i)
-            for (int j = 0; j < kLanes; ++j) {
-                const int l = std::max(0, std::min(nmax, nearestInt(iscale[j] * (xT[i][j] - min[j]))));
-                trial[i][j] = l;
-                const float w = wT[i][j];
-                sumL[j] += w * l;
-                sumL2[j] += w * l * l;
-                sumXL[j] += w * l * xT[i][j];
-            }
+        F8 iscaleV, minV, sumLV = {}, sumL2V = {}, sumXLV = {};
+        std::memcpy(&iscaleV, iscale, sizeof iscaleV);
+        std::memcpy(&minV, min, sizeof minV); // a better trial moves the lane's min
+        const I8 zero = {}, top = zero + nmax;
+        I8 trialV[kN];
+        for (int i = 0; i < kN; ++i) {
+            const F8 shifted = iscaleV * (xv[i] - minV) + 12582912.f;
+            I8 l = ((I8)shifted & 0x007fffff) - 0x00400000;
+            l &= ~(l < zero);                            // max(0, l)
+            const I8 over = l > top;
+            l = (l & ~over) | (top & over);              // min(nmax, l)
+            trialV[i] = l;
+            const F8 lf = __builtin_convertvector(l, F8);
+            sumLV += wv[i] * lf;
+            sumL2V += wv[i] * lf * lf;
+            sumXLV += wv[i] * lf * xv[i];
+        }
+        std::memcpy(sumL, &sumLV, sizeof sumL);
+        std::memcpy(sumL2, &sumL2V, sizeof sumL2);
+        std::memcpy(sumXL, &sumXLV, sizeof sumXL);
+        std::memcpy(trial, trialV, sizeof trial);
         bool fit[kLanes];
         for (int j = 0; j < kLanes; ++j) {
             const float D = sumW[j] * sumL2[j] - sumL[j] * sumL[j];
@@ -280,12 +303,15 @@ void makeQkx2Quants8x32(int nmax, const float* x, const float* weights, uint8_t*
                 thisScale[j] = sumXL[j] / sumL2[j];
             }
         }
-        for (int i = 0; i < kN; ++i)
-            for (int j = 0; j < kLanes; ++j) {
-                float diff = thisScale[j] * float(trial[i][j]) + thisMin[j] - xT[i][j];
-                diff = diff * diff;
-                curError[j] += wT[i][j] * diff;
-            }
+        F8 scaleV, minTrialV, errorV = {};
+        std::memcpy(&scaleV, thisScale, sizeof scaleV);
+        std::memcpy(&minTrialV, thisMin, sizeof minTrialV);
+        for (int i = 0; i < kN; ++i) {
+            F8 diff = scaleV * __builtin_convertvector(trialV[i], F8) + minTrialV - xv[i];
+            diff = diff * diff;
+            errorV += wv[i] * diff;
+        }
+        std::memcpy(curError, &errorV, sizeof curError);
         for (int j = 0; j < kLanes; ++j)
             if (fit[j] && curError[j] < bestError[j]) {
                 for (int i = 0; i < kN; ++i) L[j * kN + i] = uint8_t(trial[i][j]);
