@@ -323,15 +323,18 @@ private slots:
             QCOMPARE(t.bytes.size(), size_t(source->rows()) * rowBytes(GgmlType::Q4_0, source->cols()));
         }
         QCOMPARE(got, expected);
-        QCOMPARE(int(steps.size()), model->config.nLayers + 2);
+        QCOMPARE(steps.front(), 0);
         QCOMPARE(steps.back(), model->config.nLayers + 1);
-        o.progress = [&](int done, int) { return done < 1; };
+        for (size_t i = 1; i < steps.size(); ++i) QVERIFY(steps[i] == steps[i - 1] || steps[i] == steps[i - 1] + 1);
+        int calls = 0; // cancelled inside the first layer, at its first check
+        o.progress = [&](int, int) { return ++calls < 2; };
         try {
             gptqModel(*model, chunks, typeOf, o);
             QFAIL("not cancelled");
         } catch (const Error& e) {
             QCOMPARE(e.kind(), ErrorKind::Cancelled);
         }
+        QCOMPARE(calls, 2);
     }
 
     void awqNeedsTwoChunksAndCancels() {

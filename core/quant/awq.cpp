@@ -394,6 +394,7 @@ AwqResult awqSearch(const Model& model, const std::vector<std::vector<int>>& chu
             const Tensor* t = nullptr;
             for (const Tensor& candidate : model.tensors)
                 if (candidate.name == it->first) t = &candidate;
+            if (!t) throw Error(model.path + ": AWQ rewrote tensor '" + it->first + "', which is not among the file's tensors", ErrorKind::Internal);
             const int64_t rows = t->rows(), cols = t->cols();
             const size_t stride = rowBytes(type, cols);
             PreQuantized q;

@@ -14,7 +14,7 @@ namespace qb {
 
 namespace {
 
-// One file tensor GPTQ stores, the input its rows read, and its values as stored.
+// One file tensor GPTQ stores: its planned type and the input its rows read.
 struct Target {
     const Tensor* source;
     GgmlType type;
@@ -112,6 +112,7 @@ GptqModelResult gptqModel(const Model& model, const std::vector<std::vector<int>
             scratch = x[i];
             fwd.reset();
             fwd.forwardLayers(scratch.data(), int(chunks[i].size()), l, l + 1);
+            step(l); // a cancel is seen between chunks and between matrices, not only between layers
         }
         fwd.setObserver(nullptr);
 
@@ -134,6 +135,7 @@ GptqModelResult gptqModel(const Model& model, const std::vector<std::vector<int>
                     swaps.push_back(std::make_unique<ViewSwap>(slot(S, m), GgmlType::F32,
                                                                quantizedValues.back().data() + size_t(firstRowOf(*t.source, slot(L, m)) * t.source->cols())));
             result.tensors[t.source->name] = std::move(q);
+            step(l);
         }
 
         // 3. the quantized layer's outputs: the next layer's inputs

@@ -42,7 +42,9 @@ struct GptqModelResult {
 struct GptqModelOptions {
     GptqOptions gptq;
     int threads = 0;
-    std::function<bool(int stepsDone, int steps)> progress; // (0, steps) first, then one step per layer (and the classifier); false = cancel
+    // (0, steps) first, then one step per layer (and the classifier), repeated
+    // between chunks and matrices inside a layer so a cancel is seen there; false = cancel
+    std::function<bool(int stepsDone, int steps)> progress;
 };
 
 // `chunks`: tokenized calibration text (calibrationChunks()). `typeOf(name)`:
