@@ -13,6 +13,35 @@ namespace {
 constexpr int64_t kBlock = 96;   // Cholesky / inverse block
 constexpr int64_t kDepth = 256;  // rank-k update: depth of one pass
 
+// R rows of C, two vectors wide, minus those rows of A times a contiguous
+// strip of B (depth x two vectors).
+template <int R, class T>
+inline QB_ALWAYS_INLINE void rowsMinusStrip(T* c, int64_t ldc, const T* a, int64_t lda, const T* strip, int64_t depth) {
+    typedef T Vec __attribute__((vector_size(32)));
+    constexpr int64_t L = 32 / sizeof(T);
+    Vec acc[R][2] = {};
+    for (int64_t p = 0; p < depth; ++p) {
+        Vec b0, b1;
+        std::memcpy(&b0, strip + p * 2 * L, sizeof b0);
+        std::memcpy(&b1, strip + p * 2 * L + L, sizeof b1);
+        for (int r = 0; r < R; ++r) {
+            const T s = a[r * lda + p];
+            acc[r][0] += b0 * s;
+            acc[r][1] += b1 * s;
+        }
+    }
+    for (int r = 0; r < R; ++r) {
+        T* cr = c + r * ldc;
+        Vec c0, c1;
+        std::memcpy(&c0, cr, sizeof c0);
+        std::memcpy(&c1, cr + L, sizeof c1);
+        c0 -= acc[r][0];
+        c1 -= acc[r][1];
+        std::memcpy(cr, &c0, sizeof c0);
+        std::memcpy(cr + L, &c1, sizeof c1);
+    }
+}
+
 // 4 rows x 2 vectors of C at a time, the depth in passes of kDepth. B is
 // copied first, kPanelTiles tiles of its rows at a time, so that each tile's
 // strip is contiguous: B's rows are often a multiple of 4 KiB apart, which
@@ -20,8 +49,7 @@ constexpr int64_t kDepth = 256;  // rank-k update: depth of one pass
 template <class T>
 inline QB_ALWAYS_INLINE void subtractProductImpl(T* c, int64_t ldc, const T* a, int64_t lda, const T* b, int64_t ldb, int64_t m, int64_t n,
                                                  int64_t k) {
-    typedef T Vec __attribute__((vector_size(32)));
-    constexpr int64_t L = 32 / sizeof(T), W = 2 * L;
+    constexpr int64_t W = 2 * 32 / sizeof(T); // values in two vectors
     const int64_t nv = n / W * W;
     constexpr int64_t kPanelTiles = 8;
     std::vector<T> panel(size_t(kDepth * W * kPanelTiles));
@@ -36,49 +64,8 @@ inline QB_ALWAYS_INLINE void subtractProductImpl(T* c, int64_t ldc, const T* a, 
             }
             const T* strip = &panel[size_t(tile * kDepth * W)];
             int64_t i = 0;
-            for (; i + 4 <= m; i += 4) {
-                Vec acc[4][2] = {};
-                const T* ar = a + i * lda + p0;
-                for (int64_t p = 0; p < depth; ++p) {
-                    Vec b0, b1;
-                    std::memcpy(&b0, strip + p * W, sizeof b0);
-                    std::memcpy(&b1, strip + p * W + L, sizeof b1);
-                    for (int r = 0; r < 4; ++r) {
-                        const T s = ar[r * lda + p];
-                        acc[r][0] += b0 * s;
-                        acc[r][1] += b1 * s;
-                    }
-                }
-                for (int r = 0; r < 4; ++r) {
-                    T* cr = c + (i + r) * ldc + j;
-                    Vec c0, c1;
-                    std::memcpy(&c0, cr, sizeof c0);
-                    std::memcpy(&c1, cr + L, sizeof c1);
-                    c0 -= acc[r][0];
-                    c1 -= acc[r][1];
-                    std::memcpy(cr, &c0, sizeof c0);
-                    std::memcpy(cr + L, &c1, sizeof c1);
-                }
-            }
-            for (; i < m; ++i) {
-                Vec acc[2] = {};
-                for (int64_t p = 0; p < depth; ++p) {
-                    Vec b0, b1;
-                    std::memcpy(&b0, strip + p * W, sizeof b0);
-                    std::memcpy(&b1, strip + p * W + L, sizeof b1);
-                    const T s = a[i * lda + p0 + p];
-                    acc[0] += b0 * s;
-                    acc[1] += b1 * s;
-                }
-                T* cr = c + i * ldc + j;
-                Vec c0, c1;
-                std::memcpy(&c0, cr, sizeof c0);
-                std::memcpy(&c1, cr + L, sizeof c1);
-                c0 -= acc[0];
-                c1 -= acc[1];
-                std::memcpy(cr, &c0, sizeof c0);
-                std::memcpy(cr + L, &c1, sizeof c1);
-            }
+            for (; i + 4 <= m; i += 4) rowsMinusStrip<4>(c + i * ldc + j, ldc, a + i * lda + p0, lda, strip, depth);
+            for (; i < m; ++i) rowsMinusStrip<1>(c + i * ldc + j, ldc, a + i * lda + p0, lda, strip, depth);
         }
         for (int64_t i = 0; i < m; ++i) // columns past the last full pair of vectors
             for (int64_t j = nv; j < n; ++j) {
@@ -160,13 +147,15 @@ bool choleskyLower(std::vector<double>& a, int64_t n, ThreadPool& pool) {
         }
         if (k1 == n) break;
         // the panel below it: rows times the diagonal block's inverse transpose
-        std::vector<double> negInvT(size_t(nb * nb), 0.0); // -(L_kk⁻¹)ᵀ
-        for (int64_t c = 0; c < nb; ++c) // column c of L_kk⁻¹ by forward substitution
+        std::vector<double> invT(size_t(nb * nb), 0.0); // (L_kk⁻¹)ᵀ: row c is column c of L_kk⁻¹, by forward substitution
+        for (int64_t c = 0; c < nb; ++c)
             for (int64_t r = c; r < nb; ++r) {
                 double t = r == c ? 1.0 : 0.0;
-                for (int64_t p = c; p < r; ++p) t -= at(k0 + r, k0 + p) * -negInvT[size_t(c * nb + p)];
-                negInvT[size_t(c * nb + r)] = -t / at(k0 + r, k0 + r);
+                for (int64_t p = c; p < r; ++p) t -= at(k0 + r, k0 + p) * invT[size_t(c * nb + p)];
+                invT[size_t(c * nb + r)] = t / at(k0 + r, k0 + r);
             }
+        std::vector<double> negInvT(invT.size()); // subtractProduct subtracts: 0 - panel · (-invT)
+        std::transform(invT.begin(), invT.end(), negInvT.begin(), [](double v) { return -v; });
         forRowGroups(pool, k1, n, [&](int64_t i0, int64_t i1) {
             std::vector<double> product(size_t((i1 - i0) * nb), 0.0);
             subtractProduct(product.data(), nb, &at(i0, k0), n, negInvT.data(), nb, i1 - i0, nb, nb);

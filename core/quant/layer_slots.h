@@ -26,7 +26,5 @@ inline const Tensor& sourceTensorOf(const Model& model, const Tensor& view) {
         if (holdsView(t, view)) return t;
     throw Error(model.path + ": tensor '" + view.name + "' is not among the file's tensors");
 }
-// The first row of `view` inside its file tensor.
-inline int64_t firstRowOf(const Tensor& source, const Tensor& view) { return int64_t(view.data - source.data) / int64_t(source.rowStride()); }
 
 } // namespace qb

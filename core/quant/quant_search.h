@@ -25,8 +25,8 @@ float makeQkx2Quants(int n, int nmax, const float* x, const float* weights, uint
                      float rmin, float rdelta, int nstep, bool useMad);
 // makeQkx2Quants (squared error) on the 8 sub-blocks of 32 values of a Q4_K /
 // Q5_K super-block at once (x, weights, L: 256 values, sub-block j at 32*j):
-// each sub-block's arithmetic exactly as alone, the 8 side by side so the
-// compiler runs them as vector lanes. Writes theMin[8] and scale[8].
+// each sub-block's arithmetic exactly as alone, the 8 as the lanes of one
+// vector in the trials. Writes theMin[8] and scale[8].
 void makeQkx2Quants8x32(int nmax, const float* x, const float* weights, uint8_t* L, float* theMin, float* scale, float rmin, float rdelta,
                         int nstep);
 float makeQkx3Quants(int n, int nmax, const float* x, const float* weights, uint8_t* L, float* theMin, uint8_t* Laux,

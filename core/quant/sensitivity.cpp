@@ -135,10 +135,7 @@ SensitivityTable measureSensitivity(const Model& model, const std::vector<int>& 
             double kld;
             {
                 std::vector<std::unique_ptr<ViewSwap>> swaps; // each reader at its own rows of the quantized copy
-                for (Tensor* t : w.readers) {
-                    const int64_t firstRow = int64_t(t->data - src.data) / int64_t(src.rowStride());
-                    swaps.push_back(std::make_unique<ViewSwap>(*t, type, bytes.data() + size_t(firstRow) * stride));
-                }
+                for (Tensor* t : w.readers) swaps.push_back(std::make_unique<ViewSwap>(*t, type, bytes.data() + size_t(firstRowOf(src, *t)) * stride));
                 kld = divergence.measure(forward);
             }
             s.options.push_back({type, uint64_t(bytes.size()), kld});

@@ -1,8 +1,9 @@
 #pragma once
 // A weight view of a working copy of a Model pointed at other rows — the same
 // shape, stored in `type` — for the life of the object, then restored. The
-// sensitivity probes (a tensor quantized alone) and AWQ's candidates (a group
-// as Q(W·s)/s in F32) run the CPU forward pass on swapped weights this way.
+// sensitivity probes (a tensor quantized alone), AWQ's candidates (a group
+// as Q(W·s)/s in F32) and GPTQ's quantized layer run the CPU forward pass on
+// swapped weights this way.
 #include "model/weights.h"
 
 namespace qb {
@@ -29,5 +30,7 @@ private:
 inline bool holdsView(const Tensor& whole, const Tensor& view) {
     return whole.present() && view.data >= whole.data && view.data < whole.data + whole.bytes;
 }
+// The first row of `view` inside `whole`, which holds it.
+inline int64_t firstRowOf(const Tensor& whole, const Tensor& view) { return int64_t(view.data - whole.data) / int64_t(whole.rowStride()); }
 
 } // namespace qb
