@@ -1,7 +1,9 @@
 #version 450
-// Causal grouped-query attention (prefill), tiled over queries: one
-// invocation per (tile of QT consecutive query tokens, head), so every K and V
-// value fetched serves QT queries. Per query: scores over the cache up to its
+// Causal grouped-query attention (prefill) for a chunk of p.tokens queries
+// (rows p.firstToken.. of the batch; the engine runs a long prompt chunk by
+// chunk, so the scores buffer holds one chunk's rows, not the prompt's),
+// tiled over queries: one invocation per (tile of QT consecutive query tokens,
+// head), so every K and V value fetched serves QT queries. Per query: scores over the cache up to its
 // position (the last p.window of them on a local layer), soft-capped where the
 // model caps them, softmax, weighted sum of V, each sum in the reference's order.
 // The caches and their scales are read as texels (SIMD gathers on lavapipe).
@@ -38,9 +40,10 @@ void main() {
     bool live[QT];
     [[unroll]] for (uint k = 0u; k < QT; ++k) {
         live[k] = tile * QT + k < p.tokens;
-        tq[k] = min(tile * QT + k, p.tokens - 1u); // dead lanes of a ragged last tile repeat its last query
+        uint local = min(tile * QT + k, p.tokens - 1u); // dead lanes of a ragged last tile repeat its last query
+        tq[k] = p.firstToken + local;
         pos[k] = p.pos0 + tq[k];
-        so[k] = (tq[k] * p.heads + h) * p.capacity;
+        so[k] = (local * p.heads + h) * p.capacity;
         first[k] = p.window != 0u && pos[k] + 1u > p.window ? pos[k] + 1u - p.window : 0u;
     }
     uint start = first[0]; // positions grow along the tile (dead lanes repeat the last query)

@@ -8,7 +8,11 @@
 // Each phase spreads rows (or heads) over the invocations and computes every
 // value exactly as the general kernels do (same rounding of activations to
 // the weight type, same accumulation order), so results are bit-identical.
-// Weights are F32, F16 or BF16 (W_<TYPE>), all four matrices of one type.
+// Each matrix has its own type (p.types, a byte each: LAYER_F32 ..), as in
+// llama-quantize's mixes: F32, F16, BF16 (raw rows, activations rounded to the
+// type) or Q4_0, Q8_0 ([block][row] repacked quants with their scales,
+// vk/repack.h; activations quantized to Q8_0 blocks, ggml's integer dot as
+// matmul_q.comp: integer block sums, exact here in float as |sum| < 2^24).
 #extension GL_GOOGLE_include_directive : require
 #include "push_constants.h"
 #include "common/reduce.glsl"
@@ -34,42 +38,83 @@ layout(binding = 11) coherent buffer VCache { uint V[]; };
 layout(binding = 12) coherent buffer Scores { float sc[]; };
 layout(binding = 13) uniform usamplerBuffer Kt; // the caches again, read as R32_UINT texels
 layout(binding = 14) uniform usamplerBuffer Vt;
+layout(binding = 15) uniform samplerBuffer Sqkv; // block scales of Q4_0 / Q8_0 matrices (unused for the others)
+layout(binding = 16) uniform samplerBuffer Swo;
+layout(binding = 17) uniform samplerBuffer Sgu;
+layout(binding = 18) uniform samplerBuffer Sdown;
 #define K_READ Kt
 #define V_READ Vt
 layout(push_constant) uniform PC { LayerPush p; };
 
-// element c of the weight row at byte rowOff
-#if defined(W_F32)
-#define WEL(T, rowOff, c) uintBitsToFloat(texelFetch(T, int(((rowOff) >> 2) + (c))).x)
-float roundAct(float x) { return x; }
-#elif defined(W_F16)
-#define WEL(T, rowOff, c) unpackHalf2x16(texelFetch(T, int(((rowOff) >> 2) + ((c) >> 1))).x)[(c) & 1u]
-float roundAct(float x) { return roundHalfRte(x); }
-#elif defined(W_BF16)
-#define WEL(T, rowOff, c) uintBitsToFloat(((texelFetch(T, int(((rowOff) >> 2) + ((c) >> 1))).x >> (16u * ((c) & 1u))) & 0xFFFFu) << 16)
-float roundAct(float x) { return roundBf16Rte(x); }
-#else
-#error "no W_<TYPE> defined"
-#endif
+#define LAYER_F32 0u
+#define LAYER_F16 1u
+#define LAYER_BF16 2u
+#define LAYER_Q4_0 3u
+#define LAYER_Q8_0 4u
+uint typeOf(uint m) { return (p.types >> (8u * m)) & 255u; } // m: 0 q|k|v, 1 wo, 2 gate|up, 3 down
 
 // The phase's input vector, copied once per invocation from the scratch
-// buffer: lavapipe reads private arrays as SIMD vectors but storage buffers
-// lane by lane, and each invocation computes several rows.
+// buffer (lavapipe reads private arrays as SIMD vectors but storage buffers
+// lane by lane, and each invocation computes several rows), rounded as the
+// matrix's dot product rounds it: to F16 / BF16, or Q8_0 blocks (xv holds the
+// quants, xd the block scales).
 float xv[LAYER_DECODE_MAX_WIDTH];
-void loadInput(uint xOff, uint cols) {
-    for (uint c = 0u; c < cols; ++c) xv[c] = S[xOff + c];
+float xd[LAYER_DECODE_MAX_WIDTH / 32u];
+void loadInput(uint xOff, uint cols, uint type) {
+    if (type == LAYER_Q4_0 || type == LAYER_Q8_0) {
+        for (uint b = 0u; b < cols / 32u; ++b) {
+            float amax = 0.0;
+            for (uint j = 0u; j < 32u; ++j) amax = max(amax, abs(S[xOff + b * 32u + j]));
+            float id = amax != 0.0 ? 127.0 / amax : 0.0;
+            for (uint j = 0u; j < 32u; ++j) xv[b * 32u + j] = roundEven(S[xOff + b * 32u + j] * id);
+            xd[b] = roundHalfRte(amax / 127.0);
+        }
+        return;
+    }
+    for (uint c = 0u; c < cols; ++c) {
+        float x = S[xOff + c];
+        xv[c] = type == LAYER_F16 ? roundHalfRte(x) : type == LAYER_BF16 ? roundBf16Rte(x) : x;
+    }
 }
 
-#define ROW_DOT(NAME, T) \
-    float NAME(uint rowOff, uint cols) { \
+// Row r (of `rows`) of a matrix times the loaded input, in the reference's order.
+#define ROW_DOT(NAME, T, D, M) \
+    float NAME(uint r, uint rows, uint rowBytes, uint cols) { \
+        uint type = typeOf(M); \
         precise float acc = 0.0; \
-        for (uint c = 0u; c < cols; ++c) acc += WEL(T, rowOff, c) * xv[c]; \
+        if (type == LAYER_Q4_0 || type == LAYER_Q8_0) { \
+            uint words = type == LAYER_Q4_0 ? 4u : 8u; \
+            for (uint b = 0u; b < cols / 32u; ++b) { \
+                uint w0 = (b * rows + r) * words; \
+                float s = 0.0; /* the block's integer sum, exact */ \
+                for (uint i = 0u; i < words; ++i) { \
+                    uint w = texelFetch(T, int(w0 + i)).x; \
+                    for (uint k = 0u; k < 4u; ++k) { \
+                        uint byte = (w >> (8u * k)) & 255u, j = 4u * i + k; \
+                        if (type == LAYER_Q4_0) \
+                            s += float(int(byte & 15u) - 8) * xv[b * 32u + j] + float(int(byte >> 4) - 8) * xv[b * 32u + j + 16u]; \
+                        else \
+                            s += float(int(byte << 24) >> 24) * xv[b * 32u + j]; \
+                    } \
+                } \
+                acc += (s * texelFetch(D, int(((b >> 2) * rows + r) * 4u + (b & 3u))).x) * xd[b]; \
+            } \
+        } else { \
+            uint rowOff = r * rowBytes; \
+            for (uint c = 0u; c < cols; ++c) { \
+                uint word = texelFetch(T, int((rowOff >> 2) + (type == LAYER_F32 ? c : c >> 1))).x; \
+                float w = type == LAYER_F32 ? uintBitsToFloat(word) \
+                        : type == LAYER_F16 ? unpackHalf2x16(word)[c & 1u] \
+                        : uintBitsToFloat(((word >> (16u * (c & 1u))) & 0xFFFFu) << 16); \
+                acc += w * xv[c]; \
+            } \
+        } \
         return acc; \
     }
-ROW_DOT(dotQkv, Wqkv)
-ROW_DOT(dotWo, Wo)
-ROW_DOT(dotGu, Wgu)
-ROW_DOT(dotDown, Wdown)
+ROW_DOT(dotQkv, Wqkv, Sqkv, 0u)
+ROW_DOT(dotWo, Wo, Swo, 1u)
+ROW_DOT(dotGu, Wgu, Sgu, 2u)
+ROW_DOT(dotDown, Wdown, Sdown, 3u)
 
 // scratch layout: normed input | q|k|v | attention output | ffn hidden
 uint oXB() { return 0u; }
@@ -81,7 +126,7 @@ uint oH() { return oATT() + p.qDim; }
 #define ANGLE(i) texelFetch(Angles, int(i)).x
 #define SC(i) sc[i]
 #define SC_SET(i, v) sc[i] = (v)
-#define OUT_SET(i, v) S[oATT() + (i)] = roundAct(v)
+#define OUT_SET(i, v) S[oATT() + (i)] = (v)
 #include "common/attend_decode.glsl"
 
 void sync() {
@@ -89,7 +134,7 @@ void sync() {
     barrier();
 }
 
-// RMSNorm of the residual into the scratch input, rounded for the weights
+// RMSNorm of the residual into the scratch input
 #define RESIDUAL(i) X[i]
 #define NORM_INTO_XB(GAIN) \
     { \
@@ -97,7 +142,7 @@ void sync() {
         RMS_SCALE(scale, RESIDUAL, p.dim, p.eps) \
         for (uint i = lid; i < p.dim; i += n) { \
             precise float y = X[i] * scale * texelFetch(GAIN, int(i)).x; \
-            S[oXB() + i] = roundAct(y); \
+            S[oXB() + i] = y; \
         } \
     }
 
@@ -106,9 +151,9 @@ void main() {
     uint qkvRows = p.qDim + 2u * p.kvDim;
     NORM_INTO_XB(AttnNorm)
     sync();
-    loadInput(oXB(), p.dim);
+    loadInput(oXB(), p.dim, typeOf(0u));
     for (uint r = lid; r < qkvRows; r += n) {
-        float acc = dotQkv(r * p.qkvRowBytes, p.dim);
+        float acc = dotQkv(r, qkvRows, p.qkvRowBytes, p.dim);
         if (p.hasBias != 0u) {
             precise float b = acc + texelFetch(Bias, int(r)).x;
             acc = b;
@@ -118,24 +163,24 @@ void main() {
     sync();
     for (uint h = lid; h < p.heads; h += n) attendDecode(h, p.heads, p.kvHeads, p.headDim, p.pos, p.capacity, p.scale, 1.0, p.neox != 0u, 0u, 0u, 0u, 0.0); // (not chosen for query-pre-scaled, windowed or capped models)
     sync();
-    loadInput(oATT(), p.qDim);
+    loadInput(oATT(), p.qDim, typeOf(1u));
     for (uint r = lid; r < p.dim; r += n) {
-        precise float y = X[r] + dotWo(r * p.woRowBytes, p.qDim);
+        precise float y = X[r] + dotWo(r, p.dim, p.woRowBytes, p.qDim);
         X[r] = y;
     }
     sync();
     NORM_INTO_XB(FfnNorm)
     sync();
-    loadInput(oXB(), p.dim);
+    loadInput(oXB(), p.dim, typeOf(2u));
     for (uint r = lid; r < p.ffn; r += n) {
-        float g = dotGu(r * p.gateUpRowBytes, p.dim);
-        float u = dotGu((p.ffn + r) * p.gateUpRowBytes, p.dim);
-        S[oH() + r] = roundAct(siluTimes(g, u));
+        float g = dotGu(r, 2u * p.ffn, p.gateUpRowBytes, p.dim);
+        float u = dotGu(p.ffn + r, 2u * p.ffn, p.gateUpRowBytes, p.dim);
+        S[oH() + r] = siluTimes(g, u);
     }
     sync();
-    loadInput(oH(), p.ffn);
+    loadInput(oH(), p.ffn, typeOf(3u));
     for (uint r = lid; r < p.dim; r += n) {
-        precise float y = X[r] + dotDown(r * p.downRowBytes, p.ffn);
+        precise float y = X[r] + dotDown(r, p.dim, p.downRowBytes, p.ffn);
         X[r] = y;
     }
 }

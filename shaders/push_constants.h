@@ -56,7 +56,7 @@ struct LayerPush {      // layer_decode: one whole transformer layer for one tok
     uint woRowBytes;
     uint gateUpRowBytes;
     uint downRowBytes;
-    uint pad0;
+    uint types;         // a byte per matrix (q|k|v, wo, gate|up, down): 0 F32, 1 F16, 2 BF16, 3 Q4_0, 4 Q8_0
     uint pad1;
     uint pad2;
 };
@@ -90,7 +90,7 @@ struct KvStorePush {    // append tokens' K and V (from the fused qkv rows) to a
     uint pad1;
 };
 
-struct AttentionPush {  // causal GQA attention for `tokens` queries at pos0.. over the cache
+struct AttentionPush {  // causal GQA attention for `tokens` queries at pos0 + firstToken.. over the cache
     uint heads;
     uint kvHeads;
     uint headDim;
@@ -103,6 +103,10 @@ struct AttentionPush {  // causal GQA attention for `tokens` queries at pos0.. o
     uint pad0;          // attention_decode: 1 = NeoX RoPE pairs
     float qScale;       // the query's scale before Q·K (Phi-3, Gemma 2; with scale 1); 1 otherwise
     float softcap;      // scores s -> softcap * tanh(s / softcap) (Gemma 2); 0 = none
+    uint firstToken;    // attention (prefill): the chunk's first query row in the q and output buffers
+    uint pad1;
+    uint pad2;
+    uint pad3;
 };
 
 struct EltwisePush {    // element-wise ops over n values (bias: period = row length; swiglu, geglu: ffn width)
@@ -121,7 +125,7 @@ struct GetRowsPush {    // embedding rows for token ids
 
 #ifdef __cplusplus
 static_assert(sizeof(MatmulPush) == 32 && sizeof(RoundPush) == 16 && sizeof(LayerPush) == 80 && sizeof(ActQuantPush) == 32 && sizeof(NormPush) == 16 && sizeof(RopePush) == 32 &&
-              sizeof(KvStorePush) == 32 && sizeof(AttentionPush) == 48 && sizeof(EltwisePush) == 16 && sizeof(GetRowsPush) == 16,
+              sizeof(KvStorePush) == 32 && sizeof(AttentionPush) == 64 && sizeof(EltwisePush) == 16 && sizeof(GetRowsPush) == 16,
               "push-constant structs must keep their std430 sizes");
 } // namespace qb::vk
 #endif

@@ -1,7 +1,7 @@
 #version 450
 // Rounds activation rows the way ggml's CPU backend quantizes them for a dot
 // with a given weight type, so Vulkan and the CPU reference agree:
-// R_Q8_0 (32-blocks, F16 scale), R_Q8_K (256-blocks), R_F16, R_BF16,
+// R_Q8_0 (32-blocks, F16 scale: Q4_1, Q5_0, Q5_1), R_F16, R_BF16,
 // R_I8_DYN (int8 per token), R_I8_STATIC (int8 with the file's input scale).
 #extension GL_GOOGLE_include_directive : require
 #include "push_constants.h"
@@ -13,36 +13,20 @@ layout(binding = 2) readonly buffer Scale { float inputScale[]; };
 layout(push_constant) uniform PC { RoundPush p; };
 
 void main() {
-#if defined(R_Q8_0) || defined(R_Q8_K)
 #if defined(R_Q8_0)
     const uint B = 32u;
-#else
-    const uint B = 256u;
-#endif
     uint blocksPerRow = p.cols / B;
     uint blk = gl_GlobalInvocationID.x;
     if (blk >= blocksPerRow * p.tokens) return;
     uint o = (blk / blocksPerRow) * p.cols + (blk % blocksPerRow) * B;
-    float amax = 0.0, maxv = 0.0;
-    for (uint j = 0u; j < B; ++j) {
-        float a = abs(X[o + j]);
-        if (a > amax) { amax = a; maxv = X[o + j]; }
-    }
-#if defined(R_Q8_0)
+    float amax = 0.0;
+    for (uint j = 0u; j < B; ++j) amax = max(amax, abs(X[o + j]));
     float id = amax != 0.0 ? 127.0 / amax : 0.0;
     float dh = roundHalfRte(amax / 127.0);
     for (uint j = 0u; j < B; ++j) {
         precise float y = roundEven(X[o + j] * id) * dh;
         Y[o + j] = y;
     }
-#else
-    if (amax == 0.0) {
-        for (uint j = 0u; j < B; ++j) Y[o + j] = 0.0;
-        return;
-    }
-    float iscale = -127.0 / maxv;
-    for (uint j = 0u; j < B; ++j) Y[o + j] = min(127.0, roundEven(iscale * X[o + j])) / iscale;
-#endif
 #elif defined(R_F16) || defined(R_BF16)
     uint i = gl_GlobalInvocationID.x;
     if (i >= p.cols * p.tokens) return;

@@ -3,6 +3,7 @@
 // and the side-by-side matmul giving the one-row-at-a-time loop's exact bits.
 #include "common/error.h"
 #include "model/forward_cpu.h"
+#include "model/kquant_dot.h"
 #include "model/matmul_lanes.h"
 #include "quant/quantize.h"
 #include "model/sampler.h"
@@ -122,6 +123,56 @@ private slots:
         ThreadPool pool(2);
         matmulSideBySide(w, x.data(), tokens, got.data(), pool);
         QCOMPARE(std::memcmp(got.data(), expected.data(), got.size() * sizeof(float)), 0);
+    }
+
+    // The K-quants' integer dot (sub-block scales and mins as integers) is the
+    // dot of ggml's dequantized weights with the Q8_K activations, to float
+    // rounding; and the multi-token form is the one-token one, bit for bit.
+    void kQuantIntegerDotIsTheDequantizedDot_data() {
+        QTest::addColumn<QString>("type");
+        for (const char* t : {"Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"}) QTest::newRow(t) << QString(t);
+    }
+    void kQuantIntegerDotIsTheDequantizedDot() {
+        QFETCH(QString, type);
+        const GgmlType t = *typeFromName(type.toStdString());
+        const int rows = 9, cols = 512, tokens = 3;
+        std::mt19937 rng(11);
+        std::normal_distribution<float> g(0, 1);
+        std::vector<float> values(size_t(rows) * cols), x(size_t(tokens) * cols), row(static_cast<size_t>(cols));
+        for (float& v : values) v = g(rng);
+        for (float& v : x) v = 4.0f * g(rng);
+        const size_t stride = rowBytes(t, cols);
+        std::vector<uint8_t> bytes(size_t(rows) * stride);
+        for (int r = 0; r < rows; ++r) quantizeRow(t, &values[size_t(r) * cols], bytes.data() + size_t(r) * stride, cols);
+        Q8KBlocks xq;
+        quantizeQ8KBlocks(x.data(), int64_t(x.size()), xq);
+        for (int r = 0; r < rows; ++r) {
+            dequantizeRow(t, bytes.data() + size_t(r) * stride, row.data(), cols);
+            std::vector<float> many(static_cast<size_t>(tokens));
+            kQuantDotTokens(t, bytes.data() + size_t(r) * stride, cols, xq, tokens, many.data(), 1);
+            for (int tk = 0; tk < tokens; ++tk) {
+                double want = 0, mag = 0;
+                for (int c = 0; c < cols; ++c) {
+                    const int64_t i = int64_t(tk) * cols + c;
+                    const double xv = double(xq.q[size_t(i)]) * xq.d[size_t(i / 256)];
+                    want += double(row[size_t(c)]) * xv;
+                    mag += std::fabs(double(row[size_t(c)]) * xv);
+                }
+                const float got = kQuantDotRow(t, bytes.data() + size_t(r) * stride, cols, xq, int64_t(tk) * (cols / 256));
+                QVERIFY2(std::fabs(got - want) <= 1e-5 * mag, qPrintable(QString("%1 row %2 token %3: %4 vs %5").arg(type).arg(r).arg(tk).arg(got).arg(want)));
+                QCOMPARE(many[size_t(tk)], got);
+            }
+        }
+        // ggml's Q8_K: the value of largest magnitude maps to -127 exactly, sums of 16 are the quants'
+        float amax = 0, maxv = 0;
+        for (int j = 0; j < 256; ++j)
+            if (std::fabs(x[size_t(j)]) > amax) amax = std::fabs(x[size_t(j)]), maxv = x[size_t(j)];
+        int at = 0;
+        while (x[size_t(at)] != maxv) ++at;
+        QCOMPARE(int(xq.q[size_t(at)]), -127);
+        int sum = 0;
+        for (int j = 16; j < 32; ++j) sum += xq.q[size_t(j)];
+        QCOMPARE(int(xq.bsums[1]), sum);
     }
 
     void contextFullIsAnError() {

@@ -6,6 +6,7 @@
 #include "model/tokenizer.h"
 #include "support/test_eval.h"
 #include "support/test_paths.h"
+#include "support/wide_model.h"
 #include "model/synth.h"
 #include "quant/quantizer.h"
 #include "vk/engine.h"
@@ -36,7 +37,7 @@ class TestVkForward : public QObject {
         vo.contextLength = context;
         vk::VkForward gpu(m, *ctx, vo);
         QCOMPARE(greedy(gpu, m, tokens), greedy(cpu, m, tokens));
-        // and the logits of a prefill, bit for bit (greedy text alone could hide small differences)
+        // and the logits of a prefill
         std::vector<int> ids{m.vocab->bos};
         for (int i = 0; i < 23; ++i) ids.push_back(3 + (i * 37) % (m.config.vocabSize - 3));
         std::vector<float> a, b;
@@ -44,8 +45,8 @@ class TestVkForward : public QObject {
         gpu.reset();
         cpu.forward(ids.data(), int(ids.size()), a, true);
         gpu.forward(ids.data(), int(ids.size()), b, true);
-        QCOMPARE(b.size(), a.size());
-        QVERIFY2(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0, "prefill logits differ between the CPU reference and Vulkan");
+        const std::string diff = qbtest::compareWithCpu(b, a, gpu); // bit for bit on lavapipe; greedy text alone could hide small differences
+        QVERIFY2(diff.empty(), diff.c_str());
     }
 
 private slots:
@@ -112,8 +113,33 @@ private slots:
         quantizeModel(*src, path, q);
         compareGreedy(*loadModel(path), 128, 100);
     }
+    // The K-quants' integer dots (act_q8_k + matmul_k) end to end on a real
+    // trained model whose rows are 256 wide (stories260K padded): each type
+    // alone and llama-quantize's Q4_K_M mix (Q4_K with Q6_K), greedy text and
+    // prefill logits as the CPU reference's.
+    void kQuantsMatchCpu_data() {
+        QTest::addColumn<QString>("type");
+        QTest::addColumn<bool>("pure");
+        for (const char* t : {"Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"}) QTest::newRow(t) << QString(t) << true;
+        QTest::newRow("Q4_K_M mix") << "Q4_K_M" << false;
+    }
+    void kQuantsMatchCpu() {
+        QFETCH(QString, type);
+        QFETCH(bool, pure);
+        const std::string dir = qbtest::scratchDir("vk_kquants");
+        qbtest::writeWideStories(dir + "/wide.gguf");
+        auto src = loadModel(dir + "/wide.gguf");
+        const std::string path = dir + "/" + type.toStdString() + ".gguf";
+        QuantizeOptions q;
+        q.target = type.toStdString();
+        q.pure = pure;
+        quantizeModel(*src, path, q);
+        auto m = loadModel(path);
+        QCOMPARE(m->weights.layers[0].wq.type, pure ? *typeFromName(type.toStdString()) : GgmlType::Q4_K);
+        compareGreedy(*m, 128, 100);
+    }
     // Qwen2's q|k|v biases and NeoX RoPE on every decode path, logits equal bit for
-    // bit: a 9-token prefill (a ragged attention tile) and 8 decode steps.
+    // bit on lavapipe (to rounding on GPUs): a 9-token prefill (a ragged attention tile) and 8 decode steps.
     void qwen2LogitsIdentical_data() {
         QTest::addColumn<QString>("type");
         for (const char* t : {"F32", "F16", "Q8_0", "Q4_0"}) QTest::newRow(t) << QString(t);
@@ -139,11 +165,13 @@ private slots:
         std::vector<float> a, b;
         cpu.forward(ids.data(), 9, a, true);
         gpu.forward(ids.data(), 9, b, true);
-        QVERIFY(a == b);
+        std::string diff = qbtest::compareWithCpu(b, a, gpu);
+        QVERIFY2(diff.empty(), diff.c_str());
         for (size_t t = 9; t < ids.size(); ++t) {
             cpu.forward(&ids[t], 1, a, true);
             gpu.forward(&ids[t], 1, b, true);
-            QVERIFY2(a == b, qPrintable(QString("decode step at position %1").arg(t)));
+            diff = qbtest::compareWithCpu(b, a, gpu);
+            QVERIFY2(diff.empty(), qPrintable(QString("decode step at position %1: %2").arg(t).arg(diff.c_str())));
         }
     }
     void perplexityMatchesLlamaCpp() {
@@ -203,7 +231,8 @@ private slots:
         const double a = perplexity(cpu, *m, 8), b = perplexity(gpu, *m, 8), f32 = perplexity(reference, *m, 8);
         qInfo("KV cache %s: PPL cpu %.4f vulkan %.4f (F32 cache %.4f), %llu bytes vs %llu", qPrintable(kv), a, b, f32,
               (unsigned long long)gpu.kvCacheBytes(), (unsigned long long)reference.kvCacheBytes());
-        QCOMPARE(a, b);
+        if (gpu.bitIdenticalWithCpu()) QCOMPARE(a, b);
+        else QVERIFY2(std::abs(a - b) <= 1e-4 * a, qPrintable(QString("cpu %1 vulkan %2").arg(a).arg(b)));
         QVERIFY(std::abs(b - f32) < 0.03 * f32);
         QVERIFY(gpu.kvCacheBytes() * 3 < reference.kvCacheBytes()); // 1 byte a value + a scale per 32, against 4
     }

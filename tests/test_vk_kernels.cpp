@@ -4,6 +4,7 @@
 #include "common/error.h"
 #include "model/activation_rounding.h"
 #include "model/block_dot.h"
+#include "model/kquant_dot.h"
 #include "vk/repack.h"
 #include "model/forward_cpu.h"
 #include "quant/quantize.h"
@@ -106,6 +107,7 @@ private slots:
         QFETCH(QString, type);
         QFETCH(double, tolerance);
         const GgmlType t = *typeFromName(type.toStdString());
+        const bool floatMatmul = !hasKQuantDot(t); // K-quants multiply by integer dots (integerDotMatmul); their rows here
         const int64_t rows = 48, cols = 512, tokens = 5;
         const auto w = randomValues(size_t(rows * cols), 1);
         const size_t stride = rowBytes(t, cols);
@@ -140,6 +142,7 @@ private slots:
         const ActivationRounding rounding = activationRounding(t);
         const Buffer* in = xb.get();
         std::unique_ptr<Pipeline> round;
+        if (floatMatmul) {
         if (rounding != ActivationRounding::None) {
             round = std::make_unique<Pipeline>(*ctx, std::string("round_act_") + activationRoundingName(rounding), 3, sizeof(RoundPush), 64);
             RoundPush rp{uint32_t(cols), uint32_t(tokens), 0, 0};
@@ -153,6 +156,7 @@ private slots:
         batch.submitAndWait();
         const double e = nmse(read(*yb, want.size()), want);
         QVERIFY2(e < std::max(tolerance, 1e-10), qPrintable(QString("%1 matmul nmse %2").arg(type).arg(e)));
+        }
 
         // get_rows: rows 3, 0, 47 of the same weights
         const std::vector<uint32_t> ids{3, 0, 47};
@@ -184,6 +188,8 @@ private slots:
                 for (int n : {1, 5}) QTest::newRow(qPrintable(QString("%1 %2 %3 tokens").arg(t, d ? "dot4" : "swar").arg(n))) << QString(t) << d << false << n;
                 QTest::newRow(qPrintable(QString("%1 %2 subgroup").arg(t, d ? "dot4" : "swar"))) << QString(t) << d << true << 1;
             }
+        for (const char* t : {"Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"}) // one kernel on every device
+            for (int n : {1, 5}) QTest::newRow(qPrintable(QString("%1 %2 tokens").arg(t).arg(n))) << QString(t) << false << false << n;
     }
     void integerDotMatmul() {
         QFETCH(QString, type);
@@ -193,6 +199,7 @@ private slots:
         if (dot4 && !ctx->info().integerDot) QSKIP("device has no integer dot product; the SWAR rows cover it");
         if (subgroup && !ctx->info().subgroupShuffle) QSKIP("device has no subgroup shuffles; the other rows cover it");
         const GgmlType t = *typeFromName(type.toStdString());
+        if (hasKQuantDot(t)) return kQuantMatmul(t, tokens);
         const int64_t rows = 42, cols = 800; // 25 blocks: a ragged last group of four scales, uneven phases
         const auto w = randomValues(size_t(rows * cols), 3);
         const size_t stride = rowBytes(t, cols);
@@ -234,10 +241,59 @@ private slots:
             QVERIFY2(e < 1e-12, qPrintable(QString("%1: nmse %2").arg(name.c_str()).arg(e)));
             return;
         }
+        expectCpuBits(got, want, name);
+    }
+
+private:
+    // The K-quant path (act_q8_k + matmul_k) against kQuantDotRow, bit for bit.
+    void kQuantMatmul(GgmlType t, int tokens) {
+        const int64_t rows = 42, cols = 768; // 3 super-blocks, rows not a multiple of 4
+        const auto w = randomValues(size_t(rows * cols), 3);
+        const size_t stride = rowBytes(t, cols);
+        std::vector<uint8_t> q(stride * rows);
+        for (int64_t r = 0; r < rows; ++r) quantizeRow(t, &w[size_t(r * cols)], q.data() + size_t(r) * stride, cols);
+        auto x = randomValues(size_t(tokens * cols), 4, 3.0f);
+        for (int64_t c = 256; c < 512; ++c) x[size_t(c)] = 0.0f; // an all-zero super-block (d = 0)
+        const auto y0 = randomValues(size_t(tokens * rows), 5);
+        Q8KBlocks xq;
+        quantizeQ8KBlocks(x.data(), int64_t(x.size()), xq);
+        std::vector<float> want(y0);
+        for (int tk = 0; tk < tokens; ++tk)
+            for (int64_t r = 0; r < rows; ++r)
+                want[size_t(tk * rows + r)] = y0[size_t(tk * rows + r)] + kQuantDotRow(t, q.data() + size_t(r) * stride, cols, xq, tk * (cols / 256));
+        const RepackedBlocks packed = repackBlocks(t, cols, {{q.data(), q.size()}});
+        auto qb = bufferWith(*ctx, packed.quants.data(), packed.quants.size(), "repacked super-blocks");
+        auto db = bufferWith(*ctx, packed.scales.data(), packed.scales.size() * 4, "d, dmin");
+        auto xb = bufferWith(*ctx, x.data(), x.size() * 4, "x");
+        auto yb = bufferWith(*ctx, y0.data(), y0.size() * 4, "y");
+        auto xqb = poisoned(*ctx, size_t(tokens * cols / 256 * 128), "x quants");
+        auto xmb = poisoned(*ctx, size_t(tokens * cols / 256 * 20), "x sums and d");
+        auto dummy = poisoned(*ctx, 4, "unused");
+        CommandBatch batch(*ctx);
+        Pipeline act(*ctx, "act_q8_k_none", 4, sizeof(ActQuantPush), 8, actQuantKBindings()); // a workgroup of 8 per super-block
+        ActQuantPush ap{uint32_t(cols), uint32_t(tokens), 1e-5f, uint32_t(cols), 0, 0, 0, 0};
+        batch.dispatch(act, {xb.get(), dummy.get(), xqb.get(), xmb.get()}, &ap, sizeof ap, uint32_t(tokens * cols / 256));
+        const std::string name = std::string(tokens == 1 ? "matmul_k_" : "matmul_k4t_") + lower(typeName(t));
+        Pipeline mm(*ctx, name, 5, sizeof(MatmulPush), 64, matmulKBindings());
+        MatmulPush mp{uint32_t(rows), uint32_t(cols), uint32_t(tokens), uint32_t(stride), uint32_t(rows), 0, 1, 0};
+        batch.dispatch(mm, {qb.get(), xqb.get(), yb.get(), db.get(), xmb.get()}, &mp, sizeof mp, 1, tokens == 1 ? 1u : uint32_t((tokens + 3) / 4));
+        batch.submitAndWait();
+        expectCpuBits(read(*yb, want.size()), want, name);
+    }
+    // Bit for bit on a CPU device (lavapipe: IEEE-exact division, as the CPU);
+    // on GPUs the activation scales' divisions are accurate to a few ulp, so a
+    // quant may differ by one: nmse < 1e-6 there.
+    void expectCpuBits(const std::vector<float>& got, const std::vector<float>& want, const std::string& name) {
+        if (ctx->info().type != "cpu") {
+            const double e = nmse(got, want);
+            QVERIFY2(e < 1e-6, qPrintable(QString("%1: nmse %2 on a GPU").arg(name.c_str()).arg(e)));
+            return;
+        }
         for (size_t i = 0; i < want.size(); ++i)
             QVERIFY2(got[i] == want[i], qPrintable(QString("%1: y[%2] = %3, CPU %4").arg(name.c_str()).arg(i).arg(got[i], 0, 'g', 9).arg(want[i], 0, 'g', 9)));
     }
 
+private slots:
     void rmsNormRopeEltwise() {
         const uint32_t dim = 64, tokens = 3;
         const auto x = randomValues(dim * tokens, 3), g = randomValues(dim, 4), b = randomValues(dim * tokens, 5);

@@ -1,7 +1,7 @@
 #include "model/activation_rounding.h"
 
 #include "model/block_dot.h"
-#include "quant/quant_search.h"
+#include "model/kquant_dot.h"
 
 #include "common/half.h"
 
@@ -21,21 +21,12 @@ void roundQ8_0(const float* x, float* out, int64_t n) {
     for (int64_t i = 0; i < n; ++i) out[i] = float(blocks.q[size_t(i)]) * blocks.d[size_t(i / 32)];
 }
 
-// Q8_K blocks of 256: scale from the signed value of largest magnitude, F32 d.
+// Q8_K blocks of 256 (quantizeQ8KBlocks): scale from the signed value of
+// largest magnitude, F32 d; the value each quant stands for is q * d.
 void roundQ8_K(const float* x, float* out, int64_t n) {
-    for (int64_t b = 0; b < n; b += 256) {
-        float amax;
-        const float maxv = quant::signedMaxMagnitude(x + b, 256, amax);
-        if (amax == 0.0f) {
-            std::memset(out + b, 0, 256 * sizeof(float));
-            continue;
-        }
-        const float iscale = -127.0f / maxv;
-        for (int j = 0; j < 256; ++j) {
-            const float v = std::nearbyint(iscale * x[b + j]);
-            out[b + j] = std::min(127.0f, v) / iscale;
-        }
-    }
+    Q8KBlocks blocks;
+    quantizeQ8KBlocks(x, n, blocks);
+    for (int64_t i = 0; i < n; ++i) out[i] = float(blocks.q[size_t(i)]) * blocks.d[size_t(i / 256)];
 }
 
 } // namespace

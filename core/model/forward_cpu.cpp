@@ -1,6 +1,7 @@
 #include "model/forward_cpu.h"
 
 #include "model/block_dot.h"
+#include "model/kquant_dot.h"
 
 #include "common/checked.h"
 #include "common/error.h"
@@ -159,6 +160,14 @@ void CpuForward::matmul(const Tensor& w, const float* xIn, int n, float* y) cons
         m_pool.parallelFor(rows, [&](int64_t begin, int64_t end) {
             for (int64_t r = begin; r < end; ++r)
                 for (int t = 0; t < n; ++t) y[int64_t(t) * rows + r] = integerDotRow(w.type, w.row(r), cols, xq, int64_t(t) * (cols / 32));
+        });
+        return;
+    }
+    if (hasKQuantDot(w.type)) { // the K-quants' integer dot against Q8_K-quantized activations
+        Q8KBlocks xq;
+        quantizeQ8KBlocks(xIn, int64_t(n) * cols, xq);
+        m_pool.parallelFor(rows, [&](int64_t begin, int64_t end) {
+            for (int64_t r = begin; r < end; ++r) kQuantDotTokens(w.type, w.row(r), cols, xq, n, y + r, rows);
         });
         return;
     }

@@ -6,6 +6,7 @@
 #include <cstring>
 #include "model/activation_rounding.h"
 #include "model/activations.h"
+#include "model/kquant_dot.h"
 #include "vk/repack.h"
 #include "push_constants.h"
 
@@ -18,6 +19,9 @@ namespace qb::vk {
 namespace {
 
 constexpr uint32_t kWorkgroup = 64, kSmallWorkgroup = 8, kDecodeWorkgroup = 32;
+// Prefill attention runs this many queries a dispatch: its scores buffer is
+// kAttentionChunk x heads x context floats, linear in the context, whatever the prompt.
+constexpr int kAttentionChunk = 64;
 uint32_t groups(uint64_t n, uint32_t per = kWorkgroup) { return uint32_t((n + per - 1) / per); }
 
 std::string lower(std::string s) {
@@ -45,10 +49,10 @@ ScratchSizes scratchSizes(const ModelConfig& c, int n, int capacity) {
             N * c.nHeads * c.headDim * f,
             N * 2 * VkDeviceSize(c.ffnDim) * f,
             N * c.ffnDim * f,
-            N * c.nHeads * VkDeviceSize(capacity) * f,
+            VkDeviceSize(std::min(n, kAttentionChunk)) * c.nHeads * VkDeviceSize(capacity) * f, // one chunk of queries' scores
             N * c.vocabSize * f,
-            N * (widest / 32) * 64,
-            N * (widest / 32) * 8,
+            N * (widest / 32) * 64, // Q8_0 pairs: 64 bytes a block of 32; Q8_K: 512 a super-block of 256
+            N * (widest / 32) * 10, // Q8_0: 8 bytes a block of 32; Q8_K: 80 a super-block of 256
             c.postNorms ? N * c.dim * f : kDummyBytes};
 }
 
@@ -142,11 +146,10 @@ bool VkForward::layerFusable() const {
     if (c.localWindow > 0 || c.attnSoftcap > 0 || c.postNorms || c.ffnActivation != FfnActivation::SiLU) return false;
     for (const Layer& l : m_layers) {
         if (l.qkv.size() != 1 || l.gateUp.size() != 1) return false;
-        const GgmlType t = l.qkv[0].type;
-        if (t != GgmlType::F32 && t != GgmlType::F16 && t != GgmlType::BF16) return false;
-        for (const Weight* w : {&l.gateUp[0], &l.wo, &l.down})
-            if (w->type != t || w->cols % 2 != 0) return false;
-        if (l.qkv[0].cols % 2 != 0) return false;
+        for (const Weight* w : {&l.qkv[0], &l.wo, &l.gateUp[0], &l.down}) {
+            const bool plain = w->type == GgmlType::F32 || w->type == GgmlType::F16 || w->type == GgmlType::BF16;
+            if (plain ? w->cols % 2 != 0 || w->rowScale : !(w->repacked && !hasKQuantDot(w->type))) return false; // F32/F16/BF16, Q4_0, Q8_0
+        }
     }
     return true;
 }
@@ -317,7 +320,7 @@ void VkForward::ensureScratch(int n) {
 
 void VkForward::matmul(const Weight& w, const Buffer& in, Buffer& out, int n, uint32_t yStride, uint32_t yOffset, bool accumulate) {
     if (w.repacked) {
-        quantizeActs("none", in, nullptr, uint32_t(w.cols), n, uint32_t(w.cols));
+        quantizeActs("none", actBlocks(w), in, nullptr, uint32_t(w.cols), n, uint32_t(w.cols));
         matmulQ(w, out, n, yStride, yOffset, accumulate);
         return;
     }
@@ -336,19 +339,35 @@ void VkForward::matmul(const Weight& w, const Buffer& in, Buffer& out, int n, ui
                      &mp, sizeof mp, groups(uint64_t(w.rows)), uint32_t((n + 3) / 4));
 }
 
-void VkForward::quantizeActs(const char* pre, const Buffer& in, const Buffer* gain, uint32_t cols, int n, uint32_t inStride, uint32_t firstToken) {
-    std::string name = std::string("act_q8_0_") + pre;
-    if (name == "act_q8_0_norm" && !m_kernels.float64) name += "_f32";
-    name += m_kernels.dot4 ? "_bytes" : "_pairs";
+VkForward::ActBlocks VkForward::actBlocks(const Weight& w) {
+    return !w.repacked ? ActBlocks::None : hasKQuantDot(w.type) ? ActBlocks::Q8_K : ActBlocks::Q8_0;
+}
+
+void VkForward::quantizeActs(const char* pre, ActBlocks blocks, const Buffer& in, const Buffer* gain, uint32_t cols, int n, uint32_t inStride,
+                             uint32_t firstToken) {
+    const bool k = blocks == ActBlocks::Q8_K;
+    std::string name = std::string(k ? "act_q8_k_" : "act_q8_0_") + pre;
+    if (std::string(pre) == "norm" && !m_kernels.float64) name += "_f32";
+    if (!k) name += m_kernels.dot4 ? "_bytes" : "_pairs";
     ActQuantPush ap{cols, uint32_t(n), m_model.config.normEps, inStride, firstToken, 0, 0, 0};
-    // small workgroups: a decode row is only dim/32 blocks, and each workgroup runs on one lavapipe thread
-    m_batch.dispatch(pipeline(name, 4, sizeof ap, actQuantBindings(), kSmallWorkgroup),
-                     {&in, gain ? gain : m_dummy.get(), m_xq.get(), m_xm.get()}, &ap, sizeof ap, groups(uint64_t(n) * (cols / 32), kSmallWorkgroup));
+    // small workgroups: a decode row is only dim/32 blocks, and each workgroup runs on one lavapipe thread;
+    // Q8_K: one workgroup of 8 lanes per super-block (act_q8_k.comp)
+    m_batch.dispatch(pipeline(name, 4, sizeof ap, k ? actQuantKBindings() : actQuantBindings(), kSmallWorkgroup),
+                     {&in, gain ? gain : m_dummy.get(), m_xq.get(), m_xm.get()}, &ap, sizeof ap,
+                     k ? uint32_t(n) * (cols / 256) : groups(uint64_t(n) * (cols / 32), kSmallWorkgroup));
 }
 
 void VkForward::matmulQ(const Weight& w, Buffer& out, int n, uint32_t yStride, uint32_t yOffset, bool accumulate) {
     // 4 rows x 1 token (decode) or x 4 tokens (prefill) per invocation
     MatmulPush mp{uint32_t(w.rows), uint32_t(w.cols), uint32_t(n), uint32_t(w.rowStride), yStride, yOffset, accumulate ? 1u : 0u, 0};
+    if (hasKQuantDot(w.type)) { // K-quants: one kernel on every device, bit-identical with the CPU
+        const std::string name = std::string(n == 1 ? "matmul_k_" : "matmul_k4t_") + lower(typeName(w.type));
+        const uint64_t rowsPer = n == 1 ? 16 : 8; // matmul_k.comp's ROWS of each variant (shaders/CMakeLists.txt)
+        const uint32_t wg = n == 1 ? kDecodeWorkgroup : kWorkgroup;
+        m_batch.dispatch(pipeline(name, 5, sizeof mp, matmulKBindings(), wg), {w.data.get(), m_xq.get(), &out, w.rowScale.get(), m_xm.get()}, &mp,
+                         sizeof mp, groups((uint64_t(w.rows) + rowsPer - 1) / rowsPer, wg), n == 1 ? 1u : uint32_t((n + 3) / 4));
+        return;
+    }
     if (n == 1 && m_kernels.subgroup) { // 8 rows per workgroup of 64 lanes
         const std::string name = std::string("matmul_q_subgroup_") + (m_kernels.dot4 ? "dot4_" : "") + lower(typeName(w.type));
         m_batch.dispatch(pipeline(name, 5, sizeof mp, matmulQBindings()), {w.data.get(), m_xq.get(), &out, w.rowScale.get(), m_xm.get()}, &mp,
@@ -362,10 +381,11 @@ void VkForward::matmulQ(const Weight& w, Buffer& out, int n, uint32_t yStride, u
 }
 
 void VkForward::normedMatmuls(const Buffer& gain, std::span<const Weight> ws, Buffer& out, int n, uint32_t yStride, uint32_t firstToken) {
-    const bool allQ = std::all_of(ws.begin(), ws.end(), [](const Weight& w) { return w.repacked; });
+    const ActBlocks blocks = actBlocks(ws.front());
+    const bool shared = blocks != ActBlocks::None && std::all_of(ws.begin(), ws.end(), [&](const Weight& w) { return actBlocks(w) == blocks; });
     uint32_t offset = 0;
-    if (allQ) {
-        quantizeActs("norm", *m_x, &gain, uint32_t(m_model.config.dim), n, uint32_t(m_model.config.dim), firstToken);
+    if (shared) { // one fused norm + quantize for every weight of the stack
+        quantizeActs("norm", blocks, *m_x, &gain, uint32_t(m_model.config.dim), n, uint32_t(m_model.config.dim), firstToken);
         for (const Weight& w : ws) {
             matmulQ(w, out, n, yStride, offset, false);
             offset += uint32_t(w.rows);
@@ -416,15 +436,22 @@ void VkForward::layerDecode(size_t li) {
                  uint32_t(c.headDim), uint32_t(m_pos), uint32_t(m_capacity), 1.0f / std::sqrt(float(c.headDim)), c.normEps,
                  c.rope == RopeLayout::NeoX ? 1u : 0u, L.qkvBias ? 1u : 0u, uint32_t(L.qkv[0].rowStride), uint32_t(L.wo.rowStride),
                  uint32_t(L.gateUp[0].rowStride), uint32_t(L.down.rowStride), 0, 0, 0};
-    const std::string name = "layer_decode_" + lower(typeName(L.qkv[0].type)) + "_" + kvCacheTypeName(m_options.kvType) + (m_kernels.float64 ? "" : "_nof64");
+    const Weight* mats[4] = {&L.qkv[0], &L.wo, &L.gateUp[0], &L.down};
+    for (uint32_t m = 0; m < 4; ++m) { // layer_decode.comp's LAYER_<TYPE> codes, a byte per matrix
+        const GgmlType t = mats[m]->type;
+        const uint32_t code = t == GgmlType::F32 ? 0 : t == GgmlType::F16 ? 1 : t == GgmlType::BF16 ? 2 : t == GgmlType::Q4_0 ? 3 : 4;
+        lp.types |= code << (8 * m);
+    }
+    auto scales = [&](const Weight& w) { return w.repacked ? w.rowScale.get() : m_dummy.get(); };
+    const std::string name = std::string("layer_decode_") + kvCacheTypeName(m_options.kvType) + (m_kernels.float64 ? "" : "_nof64");
     const VkFormat u = VK_FORMAT_R32_UINT, f = VK_FORMAT_R32_SFLOAT, none = VK_FORMAT_UNDEFINED;
     // one workgroup of one subgroup (one SIMD vector on lavapipe): many rows per invocation, each input vector loaded once per invocation
     const uint32_t wg = std::clamp(m_ctx.info().subgroupSize, 8u, 64u);
-    static const std::vector<VkFormat> bindings{u, u, u, u, f, f, f, f, none, none, none, none, none, u, u};
-    m_batch.dispatch(pipeline(name, 15, sizeof lp, bindings, wg),
+    static const std::vector<VkFormat> bindings{u, u, u, u, f, f, f, f, none, none, none, none, none, u, u, f, f, f, f};
+    m_batch.dispatch(pipeline(name, 19, sizeof lp, bindings, wg),
                      {L.qkv[0].data.get(), L.wo.data.get(), L.gateUp[0].data.get(), L.down.data.get(), L.attnNorm.get(), L.ffnNorm.get(),
                       L.qkvBias ? L.qkvBias.get() : m_dummy.get(), m_angles.get(), m_x.get(), m_layerScratch.get(), L.kCache.get(), L.vCache.get(),
-                      m_scores.get(), L.kCache.get(), L.vCache.get()},
+                      m_scores.get(), L.kCache.get(), L.vCache.get(), scales(L.qkv[0]), scales(L.wo), scales(L.gateUp[0]), scales(L.down)},
                      &lp, sizeof lp, 1);
 }
 
@@ -485,7 +512,7 @@ void VkForward::record(const int* tokens, int n, bool allLogits) {
         const uint32_t window = uint32_t(c.windowAt(int(li)));
         if (n == 1 && plainCache) { // decode: RoPE, cache append and attention in one dispatch
             AttentionPush ap{uint32_t(c.nHeads), uint32_t(c.nKvHeads), uint32_t(c.headDim), 1u, uint32_t(m_pos), uint32_t(m_capacity),
-                             scale, window, qkvDim, c.rope == RopeLayout::NeoX ? 1u : 0u, qScale, c.attnSoftcap};
+                             scale, window, qkvDim, c.rope == RopeLayout::NeoX ? 1u : 0u, qScale, c.attnSoftcap, 0, 0, 0, 0};
             const VkFormat none = VK_FORMAT_UNDEFINED, u = VK_FORMAT_R32_UINT;
             static const std::vector<VkFormat> bindings{none, none, none, none, none, none, u, u};
             m_batch.dispatch(pipeline("attention_decode_" + kv + f64, 8, sizeof ap, bindings, kSmallWorkgroup),
@@ -498,13 +525,16 @@ void VkForward::record(const int* tokens, int n, bool allLogits) {
                                                          : uint64_t(n) * kvDim / 32;
             m_batch.dispatch(pipeline("kv_store_" + kv, 5, sizeof kp), {m_qkv.get(), L.kCache.get(), L.vCache.get(), L.kScales.get(), L.vScales.get()},
                              &kp, sizeof kp, groups(storeInvocations));
-            AttentionPush ap{uint32_t(c.nHeads), uint32_t(c.nKvHeads), uint32_t(c.headDim), uint32_t(n), uint32_t(m_pos), uint32_t(m_capacity),
-                             scale, window, qkvDim, 0, qScale, c.attnSoftcap};
             const VkFormat none = VK_FORMAT_UNDEFINED, u = VK_FORMAT_R32_UINT, f = VK_FORMAT_R32_SFLOAT;
             static const std::vector<VkFormat> bindings{none, u, u, f, f, none, none};
-            m_batch.dispatch(pipeline("attention_" + kv + f64, 7, sizeof ap, bindings),
-                             {m_qkv.get(), L.kCache.get(), L.vCache.get(), L.kScales.get(), L.vScales.get(), m_scores.get(), m_att.get()}, &ap,
-                             sizeof ap, groups(uint64_t((n + 3) / 4) * c.nHeads)); // tiles of 4 queries (attention.comp QT)
+            for (int first = 0; first < n; first += kAttentionChunk) { // the scores buffer holds one chunk of queries
+                const int chunk = std::min(kAttentionChunk, n - first);
+                AttentionPush ap{uint32_t(c.nHeads), uint32_t(c.nKvHeads), uint32_t(c.headDim), uint32_t(chunk), uint32_t(m_pos), uint32_t(m_capacity),
+                                 scale, window, qkvDim, 0, qScale, c.attnSoftcap, uint32_t(first), 0, 0, 0};
+                m_batch.dispatch(pipeline("attention_" + kv + f64, 7, sizeof ap, bindings),
+                                 {m_qkv.get(), L.kCache.get(), L.vCache.get(), L.kScales.get(), L.vScales.get(), m_scores.get(), m_att.get()}, &ap,
+                                 sizeof ap, groups(uint64_t((chunk + 3) / 4) * c.nHeads)); // tiles of 4 queries (attention.comp QT)
+            }
         }
         // output projection + residual (Gemma 2: into m_post, normed, then added)
         Buffer& blockOut = c.postNorms ? *m_post : *m_x;
@@ -516,7 +546,7 @@ void VkForward::record(const int* tokens, int n, bool allLogits) {
             eltwise("geglu", *m_ffn, *m_gateUp, uint32_t(n) * ffn, ffn);
             matmul(L.down, *m_ffn, blockOut, n, dim, 0, !c.postNorms);
         } else if (L.down.repacked) { // silu(gate) * up straight into the Q8_0 blocks the down projection reads
-            quantizeActs("swiglu", *m_gateUp, nullptr, ffn, n, 2 * ffn);
+            quantizeActs("swiglu", actBlocks(L.down), *m_gateUp, nullptr, ffn, n, 2 * ffn);
             matmulQ(L.down, blockOut, n, dim, 0, !c.postNorms);
         } else {
             eltwise("swiglu", *m_ffn, *m_gateUp, uint32_t(n) * ffn, ffn);

@@ -47,6 +47,8 @@ public:
     static MemoryUse estimate(const Model& model, int contextLength, KvCacheType kvType, int batchTokens); // device memory of all layers' K and V caches (with scales)
     // The kernel paths chosen from the device's features, for logs and reports.
     std::string kernelPaths() const;
+    // Whether this device runs the kernels bit-identical with the CPU reference (KernelVariants::bitIdenticalWithCpu).
+    bool bitIdenticalWithCpu() const { return m_kernels.bitIdenticalWithCpu(m_ctx.info()); }
     // Device time per kernel when QUANTBENCH_VK_PROFILE=1, else empty.
     std::string profileReport() const { return m_batch.profileReport(); }
     // Test hook: the next forward() fails after this many dispatches are recorded.
@@ -60,7 +62,7 @@ private:
         GgmlType type = GgmlType::F32;
         int64_t rows = 0, cols = 0;
         size_t rowStride = 0;
-        bool repacked = false; // Q4_0/Q8_0 for the integer-dot kernels (vk/repack.h; rowScale holds the block scales)
+        bool repacked = false; // Q4_0/Q8_0/K-quants for the integer-dot kernels (vk/repack.h; rowScale holds the block scales)
         std::unique_ptr<Buffer> data, rowScale, inputScale;
     };
     struct Layer {
@@ -81,10 +83,13 @@ private:
     void ensureScratch(int n);
     void matmul(const Weight& w, const Buffer& in, Buffer& out, int n, uint32_t yStride, uint32_t yOffset, bool accumulate);
     void matmulStacked(std::span<const Weight> ws, const Buffer& in, Buffer& out, int n, uint32_t yStride);
-    // Integer-dot path: activations quantized to Q8_0 blocks in m_xq / m_xm
-    // (pre = "none", "norm" with `gain`, or "swiglu" from gate|up rows), then
-    // matmulQ against them.
-    void quantizeActs(const char* pre, const Buffer& in, const Buffer* gain, uint32_t cols, int n, uint32_t inStride, uint32_t firstToken = 0);
+    // Integer-dot paths: activations quantized to Q8_0 blocks (Q4_0, Q8_0) or
+    // Q8_K super-blocks (K-quants) in m_xq / m_xm (pre = "none", "norm" with
+    // `gain`, or "swiglu" from gate|up rows), then matmulQ against them.
+    enum class ActBlocks { None, Q8_0, Q8_K };
+    static ActBlocks actBlocks(const Weight& w); // what w's integer dot reads (None: the float path)
+    void quantizeActs(const char* pre, ActBlocks blocks, const Buffer& in, const Buffer* gain, uint32_t cols, int n, uint32_t inStride,
+                      uint32_t firstToken = 0);
     void matmulQ(const Weight& w, Buffer& out, int n, uint32_t yStride, uint32_t yOffset, bool accumulate);
     // RMSNorm of the residual stream's rows firstToken.. (n of them), then the
     // stacked weights: one fused norm+quantize dispatch when all are integer-dot.

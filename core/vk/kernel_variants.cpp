@@ -52,6 +52,17 @@ const std::vector<VkFormat>& matmulQBindings() {
     return f;
 }
 
+const std::vector<VkFormat>& matmulKBindings() {
+    static const std::vector<VkFormat> f{VK_FORMAT_R32G32B32A32_UINT, VK_FORMAT_R32G32B32A32_UINT, VK_FORMAT_UNDEFINED, VK_FORMAT_R32G32_SFLOAT,
+                                         VK_FORMAT_R32G32B32A32_UINT};
+    return f;
+}
+
+const std::vector<VkFormat>& actQuantKBindings() {
+    static const std::vector<VkFormat> f{VK_FORMAT_R32G32B32A32_SFLOAT, VK_FORMAT_R32G32B32A32_SFLOAT, VK_FORMAT_UNDEFINED, VK_FORMAT_UNDEFINED};
+    return f;
+}
+
 const std::vector<VkFormat>& actQuantBindings() {
     static const std::vector<VkFormat> f{VK_FORMAT_R32_SFLOAT, VK_FORMAT_R32_SFLOAT, VK_FORMAT_UNDEFINED, VK_FORMAT_UNDEFINED};
     return f;

@@ -25,13 +25,21 @@ struct KernelVariants {
     bool float64 = false; // double reductions in RMSNorm / attention
     enum class LayerFusion { Auto, Always, Never } layerFusion = LayerFusion::Auto;
     std::string describe(const DeviceInfo& device) const; // with the reason for each choice
+    // Whether the engine's results on `device` equal the CPU reference's bit for
+    // bit: a CPU device (lavapipe: IEEE-exact division and square root), double
+    // reductions, and no subgroup variant (which sums in another order). On GPUs
+    // division and square root are only accurate to a few ulp, so results agree
+    // to rounding (the tests then bound the logits' nmse and compare greedy text).
+    bool bitIdenticalWithCpu(const DeviceInfo& device) const { return device.type == "cpu" && float64 && !subgroup; }
 };
 
 // Binding formats of the kernels that read through uniform texel buffers
 // (VK_FORMAT_UNDEFINED = storage buffer), for the engine and the tests.
 const std::vector<VkFormat>& matmulBindings();   // matmul_<type>: weights, input, output, row scales
 const std::vector<VkFormat>& matmulQBindings();  // matmul_q*: quants, activation quants, output, scales, activation meta
+const std::vector<VkFormat>& matmulKBindings();  // matmul_k*: quants, activation pairs, output, (d, dmin), activation sums and d
 const std::vector<VkFormat>& actQuantBindings(); // act_q8_0_*: input, gain, quants, meta
+const std::vector<VkFormat>& actQuantKBindings(); // act_q8_k_*: the same, inputs four floats a texel
 const std::vector<VkFormat>& getRowsBindings(); // get_rows_<type>: weights, ids, output, row scales
 
 // `override` as QUANTBENCH_VK_KERNELS; empty = read the variable.

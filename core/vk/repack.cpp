@@ -1,14 +1,65 @@
 #include "vk/repack.h"
 
 #include "common/half.h"
+#include "model/kquant_dot.h"
 
 #include <cstring>
 
 namespace qb::vk {
 
-bool repackable(GgmlType t) { return t == GgmlType::Q4_0 || t == GgmlType::Q8_0; }
+bool repackable(GgmlType t) { return t == GgmlType::Q4_0 || t == GgmlType::Q8_0 || hasKQuantDot(t); }
+
+int kQuantSlots(GgmlType t) {
+    switch (t) {
+    case GgmlType::Q2_K: return 5;
+    case GgmlType::Q3_K: return 7;
+    case GgmlType::Q4_K: return 9;
+    case GgmlType::Q5_K: return 11;
+    case GgmlType::Q6_K: return 13;
+    default: return 0;
+    }
+}
+
+namespace {
+
+// One K-quant super-block into its slots (kQuantSlots) and (d, dmin).
+void repackKBlock(GgmlType t, const uint8_t* src, uint8_t* dst, float* dm) {
+    KBlockInts k;
+    unpackKBlock(t, src, k);
+    dm[0] = k.d;
+    dm[1] = k.dmin;
+    auto put = [&](size_t at, const void* from, size_t n) { std::memcpy(dst + at, from, n); };
+    switch (t) {
+    case GgmlType::Q2_K: put(0, src + 16, 64); put(64, src, 16); break;
+    case GgmlType::Q3_K: put(0, src + 32, 64); put(64, src, 32); put(96, k.scale, 16); break;
+    case GgmlType::Q4_K: put(0, src + 16, 128); put(128, k.scale, 8); put(136, k.min, 8); break;
+    case GgmlType::Q5_K: put(0, src + 48, 128); put(128, src + 16, 32); put(160, k.scale, 8); put(168, k.min, 8); break;
+    case GgmlType::Q6_K: put(0, src, 192); put(192, k.scale, 16); break;
+    default: break;
+    }
+}
+
+RepackedBlocks repackKBlocks(GgmlType t, int64_t cols, const std::vector<std::pair<const uint8_t*, uint64_t>>& parts) {
+    const uint64_t blockBytes = uint64_t(traits(t).blockBytes), slotBytes = uint64_t(kQuantSlots(t)) * 16;
+    uint64_t bytes = 0;
+    for (const auto& part : parts) bytes += part.second;
+    const uint64_t blocks = bytes / blockBytes, nb = uint64_t(cols / 256), rows = blocks / nb;
+    RepackedBlocks out;
+    out.quants.assign(size_t(blocks * slotBytes), 0);
+    out.scales.assign(size_t(blocks * 2), 0.0f);
+    uint64_t i = 0; // super-block index in file order: row-major (row, block)
+    for (const auto& [data, size] : parts)
+        for (uint64_t k = 0; k < size / blockBytes; ++k, ++i) {
+            const uint64_t dst = (i % nb) * rows + i / nb;
+            repackKBlock(t, data + k * blockBytes, &out.quants[size_t(dst * slotBytes)], &out.scales[size_t(dst * 2)]);
+        }
+    return out;
+}
+
+} // namespace
 
 RepackedBlocks repackBlocks(GgmlType t, int64_t cols, const std::vector<std::pair<const uint8_t*, uint64_t>>& parts) {
+    if (hasKQuantDot(t)) return repackKBlocks(t, cols, parts);
     const int blockBytes = traits(t).blockBytes, quantBytes = blockBytes - 2, slot = t == GgmlType::Q4_0 ? 16 : 32;
     uint64_t bytes = 0;
     for (const auto& part : parts) bytes += part.second;

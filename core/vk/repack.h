@@ -5,6 +5,9 @@
 // neighbouring rows, read neighbouring memory; the F16 scales as F32 (exact),
 // four consecutive blocks of a row in one 16-byte slot, ordered
 // [block / 4][row][block % 4] (zero-padded), one fetch for four blocks.
+// K-quants (shaders/matmul_k.comp) likewise [super-block][row], each
+// super-block's quants in 16-byte slots with its sub-block scales decoded to
+// bytes (kSlots below), and (d, dmin) as F32 pairs in `scales`, [super-block][row].
 #include "quant/ggml_type.h"
 
 #include <cstdint>
@@ -17,7 +20,14 @@ struct RepackedBlocks {
     std::vector<float> scales;
 };
 
-bool repackable(GgmlType t); // Q4_0, Q8_0
+bool repackable(GgmlType t); // Q4_0, Q8_0 and the K-quants
+// 16-byte slots a repacked K-quant super-block takes:
+//   Q2_K 5: qs[64] | scales[16] (scale | min << 4, as stored)
+//   Q3_K 7: qs[64] | hmask[32] | scales[16] (int8, -32 .. 31)
+//   Q4_K 9: qs[128] | scales[8] | mins[8]
+//   Q5_K 11: qs[128] | qh[32] | scales[8] | mins[8]
+//   Q6_K 13: ql[128] | qh[64] | scales[16] (int8)
+int kQuantSlots(GgmlType t);
 
 // `parts` are row-major tensors of type t with `cols` columns, stacked by rows.
 RepackedBlocks repackBlocks(GgmlType t, int64_t cols, const std::vector<std::pair<const uint8_t*, uint64_t>>& parts);

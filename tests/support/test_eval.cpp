@@ -5,8 +5,11 @@
 #include "model/sampler.h"
 #include "model/tokenizer.h"
 #include "support/test_paths.h"
+#include "vk/engine.h"
 
 #include <QByteArray>
+#include <cstring>
+#include <string>
 #include <QtGlobal>
 
 namespace qbtest {
@@ -39,6 +42,26 @@ std::unique_ptr<qb::Runner> openValidated(const qb::Model& m, const std::string&
     o.threads = 2;
     o.contextLength = contextLength;
     return qb::openRunner(m, o);
+}
+
+std::string compareWithCpu(const std::vector<float>& vulkan, const std::vector<float>& cpu, const qb::ForwardPass& engine) {
+    if (vulkan.size() != cpu.size()) return std::to_string(vulkan.size()) + " logits, the CPU reference " + std::to_string(cpu.size());
+    const auto* vk = dynamic_cast<const qb::vk::VkForward*>(&engine);
+    if (!vk) return "not a Vulkan forward pass";
+    if (vk->bitIdenticalWithCpu()) {
+        for (size_t i = 0; i < cpu.size(); ++i)
+            if (std::memcmp(&vulkan[i], &cpu[i], sizeof(float)) != 0)
+                return "logit " + std::to_string(i) + ": " + std::to_string(vulkan[i]) + ", the CPU reference " + std::to_string(cpu[i]) +
+                       " (this device runs the bit-identical kernels)";
+        return {};
+    }
+    double e = 0, r = 0;
+    for (size_t i = 0; i < cpu.size(); ++i) {
+        e += double(vulkan[i] - cpu[i]) * double(vulkan[i] - cpu[i]);
+        r += double(cpu[i]) * double(cpu[i]);
+    }
+    if (!(e <= 1e-6 * r)) return "nmse " + std::to_string(r > 0 ? e / r : e) + " against the CPU reference (GPU kernel variants: at most 1e-6)";
+    return {};
 }
 
 std::vector<int> greedyFromBos(qb::ForwardPass& fwd, const qb::Model& m, int n) {

@@ -23,7 +23,8 @@ std::string scratchDir(const std::string& name) {
     // forced kernel variant); each gets its own folder
     const char* variant = std::getenv("QUANTBENCH_VK_KERNELS");
     const std::string suffix = variant && *variant ? std::string(".") + variant : std::string();
-    const fs::path p = fs::path(QB_BINARY_DIR) / "test-scratch" / (name + suffix);
+    const char* base = std::getenv("QUANTBENCH_TEST_SCRATCH"); // a test binary run away from its build folder (the GPU bundle)
+    const fs::path p = (base && *base ? fs::path(base) : fs::path(QB_BINARY_DIR) / "test-scratch") / (name + suffix);
     fs::remove_all(p);
     fs::create_directories(p);
     return p.string();
