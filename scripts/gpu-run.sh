@@ -75,8 +75,7 @@ row() { # label type file
   awk -v l="$1" -v t="$2" -v pp="$(field pp_tokens_per_second "$j")" -v tg="$(field tg_tokens_per_second "$j")" \
       -v w="$(field weights_bytes "$j")" -v bw="$bw" 'BEGIN {
         gbs = tg * w / 1e9
-        share = (bw > 0) ? sprintf("%.0f%%", 100 * gbs / bw) : "n/a"
-        printf "| %s | %s | %.1f | %.1f | %.1f | %.1f | %s |\n", l, t, w / 1e6, pp, tg, gbs, share
+        printf "| %s | %s | %.1f | %.1f | %.1f | %.1f | %s |\n", l, t, w / 1e6, pp, tg, gbs, bw > 0 ? sprintf("%.0f%%", 100 * gbs / bw) : "n/a"
       }'
 }
 row "stories260K (real weights)" F32 "$here/shared/models/stories260K.gguf"

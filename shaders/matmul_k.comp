@@ -17,19 +17,10 @@
 #include "push_constants.h"
 layout(local_size_x_id = 0) in;
 layout(binding = 0) uniform usamplerBuffer Q;  // repacked super-blocks, SLOTS texels each
+layout(binding = 1) uniform usamplerBuffer XQ; // activation pair words, 32 texels a super-block
 layout(binding = 2) buffer Output { float Y[]; };
 layout(binding = 3) uniform samplerBuffer D;   // (d, dmin) per [super-block][row]
-#ifdef X_UNIFORM // decode: the activations every invocation reads alike as uniform blocks (one scalar load on lavapipe)
-layout(binding = 1, std140) uniform XQBlock { uvec4 XQu[4096]; }; // 64 KiB, vk::kUniformBlockBytes
-layout(binding = 4, std140) uniform XMBlock { uvec4 XMu[4096]; };
-#define XQ_TEXEL(i) XQu[i]
-#define XM_TEXEL(i) XMu[i]
-#else
-layout(binding = 1) uniform usamplerBuffer XQ; // activation pair words, 32 texels a super-block
 layout(binding = 4) uniform usamplerBuffer XM; // activation sums of 16 (4 texels) and d (1 texel) a super-block
-#define XQ_TEXEL(i) texelFetch(XQ, int(i))
-#define XM_TEXEL(i) texelFetch(XM, int(i))
-#endif
 layout(push_constant) uniform PC { MatmulPush p; };
 
 #ifndef ROWS
@@ -144,7 +135,7 @@ int scaleByte(uvec4 sc, uint g, bool signedByte) {
 
 void store(uint t, uint row, float acc) {
     if (row >= p.rows) return;
-    uint yi = (p.firstToken + t) * p.yStride + p.yOffset + row;
+    uint yi = t * p.yStride + p.yOffset + row;
     if (p.accumulate != 0u) {
         precise float sum = Y[yi] + acc;
         Y[yi] = sum;
@@ -155,7 +146,7 @@ void store(uint t, uint row, float acc) {
 
 void main() {
     uint r0 = gl_GlobalInvocationID.x * ROWS;
-    uint t0 = gl_WorkGroupID.y * TOKENS; // (workgroups are one token row high: uniform, so the activation loads stay scalar)
+    uint t0 = gl_GlobalInvocationID.y * TOKENS;
     if (r0 >= p.rows || t0 >= p.tokens) return;
     uint nb = p.cols / 256u;
     uint xb[TOKENS];
@@ -174,13 +165,13 @@ void main() {
         float dx[TOKENS];
         [[unroll]] for (uint t = 0u; t < TOKENS; ++t) {
             [[unroll]] for (uint i = 0u; i < 4u; ++i) {
-                ivec4 v = ivec4(XM_TEXEL((xb[t] + b) * 5u + i));
+                ivec4 v = ivec4(texelFetch(XM, int((xb[t] + b) * 5u + i)));
                 bs[t * 16u + 4u * i] = v.x;
                 bs[t * 16u + 4u * i + 1u] = v.y;
                 bs[t * 16u + 4u * i + 2u] = v.z;
                 bs[t * 16u + 4u * i + 3u] = v.w;
             }
-            dx[t] = uintBitsToFloat(XM_TEXEL((xb[t] + b) * 5u + 4u).x);
+            dx[t] = uintBitsToFloat(texelFetch(XM, int((xb[t] + b) * 5u + 4u)).x);
         }
         // each texel fetched once (a texel fetch is a call on lavapipe): the rows' super-blocks, then sub-block by sub-block
         uvec4 wt[ROWS][SLOTS];
@@ -190,7 +181,7 @@ void main() {
             uint A[TOKENS][16];
             [[unroll]] for (uint t = 0u; t < TOKENS; ++t)
                 [[unroll]] for (uint i = 0u; i < 4u; ++i) {
-                    uvec4 v = XQ_TEXEL((xb[t] + b) * 32u + 4u * s + i);
+                    uvec4 v = texelFetch(XQ, int((xb[t] + b) * 32u + 4u * s + i));
                     A[t][4u * i] = v.x;
                     A[t][4u * i + 1u] = v.y;
                     A[t][4u * i + 2u] = v.z;

@@ -9,28 +9,17 @@
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 #include "push_constants.h"
+#include "common/q8_dot.glsl"
 layout(local_size_x_id = 0) in;
 // Inputs are uniform texel buffers (R32G32B32A32_UINT, R32G32B32A32_SFLOAT,
 // R32G32_SFLOAT): lavapipe fetches texels with SIMD gathers, while it loads
-// storage buffers lane by lane. X_UNIFORM (decode): the activations, which
-// every invocation reads alike, are uniform blocks instead (lavapipe loads an
-// element all lanes read as one scalar; GPUs broadcast it).
+// storage buffers lane by lane.
 layout(binding = 0) uniform usamplerBuffer Q;  // repacked quants
+layout(binding = 1) uniform usamplerBuffer XQ; // activation quants
 layout(binding = 2) buffer Output { float Y[]; };
 layout(binding = 3) uniform samplerBuffer D;   // weight block scales, 4 blocks of a row per texel
-#ifdef X_UNIFORM
-layout(binding = 1, std140) uniform XQBlock { uvec4 XQu[4096]; }; // activation quants (64 KiB, vk::kUniformBlockBytes)
-layout(binding = 4, std140) uniform XMBlock { vec4 XMu[4096]; };  // activation block scale and quant sum, two blocks a vec4
-#define XQ_TEXEL(i) XQu[i]
-#define XM_PAIR(i) (((i) & 1u) == 0u ? XMu[(i) >> 1].xy : XMu[(i) >> 1].zw)
-#else
-layout(binding = 1) uniform usamplerBuffer XQ; // activation quants
 layout(binding = 4) uniform samplerBuffer XM;  // activation block scale and quant sum
-#define XQ_TEXEL(i) texelFetch(XQ, int(i))
-#define XM_PAIR(i) texelFetch(XM, int(i)).xy
-#endif
 layout(push_constant) uniform PC { MatmulPush p; };
-#include "common/q8_dot.glsl"
 
 #define ROWS 4u
 #ifndef TOKENS
@@ -39,7 +28,7 @@ layout(push_constant) uniform PC { MatmulPush p; };
 
 void store(uint t, uint row, float acc) {
     if (row >= p.rows) return;
-    uint yi = (p.firstToken + t) * p.yStride + p.yOffset + row;
+    uint yi = t * p.yStride + p.yOffset + row;
     if (p.accumulate != 0u) {
         precise float sum = Y[yi] + acc;
         Y[yi] = sum;
@@ -50,7 +39,7 @@ void store(uint t, uint row, float acc) {
 
 void main() {
     uint r0 = gl_GlobalInvocationID.x * ROWS;
-    uint t0 = gl_WorkGroupID.y * TOKENS; // (workgroups are one token row high: uniform, so the activation loads stay scalar)
+    uint t0 = gl_GlobalInvocationID.y * TOKENS;
     if (r0 >= p.rows || t0 >= p.tokens) return;
     uint nb = p.cols / 32u;
     uint xb[TOKENS];
@@ -65,9 +54,9 @@ void main() {
         vec2 xm[TOKENS];
         [[unroll]] for (uint t = 0u; t < TOKENS; ++t) {
             uint x[X_WORDS];
-            loadX(xb[t] + b, x);
+            loadX(XQ, xb[t] + b, x);
             xp[t] = prepareX(x);
-            xm[t] = XM_PAIR(xb[t] + b);
+            xm[t] = texelFetch(XM, int(xb[t] + b)).xy;
         }
         [[unroll]] for (uint r = 0u; r < ROWS; ++r) {
             uvec4 q, q1;

@@ -13,15 +13,14 @@
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_shuffle : require
 #include "push_constants.h"
+#include "common/q8_dot.glsl"
 layout(local_size_x = 64) in;
 layout(binding = 0) uniform usamplerBuffer Q;
 layout(binding = 1) uniform usamplerBuffer XQ;
 layout(binding = 2) buffer Output { float Y[]; };
 layout(binding = 3) uniform samplerBuffer D;
 layout(binding = 4) uniform samplerBuffer XM;
-#define XQ_TEXEL(i) texelFetch(XQ, int(i))
 layout(push_constant) uniform PC { MatmulPush p; };
-#include "common/q8_dot.glsl"
 
 #define WG_ROWS 8u
 #define PHASES 8u // 64 lanes / 8 rows
@@ -35,7 +34,7 @@ void main() {
     float acc = 0.0;
     for (uint b = phase; b < nb; b += PHASES) {
         uint x[X_WORDS];
-        loadX(b, x);
+        loadX(XQ, b, x);
         XPrep xp = prepareX(x);
         vec2 xm = texelFetch(XM, int(b)).xy;
         uvec4 q, q1;

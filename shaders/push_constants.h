@@ -17,7 +17,7 @@ struct MatmulPush {     // y[t*yStride + yOffset + r] (+)= sum_c W[r][c] * x[t][
     uint yStride;       // floats per token row of y
     uint yOffset;       // where this weight's rows start in a y row
     uint accumulate;    // 1: add to y (fused residual), 0: overwrite
-    uint firstToken;    // integer-dot kernels: y row of token 0 (a prefill run in windows of tokens); 0 otherwise
+    uint pad0;
 };
 
 struct RoundPush {      // activation rounding for a weight type

@@ -15,7 +15,6 @@
 #include "push_constants.h"
 
 #include <QtTest>
-#include <array>
 #include <cmath>
 #include <random>
 
@@ -177,37 +176,30 @@ private slots:
 
     // The integer-dot path (act_q8_0 + matmul_q) against integerDotRow, bit for
     // bit, in both the SWAR and the integer-dot-product variants, for decode
-    // (1 token, activations as a uniform block) and prefill (5 tokens: the
-    // 4-token kernel with a ragged end, from texel buffers, or in uniform-block
-    // windows of 4 tokens and 1 as the engine runs it), rows not a multiple of
-    // 4, and the residual accumulate.
+    // (1 token) and prefill (5 tokens: the 4-token kernel with a ragged end),
+    // rows not a multiple of 4, and the residual accumulate.
     void integerDotMatmul_data() {
         QTest::addColumn<QString>("type");
         QTest::addColumn<bool>("dot4");
         QTest::addColumn<bool>("subgroup"); // GPU decode variant: float sums in another order
         QTest::addColumn<int>("tokens");
-        QTest::addColumn<bool>("windows"); // prefill in uniform-block windows of 4 tokens
         for (const char* t : {"Q4_0", "Q8_0"})
             for (bool d : {false, true}) {
-                for (int n : {1, 5}) QTest::newRow(qPrintable(QString("%1 %2 %3 tokens").arg(t, d ? "dot4" : "swar").arg(n))) << QString(t) << d << false << n << false;
-                QTest::newRow(qPrintable(QString("%1 %2 5 tokens, windows").arg(t, d ? "dot4" : "swar"))) << QString(t) << d << false << 5 << true;
-                QTest::newRow(qPrintable(QString("%1 %2 subgroup").arg(t, d ? "dot4" : "swar"))) << QString(t) << d << true << 1 << false;
+                for (int n : {1, 5}) QTest::newRow(qPrintable(QString("%1 %2 %3 tokens").arg(t, d ? "dot4" : "swar").arg(n))) << QString(t) << d << false << n;
+                QTest::newRow(qPrintable(QString("%1 %2 subgroup").arg(t, d ? "dot4" : "swar"))) << QString(t) << d << true << 1;
             }
-        for (const char* t : {"Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"}) { // one kernel on every device
-            for (int n : {1, 5}) QTest::newRow(qPrintable(QString("%1 %2 tokens").arg(t).arg(n))) << QString(t) << false << false << n << false;
-            QTest::newRow(qPrintable(QString("%1 5 tokens, windows").arg(t))) << QString(t) << false << false << 5 << true;
-        }
+        for (const char* t : {"Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"}) // one kernel on every device
+            for (int n : {1, 5}) QTest::newRow(qPrintable(QString("%1 %2 tokens").arg(t).arg(n))) << QString(t) << false << false << n;
     }
     void integerDotMatmul() {
         QFETCH(QString, type);
         QFETCH(bool, dot4);
         QFETCH(bool, subgroup);
         QFETCH(int, tokens);
-        QFETCH(bool, windows);
         if (dot4 && !ctx->info().integerDot) QSKIP("device has no integer dot product; the SWAR rows cover it");
         if (subgroup && !ctx->info().subgroupShuffle) QSKIP("device has no subgroup shuffles; the other rows cover it");
         const GgmlType t = *typeFromName(type.toStdString());
-        if (hasKQuantDot(t)) return kQuantMatmul(t, tokens, windows);
+        if (hasKQuantDot(t)) return kQuantMatmul(t, tokens);
         const int64_t rows = 42, cols = 800; // 25 blocks: a ragged last group of four scales, uneven phases
         const auto w = randomValues(size_t(rows * cols), 3);
         const size_t stride = rowBytes(t, cols);
@@ -228,25 +220,20 @@ private slots:
         auto db = bufferWith(*ctx, packed.scales.data(), packed.scales.size() * 4, "block scales");
         auto xb = bufferWith(*ctx, x.data(), x.size() * 4, "x");
         auto yb = bufferWith(*ctx, y0.data(), y0.size() * 4, "y");
-        // (+ a uniform block: the decode and window variants read the activations as one)
-        auto xqb = poisoned(*ctx, size_t(tokens * cols / 32 * 16) + kUniformBlockBytes / 4, "x quants");
-        auto xmb = poisoned(*ctx, size_t(tokens * cols / 32 * 2) + kUniformBlockBytes / 4, "x meta");
+        auto xqb = poisoned(*ctx, size_t(tokens * cols / 32 * 16), "x quants");
+        auto xmb = poisoned(*ctx, size_t(tokens * cols / 32 * 2), "x meta");
         auto dummy = poisoned(*ctx, 4, "unused");
         CommandBatch batch(*ctx);
         const std::string layout = dot4 ? "_bytes" : "_pairs";
         Pipeline act(*ctx, "act_q8_0_none" + layout, 4, sizeof(ActQuantPush), 8, actQuantBindings());
         ActQuantPush ap{uint32_t(cols), uint32_t(tokens), 1e-5f, uint32_t(cols), 0, 0, 0, 0};
         batch.dispatch(act, {xb.get(), dummy.get(), xqb.get(), xmb.get()}, &ap, sizeof ap, uint32_t((tokens * cols / 32 + 7) / 8));
-        const std::string name = std::string(subgroup ? "matmul_q_subgroup_" : tokens == 1 ? "matmul_q_" : windows ? "matmul_q4u_" : "matmul_q4t_") +
-                                 (dot4 ? "dot4_" : "") + lower(type.toStdString());
-        const bool uniform = !subgroup && (tokens == 1 || windows);
-        Pipeline mm(*ctx, name, 5, sizeof(MatmulPush), 64, uniform ? matmulQDecodeBindings() : matmulQBindings());
+        const std::string name = std::string(subgroup ? "matmul_q_subgroup_" : tokens == 1 ? "matmul_q_" : "matmul_q4t_") + (dot4 ? "dot4_" : "") +
+                                 lower(type.toStdString());
+        Pipeline mm(*ctx, name, 5, sizeof(MatmulPush), 64, matmulQBindings());
         MatmulPush mp{uint32_t(rows), uint32_t(cols), uint32_t(tokens), uint32_t(stride), uint32_t(rows), 0, 1, 0};
         const uint32_t groupsX = subgroup ? uint32_t((rows + 7) / 8) : 1;
-        if (windows) // tokens 0-3, then 4, the activations' windows at their offsets
-            dispatchWindows(batch, mm, mp, {qb.get(), xqb.get(), yb.get(), db.get(), xmb.get()}, uint64_t(cols) * (dot4 ? 1 : 2), uint64_t(cols) / 32 * 8);
-        else
-            batch.dispatch(mm, {qb.get(), xqb.get(), yb.get(), db.get(), xmb.get()}, &mp, sizeof mp, groupsX, tokens == 1 ? 1u : uint32_t((tokens + 3) / 4));
+        batch.dispatch(mm, {qb.get(), xqb.get(), yb.get(), db.get(), xmb.get()}, &mp, sizeof mp, groupsX, tokens == 1 ? 1u : uint32_t((tokens + 3) / 4));
         batch.submitAndWait();
         const auto got = read(*yb, want.size());
         if (subgroup) { // the same integers, float sums in another order
@@ -258,17 +245,8 @@ private slots:
     }
 
 private:
-    // A prefill matmul in windows of 4 tokens (uniform blocks bound at each window's offset), as the engine runs it.
-    void dispatchWindows(CommandBatch& batch, Pipeline& mm, MatmulPush mp, std::array<const Buffer*, 5> b, uint64_t xqBytes, uint64_t xmBytes) {
-        const uint32_t tokens = mp.tokens;
-        for (uint32_t first = 0; first < tokens; first += 4) {
-            mp.tokens = std::min(4u, tokens - first);
-            mp.firstToken = first;
-            batch.dispatchAt(mm, {b[0], b[1], b[2], b[3], b[4]}, {0, first * xqBytes, 0, 0, first * xmBytes}, &mp, sizeof mp, 1, 1);
-        }
-    }
     // The K-quant path (act_q8_k + matmul_k) against kQuantDotRow, bit for bit.
-    void kQuantMatmul(GgmlType t, int tokens, bool windows) {
+    void kQuantMatmul(GgmlType t, int tokens) {
         const int64_t rows = 42, cols = 768; // 3 super-blocks, rows not a multiple of 4
         const auto w = randomValues(size_t(rows * cols), 3);
         const size_t stride = rowBytes(t, cols);
@@ -288,20 +266,17 @@ private:
         auto db = bufferWith(*ctx, packed.scales.data(), packed.scales.size() * 4, "d, dmin");
         auto xb = bufferWith(*ctx, x.data(), x.size() * 4, "x");
         auto yb = bufferWith(*ctx, y0.data(), y0.size() * 4, "y");
-        auto xqb = poisoned(*ctx, size_t(tokens * cols / 256 * 128) + kUniformBlockBytes / 4, "x quants");
-        auto xmb = poisoned(*ctx, size_t(tokens * cols / 256 * 20) + kUniformBlockBytes / 4, "x sums and d");
+        auto xqb = poisoned(*ctx, size_t(tokens * cols / 256 * 128), "x quants");
+        auto xmb = poisoned(*ctx, size_t(tokens * cols / 256 * 20), "x sums and d");
         auto dummy = poisoned(*ctx, 4, "unused");
         CommandBatch batch(*ctx);
         Pipeline act(*ctx, "act_q8_k_none", 4, sizeof(ActQuantPush), 8, actQuantKBindings()); // a workgroup of 8 per super-block
         ActQuantPush ap{uint32_t(cols), uint32_t(tokens), 1e-5f, uint32_t(cols), 0, 0, 0, 0};
         batch.dispatch(act, {xb.get(), dummy.get(), xqb.get(), xmb.get()}, &ap, sizeof ap, uint32_t(tokens * cols / 256));
-        const std::string name = std::string(tokens == 1 ? "matmul_k_" : windows ? "matmul_k4u_" : "matmul_k4t_") + lower(typeName(t));
-        Pipeline mm(*ctx, name, 5, sizeof(MatmulPush), 64, tokens == 1 || windows ? matmulKDecodeBindings() : matmulKBindings());
+        const std::string name = std::string(tokens == 1 ? "matmul_k_" : "matmul_k4t_") + lower(typeName(t));
+        Pipeline mm(*ctx, name, 5, sizeof(MatmulPush), 64, matmulKBindings());
         MatmulPush mp{uint32_t(rows), uint32_t(cols), uint32_t(tokens), uint32_t(stride), uint32_t(rows), 0, 1, 0};
-        if (windows)
-            dispatchWindows(batch, mm, mp, {qb.get(), xqb.get(), yb.get(), db.get(), xmb.get()}, uint64_t(cols) * 2, uint64_t(cols) / 256 * 80);
-        else
-            batch.dispatch(mm, {qb.get(), xqb.get(), yb.get(), db.get(), xmb.get()}, &mp, sizeof mp, 1, tokens == 1 ? 1u : uint32_t((tokens + 3) / 4));
+        batch.dispatch(mm, {qb.get(), xqb.get(), yb.get(), db.get(), xmb.get()}, &mp, sizeof mp, 1, tokens == 1 ? 1u : uint32_t((tokens + 3) / 4));
         batch.submitAndWait();
         expectCpuBits(read(*yb, want.size()), want, name);
     }

@@ -64,11 +64,10 @@ VkDescriptorSet CommandBatch::allocateSet(const Pipeline& p) {
     for (;;) {
         if (m_poolInUse == m_pools.size()) {
             const VkDescriptorPoolSize sizes[] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, kSetsPerPool * kBuffersPerSet},
-                                                  {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, kSetsPerPool * kBuffersPerSet},
-                                                  {VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, kSetsPerPool * kBuffersPerSet}};
+                                                  {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, kSetsPerPool * kBuffersPerSet}};
             VkDescriptorPoolCreateInfo pi{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
             pi.maxSets = kSetsPerPool;
-            pi.poolSizeCount = 3;
+            pi.poolSizeCount = 2;
             pi.pPoolSizes = sizes;
             VkDescriptorPool pool;
             VK_CHECK(a.vkCreateDescriptorPool(m_ctx.device(), &pi, nullptr, &pool));
@@ -89,15 +88,6 @@ VkDescriptorSet CommandBatch::allocateSet(const Pipeline& p) {
 
 void CommandBatch::dispatch(const Pipeline& p, std::initializer_list<const Buffer*> buffers, const void* push, uint32_t pushBytes,
                             uint32_t gx, uint32_t gy, uint32_t gz) {
-    dispatchAt(p, buffers, {}, push, pushBytes, gx, gy, gz);
-}
-
-void CommandBatch::dispatchAt(const Pipeline& p, std::initializer_list<const Buffer*> buffers, const std::vector<VkDeviceSize>& offsets,
-                              const void* push, uint32_t pushBytes, uint32_t gx, uint32_t gy, uint32_t gz) {
-    if (!offsets.empty() && offsets.size() != buffers.size())
-        throw Error("Vulkan: pipeline '" + p.name() + "': " + std::to_string(offsets.size()) + " binding offsets for " + std::to_string(buffers.size()) +
-                        " buffers",
-                    ErrorKind::Internal);
     if (buffers.size() != p.bindings())
         throw Error("Vulkan: pipeline '" + p.name() + "' takes " + std::to_string(p.bindings()) + " buffers, got " + std::to_string(buffers.size()),
                     ErrorKind::Internal);
@@ -115,7 +105,6 @@ void CommandBatch::dispatchAt(const Pipeline& p, std::initializer_list<const Buf
     if (m_failAfter >= 0 && m_failAfter-- == 0) throw Error("Vulkan: injected recording failure (test hook)", ErrorKind::Internal);
     std::vector<uint64_t> key{uint64_t(reinterpret_cast<uintptr_t>(p.handle()))};
     for (const Buffer* b : buffers) key.push_back(uint64_t(reinterpret_cast<uintptr_t>(b->handle())));
-    key.insert(key.end(), offsets.begin(), offsets.end());
     VkDescriptorSet set;
     if (auto it = m_sets.find(key); it != m_sets.end()) {
         set = it->second;
@@ -123,23 +112,13 @@ void CommandBatch::dispatchAt(const Pipeline& p, std::initializer_list<const Buf
         set = allocateSet(p);
         std::vector<VkDescriptorBufferInfo> infos;
         std::vector<VkBufferView> views;
-        std::vector<bool> uniform;
         for (const Buffer* b : buffers) {
-            const size_t i = views.size();
-            const VkFormat f = p.texelFormat(uint32_t(i));
-            const VkDeviceSize offset = offsets.empty() ? 0 : offsets[i];
-            uniform.push_back(f == kUniformBlock);
-            if ((!uniform.back() && offset != 0) || offset % m_ctx.minUniformAlignment() != 0 ||
-                (uniform.back() && (offset > b->size() || b->size() - offset < kUniformBlockBytes)))
-                throw Error("Vulkan: buffer '" + b->name() + "' of " + std::to_string(b->size()) + " bytes bound at offset " + std::to_string(offset) +
-                                (uniform.back() ? " as a uniform block of " + std::to_string(kUniformBlockBytes) : std::string(" (not a uniform block)")) +
-                                " (pipeline '" + p.name() + "')",
-                            ErrorKind::Internal);
-            infos.push_back({b->handle(), offset, uniform.back() ? kUniformBlockBytes : VK_WHOLE_SIZE});
+            infos.push_back({b->handle(), 0, VK_WHOLE_SIZE});
+            const VkFormat f = p.texelFormat(uint32_t(views.size()));
             if (f == VK_FORMAT_UNDEFINED && b->size() > m_ctx.maxStorageRange())
                 throw Error("Vulkan: buffer '" + b->name() + "' of " + std::to_string(b->size()) + " bytes exceeds the device's maxStorageBufferRange (" +
                             std::to_string(m_ctx.maxStorageRange()) + ") on " + m_ctx.info().name + " (pipeline '" + p.name() + "')");
-            views.push_back(f == VK_FORMAT_UNDEFINED || uniform.back() ? VK_NULL_HANDLE : b->texelView(f));
+            views.push_back(f == VK_FORMAT_UNDEFINED ? VK_NULL_HANDLE : b->texelView(f));
         }
         std::vector<VkWriteDescriptorSet> writes;
         for (uint32_t i = 0; i < infos.size(); ++i) {
@@ -150,9 +129,6 @@ void CommandBatch::dispatchAt(const Pipeline& p, std::initializer_list<const Buf
             if (views[i]) {
                 w.descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
                 w.pTexelBufferView = &views[i];
-            } else if (uniform[i]) {
-                w.descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER;
-                w.pBufferInfo = &infos[i];
             } else {
                 w.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
                 w.pBufferInfo = &infos[i];

@@ -24,11 +24,6 @@ public:
 
     void dispatch(const Pipeline& p, std::initializer_list<const Buffer*> buffers, const void* push, uint32_t pushBytes, uint32_t groupsX,
                   uint32_t groupsY = 1, uint32_t groupsZ = 1);
-    // The same with the uniform-block bindings (kUniformBlock) starting at
-    // `offsets[i]` bytes into their buffers (a window of kUniformBlockBytes;
-    // offsets of other bindings must be 0; a multiple of the device's alignment).
-    void dispatchAt(const Pipeline& p, std::initializer_list<const Buffer*> buffers, const std::vector<VkDeviceSize>& offsets, const void* push,
-                    uint32_t pushBytes, uint32_t groupsX, uint32_t groupsY = 1, uint32_t groupsZ = 1);
     // Records, submits, waits; the batch is empty and reusable afterwards.
     void submitAndWait();
     // Drops whatever was recorded since the last submit (after a failure while

@@ -210,7 +210,6 @@ Context::Context(const ContextOptions& options) {
     a.vkGetPhysicalDeviceProperties(m_physical, &props);
     m_minStorageAlignment = props.limits.minStorageBufferOffsetAlignment;
     m_maxStorageRange = props.limits.maxStorageBufferRange;
-    m_minUniformAlignment = std::max<VkDeviceSize>(1, props.limits.minUniformBufferOffsetAlignment);
     m_maxTexelElements = props.limits.maxTexelBufferElements;
     m_maxStorageBuffersPerStage = props.limits.maxPerStageDescriptorStorageBuffers;
     a.vkGetPhysicalDeviceMemoryProperties(m_physical, &m_memory);

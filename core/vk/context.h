@@ -58,7 +58,6 @@ public:
     const DeviceInfo& info() const { return m_info; }
     VkDeviceSize minStorageAlignment() const { return m_minStorageAlignment; }
     VkDeviceSize maxStorageRange() const { return m_maxStorageRange; }
-    VkDeviceSize minUniformAlignment() const { return m_minUniformAlignment; } // minUniformBufferOffsetAlignment
     VkDeviceSize maxTexelElements() const { return m_maxTexelElements; }
     // Largest one buffer may be (maxMemoryAllocationSize, at most the largest heap).
     VkDeviceSize maxAllocation() const { return m_maxAllocation; }
@@ -89,7 +88,7 @@ private:
     VkCommandPool m_commandPool = VK_NULL_HANDLE;
     VkPipelineCache m_pipelineCache = VK_NULL_HANDLE;
     VkPhysicalDeviceMemoryProperties m_memory{};
-    VkDeviceSize m_minStorageAlignment = 16, m_maxStorageRange = 1u << 27, m_maxTexelElements = 65536, m_minUniformAlignment = 256;
+    VkDeviceSize m_minStorageAlignment = 16, m_maxStorageRange = 1u << 27, m_maxTexelElements = 65536;
     VkDeviceSize m_maxAllocation = VkDeviceSize(1) << 30;
     float m_timestampPeriod = 0;
     uint32_t m_maxStorageBuffersPerStage = 4;

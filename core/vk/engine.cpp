@@ -51,10 +51,8 @@ ScratchSizes scratchSizes(const ModelConfig& c, int n, int capacity) {
             N * c.ffnDim * f,
             VkDeviceSize(std::min(n, kAttentionChunk)) * c.nHeads * VkDeviceSize(capacity) * f, // one chunk of queries' scores
             N * c.vocabSize * f,
-            // Q8_0 pairs: 64 bytes a block of 32; Q8_K: 512 a super-block of 256; at least a uniform block (decode reads them as one)
-            // (+ a uniform block: the matmuls read windows of them as one)
-            N * (widest / 32) * 64 + kUniformBlockBytes,
-            N * (widest / 32) * 10 + kUniformBlockBytes, // Q8_0: 8 bytes a block of 32; Q8_K: 80 a super-block of 256
+            N * (widest / 32) * 64, // Q8_0 pairs: 64 bytes a block of 32; Q8_K: 512 a super-block of 256
+            N * (widest / 32) * 10, // Q8_0: 8 bytes a block of 32; Q8_K: 80 a super-block of 256
             c.postNorms ? N * c.dim * f : kDummyBytes};
 }
 
@@ -360,43 +358,26 @@ void VkForward::quantizeActs(const char* pre, ActBlocks blocks, const Buffer& in
 }
 
 void VkForward::matmulQ(const Weight& w, Buffer& out, int n, uint32_t yStride, uint32_t yOffset, bool accumulate) {
-    const bool k = hasKQuantDot(w.type);
+    // 4 rows x 1 token (decode) or x 4 tokens (prefill) per invocation
     MatmulPush mp{uint32_t(w.rows), uint32_t(w.cols), uint32_t(n), uint32_t(w.rowStride), yStride, yOffset, accumulate ? 1u : 0u, 0};
-    if (!k && n == 1 && m_kernels.subgroup) { // GPUs: 8 rows per workgroup of 64 lanes
+    if (hasKQuantDot(w.type)) { // K-quants: one kernel on every device, bit-identical with the CPU
+        const std::string name = std::string(n == 1 ? "matmul_k_" : "matmul_k4t_") + lower(typeName(w.type));
+        const uint64_t rowsPer = n == 1 ? 16 : 8; // matmul_k.comp's ROWS of each variant (shaders/CMakeLists.txt)
+        const uint32_t wg = n == 1 ? kDecodeWorkgroup : kWorkgroup;
+        m_batch.dispatch(pipeline(name, 5, sizeof mp, matmulKBindings(), wg), {w.data.get(), m_xq.get(), &out, w.rowScale.get(), m_xm.get()}, &mp,
+                         sizeof mp, groups((uint64_t(w.rows) + rowsPer - 1) / rowsPer, wg), n == 1 ? 1u : uint32_t((n + 3) / 4));
+        return;
+    }
+    if (n == 1 && m_kernels.subgroup) { // 8 rows per workgroup of 64 lanes
         const std::string name = std::string("matmul_q_subgroup_") + (m_kernels.dot4 ? "dot4_" : "") + lower(typeName(w.type));
         m_batch.dispatch(pipeline(name, 5, sizeof mp, matmulQBindings()), {w.data.get(), m_xq.get(), &out, w.rowScale.get(), m_xm.get()}, &mp,
                          sizeof mp, groups(uint64_t(w.rows), 8));
         return;
     }
-    // One token's activations: quants (2 bytes a value in the pairs layout, 1 in bytes) and block scales / sums.
-    const uint64_t xqBytes = uint64_t(w.cols) * (k || !m_kernels.dot4 ? 2 : 1);
-    const uint64_t xmBytes = k ? uint64_t(w.cols) / 256 * 80 : uint64_t(w.cols) / 32 * 8;
-    const std::string suffix = std::string(!k && m_kernels.dot4 ? "dot4_" : "") + lower(typeName(w.type));
-    const uint64_t rowsPer = k ? (n == 1 ? 16 : 8) : 4; // ROWS of each variant (shaders/CMakeLists.txt)
+    const std::string name = std::string(n == 1 ? "matmul_q_" : "matmul_q4t_") + (m_kernels.dot4 ? "dot4_" : "") + lower(typeName(w.type));
     const uint32_t wg = n == 1 ? kDecodeWorkgroup : kWorkgroup;
-    const uint32_t rowGroups = groups((uint64_t(w.rows) + rowsPer - 1) / rowsPer, wg);
-    const Buffer* buffers[] = {w.data.get(), m_xq.get(), &out, w.rowScale.get(), m_xm.get()};
-    if (n == 1 && xqBytes <= kUniformBlockBytes) { // decode: the activations as uniform blocks
-        m_batch.dispatch(pipeline((k ? "matmul_k_" : "matmul_q_") + suffix, 5, sizeof mp, k ? matmulKDecodeBindings() : matmulQDecodeBindings(), wg),
-                         {buffers[0], buffers[1], buffers[2], buffers[3], buffers[4]}, &mp, sizeof mp, rowGroups);
-        return;
-    }
-    // prefill: 4 rows (K-quants 8) x 4 tokens an invocation, in windows of tokens whose activations fit a
-    // uniform block at offsets the device accepts; else all tokens at once from texel buffers
-    const uint64_t window = kUniformBlockBytes / xqBytes / 4 * 4, align = m_ctx.minUniformAlignment();
-    if (window >= 4 && (window * xqBytes) % align == 0 && (window * xmBytes) % align == 0 && window * xmBytes <= kUniformBlockBytes) {
-        Pipeline& pl = pipeline((k ? "matmul_k4u_" : "matmul_q4u_") + suffix, 5, sizeof mp, k ? matmulKDecodeBindings() : matmulQDecodeBindings());
-        for (uint64_t first = 0; first < uint64_t(n); first += window) {
-            const uint64_t tokens = std::min(window, uint64_t(n) - first);
-            mp.tokens = uint32_t(tokens);
-            mp.firstToken = uint32_t(first);
-            m_batch.dispatchAt(pl, {buffers[0], buffers[1], buffers[2], buffers[3], buffers[4]}, {0, first * xqBytes, 0, 0, first * xmBytes}, &mp,
-                               sizeof mp, rowGroups, uint32_t((tokens + 3) / 4));
-        }
-        return;
-    }
-    m_batch.dispatch(pipeline((k ? "matmul_k4t_" : "matmul_q4t_") + suffix, 5, sizeof mp, k ? matmulKBindings() : matmulQBindings()),
-                     {buffers[0], buffers[1], buffers[2], buffers[3], buffers[4]}, &mp, sizeof mp, rowGroups, uint32_t((n + 3) / 4));
+    m_batch.dispatch(pipeline(name, 5, sizeof mp, matmulQBindings(), wg), {w.data.get(), m_xq.get(), &out, w.rowScale.get(), m_xm.get()}, &mp,
+                     sizeof mp, groups(uint64_t(w.rows + 3) / 4, wg), n == 1 ? 1u : uint32_t((n + 3) / 4));
 }
 
 void VkForward::normedMatmuls(const Buffer& gain, std::span<const Weight> ws, Buffer& out, int n, uint32_t yStride, uint32_t firstToken) {

@@ -52,16 +52,6 @@ const std::vector<VkFormat>& matmulQBindings() {
     return f;
 }
 
-const std::vector<VkFormat>& matmulQDecodeBindings() {
-    static const std::vector<VkFormat> f{VK_FORMAT_R32G32B32A32_UINT, kUniformBlock, VK_FORMAT_UNDEFINED, VK_FORMAT_R32G32B32A32_SFLOAT, kUniformBlock};
-    return f;
-}
-
-const std::vector<VkFormat>& matmulKDecodeBindings() {
-    static const std::vector<VkFormat> f{VK_FORMAT_R32G32B32A32_UINT, kUniformBlock, VK_FORMAT_UNDEFINED, VK_FORMAT_R32G32_SFLOAT, kUniformBlock};
-    return f;
-}
-
 const std::vector<VkFormat>& matmulKBindings() {
     static const std::vector<VkFormat> f{VK_FORMAT_R32G32B32A32_UINT, VK_FORMAT_R32G32B32A32_UINT, VK_FORMAT_UNDEFINED, VK_FORMAT_R32G32_SFLOAT,
                                          VK_FORMAT_R32G32B32A32_UINT};

@@ -13,7 +13,6 @@
 // QUANTBENCH_VK_KERNELS, a comma list of dot4|swar, subgroup|nosubgroup and layers|nolayers,
 // forces a path (tests run each), as long as the device supports it.
 #include "vk/context.h"
-#include "vk/pipeline.h"
 
 #include <string>
 #include <vector>
@@ -39,10 +38,6 @@ struct KernelVariants {
 const std::vector<VkFormat>& matmulBindings();   // matmul_<type>: weights, input, output, row scales
 const std::vector<VkFormat>& matmulQBindings();  // matmul_q*: quants, activation quants, output, scales, activation meta
 const std::vector<VkFormat>& matmulKBindings();  // matmul_k*: quants, activation pairs, output, (d, dmin), activation sums and d
-// The decode variants (matmul_q_*, matmul_k_*: one token) read the activations
-// as uniform blocks (kUniformBlock; lavapipe loads what every lane reads once).
-const std::vector<VkFormat>& matmulQDecodeBindings();
-const std::vector<VkFormat>& matmulKDecodeBindings();
 const std::vector<VkFormat>& actQuantBindings(); // act_q8_0_*: input, gain, quants, meta
 const std::vector<VkFormat>& actQuantKBindings(); // act_q8_k_*: the same, inputs four floats a texel
 const std::vector<VkFormat>& getRowsBindings(); // get_rows_<type>: weights, ids, output, row scales

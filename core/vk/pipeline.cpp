@@ -19,11 +19,8 @@ Pipeline::Pipeline(Context& ctx, const std::string& shader, uint32_t bindings, u
 
     std::vector<VkDescriptorSetLayoutBinding> b(bindings);
     for (uint32_t i = 0; i < bindings; ++i)
-        b[i] = {i,
-                texelFormat(i) == VK_FORMAT_UNDEFINED ? VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
-                : texelFormat(i) == kUniformBlock     ? VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER
-                                                      : VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER,
-                1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
+        b[i] = {i, texelFormat(i) == VK_FORMAT_UNDEFINED ? VK_DESCRIPTOR_TYPE_STORAGE_BUFFER : VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, 1,
+                VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
     VkDescriptorSetLayoutCreateInfo li{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
     li.bindingCount = bindings;
     li.pBindings = b.data();

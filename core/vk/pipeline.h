@@ -2,10 +2,8 @@
 // A compute pipeline: SPIR-V (embedded at build time), N bindings (storage
 // buffers, or uniform texel buffers of a given format where texelFormats says
 // so: lavapipe gathers texel fetches in SIMD but loads storage buffers lane by
-// lane; or uniform blocks, kUniformBlock: lavapipe loads an element every lane
-// reads at once as one scalar), a push-constant block and the workgroup size
-// as specialization constant 0. The dispatch checks bindings and push size
-// before recording.
+// lane), a push-constant block and the workgroup size as specialization
+// constant 0. The dispatch checks bindings and push size before recording.
 #include "vk/context.h"
 
 #include <cstdint>
@@ -13,11 +11,6 @@
 #include <vector>
 
 namespace qb::vk {
-
-// texelFormats entry of a binding that is a uniform block (the first
-// kUniformBlockBytes of the buffer bound; the buffer must be at least that long)
-inline constexpr VkFormat kUniformBlock = VK_FORMAT_MAX_ENUM;
-inline constexpr VkDeviceSize kUniformBlockBytes = 65536; // Vulkan's minimum maxUniformBufferRange on GPUs, lavapipe's
 
 struct ShaderCode {
     const char* name;
@@ -42,7 +35,7 @@ public:
     uint32_t bindings() const { return m_bindings; }
     uint32_t pushBytes() const { return m_pushBytes; }
     uint32_t workgroupSize() const { return m_workgroup; }
-    // VK_FORMAT_UNDEFINED for a storage buffer binding, kUniformBlock, else the texel format
+    // VK_FORMAT_UNDEFINED for a storage buffer binding, else the texel format
     VkFormat texelFormat(uint32_t binding) const { return binding < m_texelFormats.size() ? m_texelFormats[binding] : VK_FORMAT_UNDEFINED; }
     const std::string& name() const { return m_name; }
 

@@ -84,11 +84,10 @@ void loadBlock(usamplerBuffer Q, uint slot, out uvec4 q, out uvec4 q1) {
 #endif
 }
 
-// the activation block `blk` (token * blocks + block); the includer defines
-// XQ_TEXEL(i), the i-th 16 bytes of the activation quants
-void loadX(uint blk, out uint x[X_WORDS]) {
+// the activation block `blk` (token * blocks + block)
+void loadX(usamplerBuffer XQ, uint blk, out uint x[X_WORDS]) {
     [[unroll]] for (uint i = 0u; i < X_WORDS / 4u; ++i) {
-        uvec4 v = XQ_TEXEL(blk * (X_WORDS / 4u) + i);
+        uvec4 v = texelFetch(XQ, int(blk * (X_WORDS / 4u) + i));
         x[i * 4u] = v.x;
         x[i * 4u + 1u] = v.y;
         x[i * 4u + 2u] = v.z;
