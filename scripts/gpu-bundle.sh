@@ -6,7 +6,7 @@
 #                    Q4_0 and Q4_K_M, and prints tok/s with the share of the
 #                    device's memory bandwidth the decode reaches
 #   DIR/bin/         quantbench-cli and the Vulkan test binaries (stripped)
-#   DIR/libs.tar.xz  the shared libraries they need that are not glibc's (from
+#   DIR/libs.tar.gz  the shared libraries they need that are not glibc's (from
 #                    ldd, Qt and ICU included), the Vulkan loader and the Khronos
 #                    validation layer (the tests run with it on); run.sh unpacks it
 #   DIR/shared/      the test models and texts the Vulkan tests read
@@ -39,7 +39,7 @@ cp -L /usr/lib/x86_64-linux-gnu/libVkLayer_khronos_validation.so "$stage/lib/lay
 sed 's#"library_path": *"[^"]*"#"library_path": "./libVkLayer_khronos_validation.so"#' \
   /usr/share/vulkan/explicit_layer.d/VkLayer_khronos_validation.json >"$stage/lib/layers/VkLayer_khronos_validation.json"
 strip --strip-unneeded "$stage"/lib/*.so* "$stage"/lib/layers/*.so 2>/dev/null || true
-tar -C "$stage" -cf - lib | xz -9 -T0 >"$out/libs.tar.xz"
+tar -C "$stage" -czf "$out/libs.tar.gz" lib # gzip: on every Linux, even a minimal one
 
 # what the Vulkan tests and the benches read from ../shared
 for f in models/stories260K.gguf golden/stories260K-f16.llamacpp.gguf golden/stories260K-q8_0.llamacpp.gguf \

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU check, run from a bundle made by scripts/gpu-bundle.sh (copied there
-# as run.sh): needs bash, tar with xz (or python3), a Vulkan driver; nothing
-# else from the system but glibc. Lists the devices, runs the Vulkan tests with
+# as run.sh): needs bash, tar and gzip, a Vulkan driver; nothing else from
+# the system but glibc. Lists the devices, runs the Vulkan tests with
 # the validation layer, then benches (pp 512, tg 128, 3 repetitions, default
 # device) stories260K and synthetic-weight 110M and 1.1B Llama models made here
 # with `synth`, in F16, Q8_0, Q4_0 and Q4_K_M (llama-quantize's mixes), printing
@@ -17,11 +17,7 @@ trap 'rm -rf "$work"' EXIT
 if [[ ! -d $here/lib ]]; then # unpack the libraries once, beside this script (or in the scratch folder if read-only)
   dest=$here
   [[ -w $here ]] || dest=$work
-  if command -v xz >/dev/null; then
-    tar -C "$dest" -xJf "$here/libs.tar.xz"
-  else
-    python3 -c "import sys, tarfile; tarfile.open(sys.argv[1], 'r:xz').extractall(sys.argv[2])" "$here/libs.tar.xz" "$dest"
-  fi
+  tar -C "$dest" -xzf "$here/libs.tar.gz"
   lib=$dest/lib
 else
   lib=$here/lib
