@@ -9,6 +9,7 @@
 # decode reaches (weight bytes read per token x tokens/s / bandwidth).
 #   QB_BANDWIDTH_GBS   the device's memory bandwidth in GB/s (else from the device name)
 #   QB_SKIP_TESTS=1    benches only;  QB_MODELS="110m 1.1b"  which synthetic sizes
+#   QB_BENCH="--pp 512 --tg 128 -r 3"  the bench's sizes
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 work=${TMPDIR:-/tmp}/quantbench-gpu.$$
@@ -59,11 +60,14 @@ fi
 field() { sed -n "s/.*\"$1\": *\([0-9.eE+-]*\).*/\1/p" "$2" | head -1; }
 vocab=$here/shared/vocab/ggml-vocab-llama-spm.gguf
 echo "== bench on $device (bandwidth ${bw} GB/s$([[ $bw == 0 ]] && echo ': unknown, set QB_BANDWIDTH_GBS'))"
-echo "| model | type | file MB | pp512 tok/s | tg128 tok/s | decode GB/s | of bandwidth |"
+bench=${QB_BENCH:---pp 512 --tg 128 -r 3}
+echo "bench $bench, tok/s"
+echo "| model | type | file MB | prefill tok/s | decode tok/s | decode GB/s | of bandwidth |"
 echo "|---|---|---|---|---|---|---|"
 row() { # label type file
   local j=$work/bench.json
-  if ! "$cli" bench "$3" --pp 512 --tg 128 -r 3 --json >"$j" 2>"$work/bench.err"; then
+  # shellcheck disable=SC2086
+  if ! "$cli" bench "$3" $bench --json >"$j" 2>"$work/bench.err"; then
     echo "| $1 | $2 | bench failed: $(tail -1 "$work/bench.err") |||||"
     status=1
     return
@@ -71,7 +75,8 @@ row() { # label type file
   awk -v l="$1" -v t="$2" -v pp="$(field pp_tokens_per_second "$j")" -v tg="$(field tg_tokens_per_second "$j")" \
       -v w="$(field weights_bytes "$j")" -v bw="$bw" 'BEGIN {
         gbs = tg * w / 1e9
-        printf "| %s | %s | %.1f | %.1f | %.1f | %.1f | %s |\n", l, t, w / 1e6, pp, tg, gbs, bw > 0 ? sprintf("%.0f%%", 100 * gbs / bw) : "n/a"
+        share = (bw > 0) ? sprintf("%.0f%%", 100 * gbs / bw) : "n/a"
+        printf "| %s | %s | %.1f | %.1f | %.1f | %.1f | %s |\n", l, t, w / 1e6, pp, tg, gbs, share
       }'
 }
 row "stories260K (real weights)" F32 "$here/shared/models/stories260K.gguf"

@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 #include "common/half.h"
+#include "quant/quant_blocks.h"
 #include "quant/quant_search.h"
 
 #include <algorithm>
@@ -40,17 +41,6 @@ float f16At(const uint8_t* p) {
     uint16_t h;
     std::memcpy(&h, p, 2);
     return halfToFloat(h);
-}
-
-// Q4_K / Q5_K: the 6-bit scale and min of sub-block j from the 12 packed bytes (ggml's get_scale_min_k4)
-void scaleMinK4(int j, const uint8_t* q, uint8_t& sc, uint8_t& m) {
-    if (j < 4) {
-        sc = q[j] & 63;
-        m = q[j + 4] & 63;
-    } else {
-        sc = uint8_t((q[j + 4] & 15) | ((q[j - 4] >> 6) << 4));
-        m = uint8_t((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-    }
 }
 
 } // namespace
@@ -105,7 +95,7 @@ void unpackKBlock(GgmlType t, const uint8_t* blk, KBlockInts& k) {
         }
         for (int j = 0; j < 8; ++j) {
             uint8_t s, m;
-            scaleMinK4(j, sc, s, m);
+            quant::scaleMinK4(j, sc, s, m);
             k.scale[j] = int8_t(s);
             k.min[j] = m;
         }

@@ -358,7 +358,7 @@ void VkForward::quantizeActs(const char* pre, ActBlocks blocks, const Buffer& in
 }
 
 void VkForward::matmulQ(const Weight& w, Buffer& out, int n, uint32_t yStride, uint32_t yOffset, bool accumulate) {
-    // 4 rows x 1 token (decode) or x 4 tokens (prefill) per invocation
+    // an invocation computes 4 rows x 1 token (decode) or x 4 tokens (prefill); K-quants 16 x 1 or 8 x 4
     MatmulPush mp{uint32_t(w.rows), uint32_t(w.cols), uint32_t(n), uint32_t(w.rowStride), yStride, yOffset, accumulate ? 1u : 0u, 0};
     if (hasKQuantDot(w.type)) { // K-quants: one kernel on every device, bit-identical with the CPU
         const std::string name = std::string(n == 1 ? "matmul_k_" : "matmul_k4t_") + lower(typeName(w.type));
@@ -545,7 +545,7 @@ void VkForward::record(const int* tokens, int n, bool allLogits) {
         if (c.ffnActivation == FfnActivation::GeluTanh) { // GeGLU through ggml's GELU table
             eltwise("geglu", *m_ffn, *m_gateUp, uint32_t(n) * ffn, ffn);
             matmul(L.down, *m_ffn, blockOut, n, dim, 0, !c.postNorms);
-        } else if (L.down.repacked) { // silu(gate) * up straight into the Q8_0 blocks the down projection reads
+        } else if (L.down.repacked) { // silu(gate) * up straight into the Q8_0 / Q8_K blocks the down projection reads
             quantizeActs("swiglu", actBlocks(L.down), *m_gateUp, nullptr, ffn, n, 2 * ffn);
             matmulQ(L.down, blockOut, n, dim, 0, !c.postNorms);
         } else {
