@@ -149,7 +149,7 @@ private slots:
         for (int r = 0; r < rows; ++r) {
             dequantizeRow(t, bytes.data() + size_t(r) * stride, row.data(), cols);
             std::vector<float> many(static_cast<size_t>(tokens));
-            kQuantDotTokens(t, bytes.data() + size_t(r) * stride, cols, xq, tokens, many.data(), 1);
+            kQuantDotTokens(t, bytes.data() + size_t(r) * stride, cols, xq, 0, tokens, many.data(), 1);
             for (int tk = 0; tk < tokens; ++tk) {
                 double want = 0, mag = 0;
                 for (int c = 0; c < cols; ++c) {

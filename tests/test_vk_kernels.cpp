@@ -107,7 +107,6 @@ private slots:
         QFETCH(QString, type);
         QFETCH(double, tolerance);
         const GgmlType t = *typeFromName(type.toStdString());
-        const bool floatMatmul = !hasKQuantDot(t); // K-quants multiply by integer dots (integerDotMatmul); their rows here
         const int64_t rows = 48, cols = 512, tokens = 5;
         const auto w = randomValues(size_t(rows * cols), 1);
         const size_t stride = rowBytes(t, cols);
@@ -119,46 +118,13 @@ private slots:
         }
         Tensor tensor{"w", t, {cols, rows}, q.data(), q.size()};
         if (hasRowScale(t)) tensor.rowScale = scales.data();
-        const auto x = randomValues(size_t(tokens * cols), 2);
-
-        // CPU twin: dequantized weights times the rounded activations
-        std::vector<float> want(size_t(tokens * rows)), wrow(static_cast<size_t>(cols)), xr(static_cast<size_t>(cols));
-        for (int64_t tk = 0; tk < tokens; ++tk) {
-            roundActivationsFor(tensor, &x[size_t(tk * cols)], xr.data());
-            for (int64_t r = 0; r < rows; ++r) {
-                tensor.dequantizeRowTo(r, wrow.data());
-                double s = 0;
-                for (int64_t c = 0; c < cols; ++c) s += double(wrow[size_t(c)]) * xr[size_t(c)];
-                want[size_t(tk * rows + r)] = float(s);
-            }
-        }
         auto wb = bufferWith(*ctx, q.data(), q.size(), "w");
         auto sb = bufferWith(*ctx, scales.data(), scales.size() * 4, "scales");
-        auto xb = bufferWith(*ctx, x.data(), x.size() * 4, "x");
-        auto xrb = poisoned(*ctx, x.size(), "x rounded");
-        auto yb = poisoned(*ctx, want.size(), "y");
-        auto dummy = poisoned(*ctx, 4, "unused");
-        CommandBatch batch(*ctx);
-        const ActivationRounding rounding = activationRounding(t);
-        const Buffer* in = xb.get();
-        std::unique_ptr<Pipeline> round;
-        if (floatMatmul) {
-        if (rounding != ActivationRounding::None) {
-            round = std::make_unique<Pipeline>(*ctx, std::string("round_act_") + activationRoundingName(rounding), 3, sizeof(RoundPush), 64);
-            RoundPush rp{uint32_t(cols), uint32_t(tokens), 0, 0};
-            const uint32_t inv = uint32_t(tokens * cols / activationRoundingSpan(rounding, cols));
-            batch.dispatch(*round, {xb.get(), xrb.get(), dummy.get()}, &rp, sizeof rp, (inv + 63) / 64);
-            in = xrb.get();
-        }
-        Pipeline mm(*ctx, "matmul_" + lower(type.toStdString()), 4, sizeof(MatmulPush), 64, matmulBindings());
-        MatmulPush mp{uint32_t(rows), uint32_t(cols), uint32_t(tokens), uint32_t(stride), uint32_t(rows), 0, 0, 0};
-        batch.dispatch(mm, {wb.get(), in, yb.get(), sb.get()}, &mp, sizeof mp, 1, uint32_t((tokens + 3) / 4));
-        batch.submitAndWait();
-        const double e = nmse(read(*yb, want.size()), want);
-        QVERIFY2(e < std::max(tolerance, 1e-10), qPrintable(QString("%1 matmul nmse %2").arg(type).arg(e)));
-        }
+        if (!hasKQuantDot(t)) floatMatmul(tensor, *wb, *sb, tokens, tolerance); // the K-quants multiply by integer dots (integerDotMatmul)
 
         // get_rows: rows 3, 0, 47 of the same weights
+        CommandBatch batch(*ctx);
+        std::vector<float> wrow(static_cast<size_t>(cols));
         const std::vector<uint32_t> ids{3, 0, 47};
         auto idb = bufferWith(*ctx, ids.data(), ids.size() * 4, "ids");
         auto out = poisoned(*ctx, ids.size() * size_t(cols), "rows");
@@ -174,6 +140,47 @@ private slots:
         QVERIFY2(nmse(read(*out, wantRows.size()), wantRows) < 1e-12, qPrintable(type + " get_rows"));
     }
 
+private:
+    // matmul_<type> (dequantize in registers) after round_act against its CPU
+    // twin: the dequantized weights times the rounded activations.
+    void floatMatmul(const Tensor& tensor, const Buffer& wb, const Buffer& sb, int64_t tokens, double tolerance) {
+        const int64_t rows = tensor.rows(), cols = tensor.cols();
+        const std::string type = typeName(tensor.type);
+        const auto x = randomValues(size_t(tokens * cols), 2);
+        std::vector<float> want(size_t(tokens * rows)), wrow(static_cast<size_t>(cols)), xr(static_cast<size_t>(cols));
+        for (int64_t tk = 0; tk < tokens; ++tk) {
+            roundActivationsFor(tensor, &x[size_t(tk * cols)], xr.data());
+            for (int64_t r = 0; r < rows; ++r) {
+                tensor.dequantizeRowTo(r, wrow.data());
+                double s = 0;
+                for (int64_t c = 0; c < cols; ++c) s += double(wrow[size_t(c)]) * xr[size_t(c)];
+                want[size_t(tk * rows + r)] = float(s);
+            }
+        }
+        auto xb = bufferWith(*ctx, x.data(), x.size() * 4, "x");
+        auto xrb = poisoned(*ctx, x.size(), "x rounded");
+        auto yb = poisoned(*ctx, want.size(), "y");
+        auto dummy = poisoned(*ctx, 4, "unused");
+        CommandBatch batch(*ctx);
+        const ActivationRounding rounding = activationRounding(tensor.type);
+        const Buffer* in = xb.get();
+        std::unique_ptr<Pipeline> round;
+        if (rounding != ActivationRounding::None) {
+            round = std::make_unique<Pipeline>(*ctx, std::string("round_act_") + activationRoundingName(rounding), 3, sizeof(RoundPush), 64);
+            RoundPush rp{uint32_t(cols), uint32_t(tokens), 0, 0};
+            const uint32_t inv = uint32_t(tokens * cols / activationRoundingSpan(rounding, cols));
+            batch.dispatch(*round, {xb.get(), xrb.get(), dummy.get()}, &rp, sizeof rp, (inv + 63) / 64);
+            in = xrb.get();
+        }
+        Pipeline mm(*ctx, "matmul_" + lower(type), 4, sizeof(MatmulPush), 64, matmulBindings());
+        MatmulPush mp{uint32_t(rows), uint32_t(cols), uint32_t(tokens), uint32_t(tensor.rowStride()), uint32_t(rows), 0, 0, 0};
+        batch.dispatch(mm, {&wb, in, yb.get(), &sb}, &mp, sizeof mp, 1, uint32_t((tokens + 3) / 4));
+        batch.submitAndWait();
+        const double e = nmse(read(*yb, want.size()), want);
+        QVERIFY2(e < std::max(tolerance, 1e-10), qPrintable(QString("%1 matmul nmse %2").arg(type.c_str()).arg(e)));
+    }
+
+private slots:
     // The integer-dot path (act_q8_0 + matmul_q) against integerDotRow, bit for
     // bit, in both the SWAR and the integer-dot-product variants, for decode
     // (1 token) and prefill (5 tokens: the 4-token kernel with a ragged end),

@@ -167,7 +167,7 @@ void CpuForward::matmul(const Tensor& w, const float* xIn, int n, float* y) cons
         Q8KBlocks xq;
         quantizeQ8KBlocks(xIn, int64_t(n) * cols, xq);
         m_pool.parallelFor(rows, [&](int64_t begin, int64_t end) {
-            for (int64_t r = begin; r < end; ++r) kQuantDotTokens(w.type, w.row(r), cols, xq, n, y + r, rows);
+            for (int64_t r = begin; r < end; ++r) kQuantDotTokens(w.type, w.row(r), cols, xq, 0, n, y + r, rows);
         });
         return;
     }

@@ -146,25 +146,20 @@ void addBlockDot(const KBlockInts& k, const Q8KBlocks& x, int64_t xb, float& sum
 
 } // namespace
 
-void kQuantDotTokens(GgmlType t, const uint8_t* row, int64_t cols, const Q8KBlocks& x, int tokens, float* y, int64_t yStride) {
+void kQuantDotTokens(GgmlType t, const uint8_t* row, int64_t cols, const Q8KBlocks& x, int64_t firstBlock, int tokens, float* y, int64_t yStride) {
     const int64_t nb = cols / 256;
     const int blockBytes = traits(t).blockBytes;
     for (int tk = 0; tk < tokens; ++tk) y[tk * yStride] = 0.0f;
     KBlockInts k;
     for (int64_t b = 0; b < nb; ++b) { // each super-block unpacked once for all tokens
         unpackKBlock(t, row + b * blockBytes, k);
-        for (int tk = 0; tk < tokens; ++tk) addBlockDot(k, x, tk * nb + b, y[tk * yStride]);
+        for (int tk = 0; tk < tokens; ++tk) addBlockDot(k, x, firstBlock + tk * nb + b, y[tk * yStride]);
     }
 }
 
 float kQuantDotRow(GgmlType t, const uint8_t* row, int64_t cols, const Q8KBlocks& x, int64_t firstBlock) {
-    const int64_t nb = cols / 256;
-    float sum = 0;
-    KBlockInts k;
-    for (int64_t b = 0; b < nb; ++b) {
-        unpackKBlock(t, row + b * traits(t).blockBytes, k);
-        addBlockDot(k, x, firstBlock + b, sum);
-    }
+    float sum;
+    kQuantDotTokens(t, row, cols, x, firstBlock, 1, &sum, 1);
     return sum;
 }
 

@@ -43,8 +43,8 @@ void unpackKBlock(GgmlType t, const uint8_t* block, KBlockInts& out);
 // Dot of one stored weight row of type t (cols values, a multiple of 256)
 // with x's super-blocks from index `firstBlock` (the token's row).
 float kQuantDotRow(GgmlType t, const uint8_t* row, int64_t cols, const Q8KBlocks& x, int64_t firstBlock);
-// The same row against `tokens` consecutive token rows of x (from super-block
-// 0), each super-block unpacked once: y[tk * yStride] for token tk.
-void kQuantDotTokens(GgmlType t, const uint8_t* row, int64_t cols, const Q8KBlocks& x, int tokens, float* y, int64_t yStride);
+// The same row against `tokens` consecutive token rows of x from super-block
+// `firstBlock`, each super-block unpacked once: y[tk * yStride] for token tk.
+void kQuantDotTokens(GgmlType t, const uint8_t* row, int64_t cols, const Q8KBlocks& x, int64_t firstBlock, int tokens, float* y, int64_t yStride);
 
 } // namespace qb

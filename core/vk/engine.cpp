@@ -146,9 +146,9 @@ bool VkForward::layerFusable() const {
     if (c.localWindow > 0 || c.attnSoftcap > 0 || c.postNorms || c.ffnActivation != FfnActivation::SiLU) return false;
     for (const Layer& l : m_layers) {
         if (l.qkv.size() != 1 || l.gateUp.size() != 1) return false;
-        for (const Weight* w : {&l.qkv[0], &l.wo, &l.gateUp[0], &l.down}) {
+        for (const Weight* w : {&l.qkv[0], &l.wo, &l.gateUp[0], &l.down}) { // F32/F16/BF16 (pairs of values a word), Q4_0, Q8_0
             const bool plain = w->type == GgmlType::F32 || w->type == GgmlType::F16 || w->type == GgmlType::BF16;
-            if (plain ? w->cols % 2 != 0 || w->rowScale : !(w->repacked && !hasKQuantDot(w->type))) return false; // F32/F16/BF16, Q4_0, Q8_0
+            if (!(plain ? w->cols % 2 == 0 : actBlocks(*w) == ActBlocks::Q8_0)) return false;
         }
     }
     return true;
