@@ -11,7 +11,8 @@
 //     the pairs a 32-bit multiply meets when the Q4_0 nibbles of weight word w
 //     are masked into 16-bit lanes (matmul_q.comp, SWAR path)
 //   LAYOUT_BYTES: 8 words of 4 int8 each, element order (integer dot product path)
-// and the block's scale and the sum of its quants (for Q4_0's -8) as vec2.
+// and the block's scale, the sum of its quants (for Q4_0's -8, Q5_0's -16) and
+// Q8_1's s = F16(sum * amax / 127) (Q4_1 / Q5_1 mins) as a vec4.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 #include "push_constants.h"
@@ -25,7 +26,7 @@ layout(binding = 1) uniform samplerBuffer Gt;
 #define X(i) texelFetch(Xt, int(i)).x
 #define G(i) texelFetch(Gt, int(i)).x
 layout(binding = 2) writeonly buffer Quants { uint XQ[]; };
-layout(binding = 3) writeonly buffer Meta { vec2 XM[]; };
+layout(binding = 3) writeonly buffer Meta { vec4 XM[]; };
 layout(push_constant) uniform PC { ActQuantPush p; };
 
 void main() {
@@ -71,5 +72,6 @@ void main() {
         XQ[blk * 8u + w] = (uint(q[4u * w]) & 255u) | ((uint(q[4u * w + 1u]) & 255u) << 8) | ((uint(q[4u * w + 2u]) & 255u) << 16) |
                            (uint(q[4u * w + 3u]) << 24);
 #endif
-    XM[blk] = vec2(roundHalfRte(amax / 127.0), float(qsum));
+    precise float d = amax / 127.0, s = float(qsum) * d;
+    XM[blk] = vec4(roundHalfRte(d), float(qsum), roundHalfRte(s), 0.0);
 }

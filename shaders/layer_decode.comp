@@ -10,8 +10,9 @@
 // the weight type, same accumulation order), so results are bit-identical.
 // Each matrix has its own type (p.types, a byte each: LAYER_F32 ..), as in
 // llama-quantize's mixes: F32, F16, BF16 (raw rows, activations rounded to the
-// type) or Q4_0, Q8_0 ([block][row] repacked quants with their scales,
-// vk/repack.h; activations quantized to Q8_0 blocks, ggml's integer dot as
+// type) or Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 ([block][row] repacked quants with
+// their scales, mins and fifth bits, vk/repack.h; activations quantized to
+// Q8_0 blocks with Q8_1 sums, ggml's integer dot and block terms as
 // matmul_q.comp: integer block sums, exact here in float as |sum| < 2^24).
 #extension GL_GOOGLE_include_directive : require
 #include "push_constants.h"
@@ -38,7 +39,7 @@ layout(binding = 11) coherent buffer VCache { uint V[]; };
 layout(binding = 12) coherent buffer Scores { float sc[]; };
 layout(binding = 13) uniform usamplerBuffer Kt; // the caches again, read as R32_UINT texels
 layout(binding = 14) uniform usamplerBuffer Vt;
-layout(binding = 15) uniform samplerBuffer Sqkv; // block scales of Q4_0 / Q8_0 matrices (unused for the others)
+layout(binding = 15) uniform samplerBuffer Sqkv; // block scales (and mins) of the block types' matrices (unused for the others)
 layout(binding = 16) uniform samplerBuffer Swo;
 layout(binding = 17) uniform samplerBuffer Sgu;
 layout(binding = 18) uniform samplerBuffer Sdown;
@@ -51,23 +52,33 @@ layout(push_constant) uniform PC { LayerPush p; };
 #define LAYER_BF16 2u
 #define LAYER_Q4_0 3u
 #define LAYER_Q8_0 4u
+#define LAYER_Q4_1 5u
+#define LAYER_Q5_0 6u
+#define LAYER_Q5_1 7u
+bool blockType(uint type) { return type >= LAYER_Q4_0; } // 32-value blocks, integer dots
 uint typeOf(uint m) { return (p.types >> (8u * m)) & 255u; } // m: 0 q|k|v, 1 wo, 2 gate|up, 3 down
 
 // The phase's input vector, copied once per invocation from the scratch
 // buffer (lavapipe reads private arrays as SIMD vectors but storage buffers
 // lane by lane, and each invocation computes several rows), rounded as the
 // matrix's dot product rounds it: to F16 / BF16, or Q8_0 blocks (xv holds the
-// quants, xd the block scales).
+// quants, xd the block scales, xs the Q8_1 sums).
 float xv[LAYER_DECODE_MAX_WIDTH];
 float xd[LAYER_DECODE_MAX_WIDTH / 32u];
+float xs[LAYER_DECODE_MAX_WIDTH / 32u];
 void loadInput(uint xOff, uint cols, uint type) {
-    if (type == LAYER_Q4_0 || type == LAYER_Q8_0) {
+    if (blockType(type)) {
         for (uint b = 0u; b < cols / 32u; ++b) {
             float amax = 0.0;
             for (uint j = 0u; j < 32u; ++j) amax = max(amax, abs(S[xOff + b * 32u + j]));
-            float id = amax != 0.0 ? 127.0 / amax : 0.0;
-            for (uint j = 0u; j < 32u; ++j) xv[b * 32u + j] = roundEven(S[xOff + b * 32u + j] * id);
-            xd[b] = roundHalfRte(amax / 127.0);
+            float id = amax != 0.0 ? 127.0 / amax : 0.0, qsum = 0.0;
+            for (uint j = 0u; j < 32u; ++j) {
+                xv[b * 32u + j] = roundEven(S[xOff + b * 32u + j] * id);
+                qsum += xv[b * 32u + j]; // integers: exact
+            }
+            precise float d = amax / 127.0, s = qsum * d;
+            xd[b] = roundHalfRte(d);
+            xs[b] = roundHalfRte(s);
         }
         return;
     }
@@ -82,22 +93,32 @@ void loadInput(uint xOff, uint cols, uint type) {
     float NAME(uint r, uint rows, uint rowBytes, uint cols) { \
         uint type = typeOf(M); \
         precise float acc = 0.0; \
-        if (type == LAYER_Q4_0 || type == LAYER_Q8_0) { \
-            uint words = type == LAYER_Q4_0 ? 4u : 8u; \
-            for (uint b = 0u; b < cols / 32u; ++b) { \
-                uint w0 = (b * rows + r) * words; \
+        if (blockType(type)) { \
+            bool q8 = type == LAYER_Q8_0, high = type == LAYER_Q5_0 || type == LAYER_Q5_1; \
+            uint words = q8 ? 8u : 4u, nb = cols / 32u, aux = rows * ((nb + 3u) / 4u) * 4u; \
+            int offset = type == LAYER_Q4_0 ? 8 : type == LAYER_Q5_0 ? 16 : 0; \
+            for (uint b = 0u; b < nb; ++b) { \
+                uint w0 = (b * rows + r) * words, at = ((b >> 2) * rows + r) * 4u + (b & 3u); \
+                uint qh = high ? texelFetch(T, int(nb * rows * 4u + at)).x : 0u; /* fifth bits after the quants */ \
                 float s = 0.0; /* the block's integer sum, exact */ \
                 for (uint i = 0u; i < words; ++i) { \
                     uint w = texelFetch(T, int(w0 + i)).x; \
                     for (uint k = 0u; k < 4u; ++k) { \
                         uint byte = (w >> (8u * k)) & 255u, j = 4u * i + k; \
-                        if (type == LAYER_Q4_0) \
-                            s += float(int(byte & 15u) - 8) * xv[b * 32u + j] + float(int(byte >> 4) - 8) * xv[b * 32u + j + 16u]; \
-                        else \
+                        if (q8) { \
                             s += float(int(byte << 24) >> 24) * xv[b * 32u + j]; \
+                        } else { \
+                            int lo = int((byte & 15u) | (((qh >> j) & 1u) << 4)) - offset; \
+                            int hi = int((byte >> 4) | (((qh >> (j + 16u)) & 1u) << 4)) - offset; \
+                            s += float(lo) * xv[b * 32u + j] + float(hi) * xv[b * 32u + j + 16u]; \
+                        } \
                     } \
                 } \
-                acc += (s * texelFetch(D, int(((b >> 2) * rows + r) * 4u + (b & 3u))).x) * xd[b]; \
+                float d = texelFetch(D, int(at)).x; /* ggml's block term for the type (common/q8_dot.glsl BLOCK_TERM) */ \
+                if (type == LAYER_Q4_0) acc += s * d * xd[b]; \
+                else if (q8) acc += s * (d * xd[b]); \
+                else if (type == LAYER_Q5_0) acc += (d * xd[b]) * s; \
+                else acc += (d * xd[b]) * s + texelFetch(D, int(aux + at)).x * xs[b]; \
             } \
         } else { \
             uint rowOff = r * rowBytes; \

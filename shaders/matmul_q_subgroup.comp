@@ -1,5 +1,5 @@
 #version 450
-// Decode (one token) of Q4_0 / Q8_0 weights for GPUs: the same exact block
+// Decode (one token) of Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 weights for GPUs: the same exact block
 // dots as matmul_q.comp (common/q8_dot.glsl), spread so that all lanes of a
 // workgroup work on few rows. A workgroup of 64 lanes computes 8 rows: lane
 // l takes row r0 + l % 8 and every 8th block from l / 8, so each fetch reads
@@ -31,16 +31,26 @@ void main() {
     uint lane = gl_SubgroupID * gl_SubgroupSize + gl_SubgroupInvocationID, r = lane % WG_ROWS, phase = lane / WG_ROWS;
     uint r0 = gl_WorkGroupID.x * WG_ROWS, row = min(r0 + r, p.rows - 1u);
     uint nb = p.cols / 32u;
+    uint aux = auxSlots(p.rows, p.cols);
     float acc = 0.0;
     for (uint b = phase; b < nb; b += PHASES) {
         uint x[X_WORDS];
         loadX(XQ, b, x);
         XPrep xp = prepareX(x);
-        vec2 xm = texelFetch(XM, int(b)).xy;
+        vec4 xm = texelFetch(XM, int(b));
         uvec4 q, q1;
         loadBlock(Q, b * p.rows + row, q, q1);
-        float d = texelFetch(D, int((b >> 2) * p.rows + row))[b & 3u];
-        acc += float(blockDot(q, q1, xp, xm.y)) * d * xm.x;
+        uint slot = auxSlot(b, row, p.rows);
+#ifdef W_HAS_HIGH
+        q1.x = texelFetch(Q, int(nb * p.rows + slot))[b & 3u];
+#endif
+#ifdef W_HAS_MIN
+        float m = texelFetch(D, int(aux + slot))[b & 3u];
+#else
+        float m = 0.0;
+#endif
+        float d = texelFetch(D, int(slot))[b & 3u];
+        acc += BLOCK_TERM(blockDot(q, q1, xp, xm.y), d, m, xm);
     }
     // lanes l and l ^ 8k hold the same row: fold within the subgroup first
     for (uint off = WG_ROWS; off < gl_SubgroupSize && off < 64u; off *= 2u) acc += subgroupShuffleXor(acc, off);

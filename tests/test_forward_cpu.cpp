@@ -2,7 +2,9 @@
 // the same tokens from the llama2.c checkpoint, batched = one-by-one, context full,
 // and the side-by-side matmul giving the one-row-at-a-time loop's exact bits.
 #include "common/error.h"
+#include "common/half.h"
 #include "model/forward_cpu.h"
+#include "model/block_dot.h"
 #include "model/kquant_dot.h"
 #include "model/matmul_lanes.h"
 #include "quant/quantize.h"
@@ -173,6 +175,52 @@ private slots:
         int sum = 0;
         for (int j = 16; j < 32; ++j) sum += xq.q[size_t(j)];
         QCOMPARE(int(xq.bsums[1]), sum);
+    }
+
+    // The 32-value block types' integer dot (ggml's vec_dot_<type>_q8_0 / _q8_1)
+    // is the dot of the dequantized weights with the Q8_0 activations, to float
+    // rounding; for Q4_1 / Q5_1 the min meets Q8_1's s, the block's quant sum
+    // times the unrounded scale, rounded to F16 (so to F16 rounding there).
+    void blockIntegerDotIsTheDequantizedDot_data() {
+        QTest::addColumn<QString>("type");
+        QTest::addColumn<double>("tolerance");
+        for (const char* t : {"Q4_0", "Q5_0", "Q8_0"}) QTest::newRow(t) << QString(t) << 1e-5;
+        for (const char* t : {"Q4_1", "Q5_1"}) QTest::newRow(t) << QString(t) << 2e-3;
+    }
+    void blockIntegerDotIsTheDequantizedDot() {
+        QFETCH(QString, type);
+        QFETCH(double, tolerance);
+        const GgmlType t = *typeFromName(type.toStdString());
+        const int rows = 9, cols = 256, tokens = 2;
+        std::mt19937 rng(12);
+        std::normal_distribution<float> g(0, 1);
+        std::vector<float> values(size_t(rows) * cols), x(size_t(tokens) * cols), row(static_cast<size_t>(cols));
+        for (float& v : values) v = g(rng) + 0.5f; // off-centre: the Q4_1 / Q5_1 mins matter
+        for (float& v : x) v = 4.0f * g(rng);
+        const size_t stride = rowBytes(t, cols);
+        std::vector<uint8_t> bytes(size_t(rows) * stride);
+        for (int r = 0; r < rows; ++r) quantizeRow(t, &values[size_t(r) * cols], bytes.data() + size_t(r) * stride, cols);
+        Q8Blocks xq;
+        quantizeQ8Blocks(x.data(), int64_t(x.size()), xq);
+        for (int r = 0; r < rows; ++r) {
+            dequantizeRow(t, bytes.data() + size_t(r) * stride, row.data(), cols);
+            for (int tk = 0; tk < tokens; ++tk) {
+                double want = 0, mag = 0;
+                for (int c = 0; c < cols; ++c) {
+                    const int64_t i = int64_t(tk) * cols + c;
+                    const double xv = double(xq.q[size_t(i)]) * xq.d[size_t(i / 32)];
+                    want += double(row[size_t(c)]) * xv;
+                    mag += std::fabs(double(row[size_t(c)]) * xv);
+                }
+                const float got = integerDotRow(t, bytes.data() + size_t(r) * stride, cols, xq, int64_t(tk) * (cols / 32));
+                QVERIFY2(std::fabs(got - want) <= tolerance * mag, qPrintable(QString("%1 row %2 token %3: %4 vs %5").arg(type).arg(r).arg(tk).arg(got).arg(want)));
+            }
+        }
+        // Q8_1's s: F16 of the block's quant sum times amax / 127 (not the F16 scale)
+        float amax = 0;
+        int sum = 0;
+        for (int j = 32; j < 64; ++j) amax = std::max(amax, std::fabs(x[size_t(j)])), sum += xq.q[size_t(j)];
+        QCOMPARE(xq.s[1], halfToFloat(floatToHalf(float(sum) * (amax / 127.0f))));
     }
 
     void contextFullIsAnError() {

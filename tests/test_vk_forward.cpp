@@ -97,11 +97,12 @@ private slots:
         compareGreedy(*m, 256, 200); // the golden files record a 128-token context; 201 tokens are needed
     }
     // Every weight type the decode kernels read in their own way (one dispatch a
-    // layer for F32/F16/BF16 on lavapipe, the integer-dot path for Q4_0/Q8_0,
-    // dequantize-in-registers for the rest), from stories260K quantized here.
+    // layer for F32/F16/BF16 and the 32-value block types on lavapipe, the
+    // integer-dot path for Q4_0/Q4_1/Q5_0/Q5_1/Q8_0, dequantize-in-registers for
+    // the rest), from stories260K quantized here.
     void greedyTextMatchesCpuPerType_data() {
         QTest::addColumn<QString>("type");
-        for (const char* t : {"BF16", "F16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q6_K", "INT8", "FP8"}) QTest::newRow(t) << QString(t);
+        for (const char* t : {"BF16", "F16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q6_K", "INT8", "FP8"}) QTest::newRow(t) << QString(t);
     }
     void greedyTextMatchesCpuPerType() {
         QFETCH(QString, type);

@@ -190,7 +190,7 @@ private slots:
         QTest::addColumn<bool>("dot4");
         QTest::addColumn<bool>("subgroup"); // GPU decode variant: float sums in another order
         QTest::addColumn<int>("tokens");
-        for (const char* t : {"Q4_0", "Q8_0"})
+        for (const char* t : {"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0"})
             for (bool d : {false, true}) {
                 for (int n : {1, 5}) QTest::newRow(qPrintable(QString("%1 %2 %3 tokens").arg(t, d ? "dot4" : "swar").arg(n))) << QString(t) << d << false << n;
                 QTest::newRow(qPrintable(QString("%1 %2 subgroup").arg(t, d ? "dot4" : "swar"))) << QString(t) << d << true << 1;
@@ -228,7 +228,7 @@ private slots:
         auto xb = bufferWith(*ctx, x.data(), x.size() * 4, "x");
         auto yb = bufferWith(*ctx, y0.data(), y0.size() * 4, "y");
         auto xqb = poisoned(*ctx, size_t(tokens * cols / 32 * 16), "x quants");
-        auto xmb = poisoned(*ctx, size_t(tokens * cols / 32 * 2), "x meta");
+        auto xmb = poisoned(*ctx, size_t(tokens * cols / 32 * 4), "x meta");
         auto dummy = poisoned(*ctx, 4, "unused");
         CommandBatch batch(*ctx);
         const std::string layout = dot4 ? "_bytes" : "_pairs";

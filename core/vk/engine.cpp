@@ -52,12 +52,27 @@ ScratchSizes scratchSizes(const ModelConfig& c, int n, int capacity) {
             VkDeviceSize(std::min(n, kAttentionChunk)) * c.nHeads * VkDeviceSize(capacity) * f, // one chunk of queries' scores
             N * c.vocabSize * f,
             N * (widest / 32) * 64, // Q8_0 pairs: 64 bytes a block of 32; Q8_K: 512 a super-block of 256
-            N * (widest / 32) * 10, // Q8_0: 8 bytes a block of 32; Q8_K: 80 a super-block of 256
+            N * (widest / 32) * 16, // Q8_0: 16 bytes a block of 32 (d, sum, Q8_1 s); Q8_K: 80 a super-block of 256
             c.postNorms ? N * c.dim * f : kDummyBytes};
 }
 
 // Bytes a value of the cache takes (+ a F32 scale per 32 for the byte formats).
 VkDeviceSize kvBytesPerValue(KvCacheType t) { return t == KvCacheType::F32 ? 4 : t == KvCacheType::F16 ? 2 : 1; }
+
+// layer_decode.comp's LAYER_<TYPE> code of a matrix type it multiplies (layerFusable checks)
+uint32_t layerTypeCode(GgmlType t) {
+    switch (t) {
+    case GgmlType::F32: return 0;
+    case GgmlType::F16: return 1;
+    case GgmlType::BF16: return 2;
+    case GgmlType::Q4_0: return 3;
+    case GgmlType::Q8_0: return 4;
+    case GgmlType::Q4_1: return 5;
+    case GgmlType::Q5_0: return 6;
+    case GgmlType::Q5_1: return 7;
+    default: throw Error(std::string("internal: layer_decode has no ") + typeName(t) + " path", ErrorKind::Internal);
+    }
+}
 
 VkDeviceSize layerScratchBytes(const ModelConfig& c) {
     return VkDeviceSize(std::max(c.dim, c.ffnDim) + 2 * c.nHeads * c.headDim + 2 * c.kvDim() + c.ffnDim) * 4;
@@ -146,7 +161,7 @@ bool VkForward::layerFusable() const {
     if (c.localWindow > 0 || c.attnSoftcap > 0 || c.postNorms || c.ffnActivation != FfnActivation::SiLU) return false;
     for (const Layer& l : m_layers) {
         if (l.qkv.size() != 1 || l.gateUp.size() != 1) return false;
-        for (const Weight* w : {&l.qkv[0], &l.wo, &l.gateUp[0], &l.down}) { // F32/F16/BF16 (pairs of values a word), Q4_0, Q8_0
+        for (const Weight* w : {&l.qkv[0], &l.wo, &l.gateUp[0], &l.down}) { // F32/F16/BF16 (pairs of values a word), the 32-value block types
             const bool plain = w->type == GgmlType::F32 || w->type == GgmlType::F16 || w->type == GgmlType::BF16;
             if (!(plain ? w->cols % 2 == 0 : actBlocks(*w) == ActBlocks::Q8_0)) return false;
         }
@@ -439,8 +454,7 @@ void VkForward::layerDecode(size_t li) {
     const Weight* mats[4] = {&L.qkv[0], &L.wo, &L.gateUp[0], &L.down};
     for (uint32_t m = 0; m < 4; ++m) { // layer_decode.comp's LAYER_<TYPE> codes, a byte per matrix
         const GgmlType t = mats[m]->type;
-        const uint32_t code = t == GgmlType::F32 ? 0 : t == GgmlType::F16 ? 1 : t == GgmlType::BF16 ? 2 : t == GgmlType::Q4_0 ? 3 : 4;
-        lp.types |= code << (8 * m);
+        lp.types |= layerTypeCode(t) << (8 * m);
     }
     auto scales = [&](const Weight& w) { return w.repacked ? w.rowScale.get() : m_dummy.get(); };
     const std::string name = std::string("layer_decode_") + kvCacheTypeName(m_options.kvType) + (m_kernels.float64 ? "" : "_nof64");

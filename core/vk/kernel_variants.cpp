@@ -48,7 +48,7 @@ const std::vector<VkFormat>& matmulBindings() {
 
 const std::vector<VkFormat>& matmulQBindings() {
     static const std::vector<VkFormat> f{VK_FORMAT_R32G32B32A32_UINT, VK_FORMAT_R32G32B32A32_UINT, VK_FORMAT_UNDEFINED,
-                                         VK_FORMAT_R32G32B32A32_SFLOAT, VK_FORMAT_R32G32_SFLOAT};
+                                         VK_FORMAT_R32G32B32A32_SFLOAT, VK_FORMAT_R32G32B32A32_SFLOAT};
     return f;
 }
 
@@ -78,7 +78,7 @@ std::string KernelVariants::describe(const DeviceInfo& d) const {
                                     : (!d.integerDot ? " (no integer dot product)" : d.integerDotAccelerated ? " (forced)" : " (integer dot product not accelerated)");
     const std::string sgWhy = subgroup ? (d.type != "cpu" ? " (GPU with subgroup shuffles)" : " (forced)")
                                        : (!d.subgroupShuffle ? " (no subgroup shuffles)" : d.type == "cpu" ? " (CPU device: bit-identical kernels)" : " (forced)");
-    return std::string("Q4_0/Q8_0 integer dot via ") + (dot4 ? "4x8-bit dot product (OpSDot)" : "SWAR 32-bit multiplies") + dotWhy +
+    return std::string("Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 integer dot via ") + (dot4 ? "4x8-bit dot product (OpSDot)" : "SWAR 32-bit multiplies") + dotWhy +
            (subgroup ? ", decode rows spread over subgroups" : ", decode one row group per invocation") + sgWhy + ", " +
            (float64 ? "double" : "float (no shaderFloat64)") + " reductions, F32 arithmetic on 16-bit values widened at load (bit-identical with the CPU)";
 }

@@ -1,6 +1,6 @@
 #pragma once
 // Which kernel variants the engine runs on a device, chosen from its
-// features (and logged): the integer-dot matmuls for Q4_0/Q8_0 use the
+// features (and logged): the integer-dot matmuls for Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 use the
 // device's 4x8-bit dot product where it is hardware-accelerated, else a SWAR
 // formulation with plain 32-bit multiplies (lavapipe). On GPUs with subgroup
 // shuffles, decode spreads each row's blocks over lanes (occupancy; float sums

@@ -1,13 +1,16 @@
 #include "vk/repack.h"
 
 #include "common/half.h"
+#include "model/block_dot.h"
 #include "model/kquant_dot.h"
 
 #include <cstring>
 
 namespace qb::vk {
 
-bool repackable(GgmlType t) { return t == GgmlType::Q4_0 || t == GgmlType::Q8_0 || hasKQuantDot(t); }
+bool repackable(GgmlType t) { return hasIntegerDot(t) || hasKQuantDot(t); }
+
+uint64_t blockAuxSlots(int64_t rows, int64_t cols) { return uint64_t(rows) * uint64_t((cols / 32 + 3) / 4); }
 
 int kQuantSlots(GgmlType t) {
     switch (t) {
@@ -60,23 +63,31 @@ RepackedBlocks repackKBlocks(GgmlType t, int64_t cols, const std::vector<std::pa
 
 RepackedBlocks repackBlocks(GgmlType t, int64_t cols, const std::vector<std::pair<const uint8_t*, uint64_t>>& parts) {
     if (hasKQuantDot(t)) return repackKBlocks(t, cols, parts);
-    const int blockBytes = traits(t).blockBytes, quantBytes = blockBytes - 2, slot = t == GgmlType::Q4_0 ? 16 : 32;
+    const bool q8 = t == GgmlType::Q8_0, hasMin = t == GgmlType::Q4_1 || t == GgmlType::Q5_1;
+    const bool hasHigh = t == GgmlType::Q5_0 || t == GgmlType::Q5_1;
+    const int blockBytes = traits(t).blockBytes, quantBytes = q8 ? 32 : 16, slot = quantBytes;
+    const int qhAt = hasMin ? 4 : 2, qsAt = 2 + (hasMin ? 2 : 0) + (hasHigh ? 4 : 0); // ggml's block layouts
     uint64_t bytes = 0;
     for (const auto& part : parts) bytes += part.second;
     const uint64_t blocks = bytes / uint64_t(blockBytes), nb = uint64_t(cols / 32), rows = blocks / nb;
+    const uint64_t aux = blockAuxSlots(int64_t(rows), cols); // slots of 4 blocks' scales (mins, fifth bits)
     RepackedBlocks out;
-    out.quants.assign(size_t(blocks) * size_t(slot), 0);
-    const uint64_t nb4 = (nb + 3) / 4; // scales of 4 consecutive blocks of a row share one 16-byte slot
-    out.scales.assign(size_t(nb4 * rows * 4), 0.0f);
+    out.quants.assign(size_t(blocks) * size_t(slot) + (hasHigh ? size_t(aux) * 16 : 0), 0);
+    out.scales.assign(size_t(aux * 4) * (hasMin ? 2 : 1), 0.0f);
     uint64_t i = 0; // block index in file order: row-major (row, block)
     for (const auto& [data, size] : parts)
         for (uint64_t k = 0; k < size / uint64_t(blockBytes); ++k, ++i) {
             const uint8_t* src = data + k * uint64_t(blockBytes);
-            const uint64_t row = i / nb, b = i % nb, dst = b * rows + row;
+            const uint64_t row = i / nb, b = i % nb, dst = b * rows + row, at = ((b / 4) * rows + row) * 4 + b % 4;
             uint16_t h;
             std::memcpy(&h, src, 2);
-            out.scales[size_t(((b / 4) * rows + row) * 4 + b % 4)] = halfToFloat(h);
-            std::memcpy(&out.quants[size_t(dst) * size_t(slot)], src + 2, size_t(quantBytes));
+            out.scales[size_t(at)] = halfToFloat(h);
+            if (hasMin) {
+                std::memcpy(&h, src + 2, 2);
+                out.scales[size_t(aux * 4 + at)] = halfToFloat(h);
+            }
+            if (hasHigh) std::memcpy(&out.quants[size_t(blocks * uint64_t(slot) + at * 4)], src + qhAt, 4);
+            std::memcpy(&out.quants[size_t(dst) * size_t(slot)], src + qsAt, size_t(quantBytes));
         }
     return out;
 }

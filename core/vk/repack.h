@@ -1,10 +1,13 @@
 #pragma once
-// Q4_0 / Q8_0 weights as the integer-dot kernels (shaders/matmul_q.comp) read
-// them: each block's quants in 16-byte slots (one for Q4_0, two for Q8_0),
-// ordered [block][row] so that neighbouring invocations, which compute
-// neighbouring rows, read neighbouring memory; the F16 scales as F32 (exact),
-// four consecutive blocks of a row in one 16-byte slot, ordered
-// [block / 4][row][block % 4] (zero-padded), one fetch for four blocks.
+// The 32-value block types as the integer-dot kernels (shaders/matmul_q.comp)
+// read them: each block's quants in 16-byte slots (one for Q4_0, Q4_1, Q5_0,
+// Q5_1: the 16 bytes of nibbles; two for Q8_0), ordered [block][row] so that
+// neighbouring invocations, which compute neighbouring rows, read
+// neighbouring memory; the F16 scales as F32 (exact), four consecutive blocks
+// of a row in one 16-byte slot, ordered [block / 4][row][block % 4]
+// (zero-padded), one fetch for four blocks. Q4_1 / Q5_1 add their mins in the
+// same layout after the scales; Q5_0 / Q5_1 their fifth bits (the 32-bit qh of
+// each block), again in that layout, after the quants (blockAuxSlots).
 // K-quants (shaders/matmul_k.comp) likewise [super-block][row], each
 // super-block's quants in 16-byte slots with its sub-block scales decoded to
 // bytes (kSlots below), and (d, dmin) as F32 pairs in `scales`, [super-block][row].
@@ -20,7 +23,10 @@ struct RepackedBlocks {
     std::vector<float> scales;
 };
 
-bool repackable(GgmlType t); // Q4_0, Q8_0 and the K-quants
+bool repackable(GgmlType t); // Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and the K-quants
+// 16-byte slots of [block / 4][row] data (scales, mins, fifth bits) for a matrix of
+// `rows` x `cols` of a 32-value block type: where the mins and the fifth bits start.
+uint64_t blockAuxSlots(int64_t rows, int64_t cols);
 // 16-byte slots a repacked K-quant super-block takes:
 //   Q2_K 5: qs[64] | scales[16] (scale | min << 4, as stored)
 //   Q3_K 7: qs[64] | hmask[32] | scales[16] (int8, -32 .. 31)
