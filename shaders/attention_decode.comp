@@ -3,12 +3,13 @@
 // the K/V cache append and attention (common/attend_decode.glsl), one
 // invocation per query head.
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 #include "push_constants.h"
 #include "common/reduce.glsl"
 #include "common/half.glsl"
 #include "common/exp.glsl"
 #include "common/activations.glsl"
-#define KV_WORD(B, i) texelFetch(B, int(i)).x
+#define KV_READ8 // LOAD8 reads the caches eight values a texel
 #include "common/kv.glsl"
 layout(local_size_x_id = 0) in;
 layout(binding = 0) readonly buffer QKV { float qkv[]; };
@@ -17,7 +18,7 @@ layout(binding = 2) buffer VCache { uint V[]; };
 layout(binding = 3) buffer Scores { float sc[]; };
 layout(binding = 4) writeonly buffer Out { float o[]; };
 layout(binding = 5) readonly buffer Angles { float A[]; };
-layout(binding = 6) uniform usamplerBuffer Kt; // the caches again, read as R32_UINT texels
+layout(binding = 6) uniform usamplerBuffer Kt; // the caches again, read as R32G32B32A32_UINT texels
 layout(binding = 7) uniform usamplerBuffer Vt;
 #define K_READ Kt
 #define V_READ Vt

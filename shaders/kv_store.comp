@@ -1,7 +1,8 @@
 #version 450
 // Appends `tokens` rows of K and V, read from the fused qkv rows, to a layer's
-// caches at pos0 in the cache's storage format (see common/kv.glsl). F32 and
-// F16: one invocation per value pair; Q8_0 and FP8: one per 32-value block.
+// caches at pos0 in the cache's storage format (see common/kv.glsl), one
+// invocation per 32 values of a row (a Q8_0 / FP8 block; lavapipe pays a few
+// microseconds a workgroup: fat invocations).
 #extension GL_GOOGLE_include_directive : require
 #include "push_constants.h"
 #include "common/half.glsl"
@@ -48,22 +49,21 @@ void storeBlock(uint t, uint j0, bool value) {
 
 void main() {
     uint i = gl_GlobalInvocationID.x;
-#if defined(KV_F32)
-    if (i >= p.tokens * p.kvDim) return;
-    uint t = i / p.kvDim, j = i % p.kvDim;
-    K[p.pos0 * p.kvDim + i] = floatBitsToUint(src(t, j, false));
-    V[p.pos0 * p.kvDim + i] = floatBitsToUint(src(t, j, true));
-#elif defined(KV_F16)
-    uint pairs = p.kvDim / 2u;
-    if (i >= p.tokens * pairs) return;
-    uint t = i / pairs, j = (i % pairs) * 2u;
-    uint o = (p.pos0 * p.kvDim) / 2u + i;
-    K[o] = packHalf2x16(vec2(roundHalfRte(src(t, j, false)), roundHalfRte(src(t, j + 1u, false))));
-    V[o] = packHalf2x16(vec2(roundHalfRte(src(t, j, true)), roundHalfRte(src(t, j + 1u, true))));
-#else
-    uint blocks = p.kvDim / 32u;
+    uint blocks = (p.kvDim + 31u) / 32u;
     if (i >= p.tokens * blocks) return;
     uint t = i / blocks, j0 = (i % blocks) * 32u;
+#if defined(KV_F32)
+    for (uint j = j0; j < min(j0 + 32u, p.kvDim); ++j) {
+        K[(p.pos0 + t) * p.kvDim + j] = floatBitsToUint(src(t, j, false));
+        V[(p.pos0 + t) * p.kvDim + j] = floatBitsToUint(src(t, j, true));
+    }
+#elif defined(KV_F16)
+    for (uint j = j0; j < min(j0 + 32u, p.kvDim); j += 2u) {
+        uint o = ((p.pos0 + t) * p.kvDim + j) / 2u;
+        K[o] = packHalf2x16(vec2(roundHalfRte(src(t, j, false)), roundHalfRte(src(t, j + 1u, false))));
+        V[o] = packHalf2x16(vec2(roundHalfRte(src(t, j, true)), roundHalfRte(src(t, j + 1u, true))));
+    }
+#else
     storeBlock(t, j0, false);
     storeBlock(t, j0, true);
 #endif

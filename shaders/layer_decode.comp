@@ -15,13 +15,14 @@
 // Q8_0 blocks with Q8_1 sums, ggml's integer dot and block terms as
 // matmul_q.comp: integer block sums, exact here in float as |sum| < 2^24).
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 #include "push_constants.h"
 #include "common/reduce.glsl"
 #define LAYER_DECODE_MAX_WIDTH 1024u // dim, ffn and heads * headDim at most this (the engine checks)
 #include "common/half.glsl"
 #include "common/exp.glsl"
 #include "common/activations.glsl"
-#define KV_WORD(B, i) texelFetch(B, int(i)).x
+#define KV_READ8 // LOAD8 reads the caches eight values a texel
 #include "common/kv.glsl"
 layout(local_size_x_id = 0) in;
 layout(binding = 0) uniform usamplerBuffer Wqkv;
@@ -37,7 +38,7 @@ layout(binding = 9) coherent buffer Scratch { float S[]; };
 layout(binding = 10) coherent buffer KCache { uint K[]; };
 layout(binding = 11) coherent buffer VCache { uint V[]; };
 layout(binding = 12) coherent buffer Scores { float sc[]; };
-layout(binding = 13) uniform usamplerBuffer Kt; // the caches again, read as R32_UINT texels
+layout(binding = 13) uniform usamplerBuffer Kt; // the caches again, read as R32G32B32A32_UINT texels
 layout(binding = 14) uniform usamplerBuffer Vt;
 layout(binding = 15) uniform samplerBuffer Sqkv; // block scales (and mins) of the block types' matrices (unused for the others)
 layout(binding = 16) uniform samplerBuffer Swo;

@@ -331,7 +331,7 @@ private slots:
             auto rb = bufferWith(*ctx, x.data(), x.size() * 4, "rope");
             Pipeline rope(*ctx, "rope", 2, sizeof(RopePush), 64);
             RopePush rp{2, 32, tokens, dim, neox, 0, 0, 0}; // offset 0: the heads start each row
-            batch.dispatch(rope, {rb.get(), ab.get()}, &rp, sizeof rp, (tokens * 2 * 16 + 63) / 64);
+            batch.dispatch(rope, {rb.get(), ab.get()}, &rp, sizeof rp, (tokens * 2 + 63) / 64); // an invocation a (token, head)
             batch.submitAndWait();
             const auto r = read(*rb, x.size());
             for (uint32_t t = 0; t < tokens; ++t)

@@ -90,6 +90,8 @@ std::optional<std::string> vulkanSelector(const std::string& device) {
 VkForward::VkForward(const Model& model, Context& ctx, VkForwardOptions options)
     : m_model(model), m_ctx(ctx), m_options(options), m_kernels(chooseKernelVariants(ctx.info())), m_batch(ctx) {
     const ModelConfig& c = model.config;
+    if (c.headDim % 8 != 0) // attention.comp reads the caches eight values a texel
+        throw Error(model.path + ": the Vulkan engine needs heads of a multiple of 8 values, this model's are " + std::to_string(c.headDim));
     if ((options.kvType == KvCacheType::Q8_0 || options.kvType == KvCacheType::FP8) && c.kvDim() % 32 != 0)
         throw Error(model.path + ": a " + std::string(kvCacheTypeName(options.kvType)) + " KV cache needs rows of a multiple of 32 values, this model's are " +
                     std::to_string(c.kvDim()));
@@ -441,7 +443,8 @@ void VkForward::postNormAdd(const Buffer& gain, int n) {
 void VkForward::rope(Buffer& data, int heads, int n, uint32_t rowStride) {
     const ModelConfig& c = m_model.config;
     RopePush rp{uint32_t(heads), uint32_t(c.headDim), uint32_t(n), rowStride, c.rope == RopeLayout::NeoX ? 1u : 0u, 0, 0, 0};
-    m_batch.dispatch(pipeline("rope", 2, sizeof rp), {&data, m_angles.get()}, &rp, sizeof rp, groups(uint64_t(n) * heads * (c.headDim / 2)));
+    m_batch.dispatch(pipeline("rope", 2, sizeof rp, {}, kSmallWorkgroup), {&data, m_angles.get()}, &rp, sizeof rp,
+                     groups(uint64_t(n) * heads, kSmallWorkgroup)); // a (token, head) each
 }
 
 void VkForward::layerDecode(size_t li) {
@@ -461,7 +464,8 @@ void VkForward::layerDecode(size_t li) {
     const VkFormat u = VK_FORMAT_R32_UINT, f = VK_FORMAT_R32_SFLOAT, none = VK_FORMAT_UNDEFINED;
     // one workgroup of one subgroup (one SIMD vector on lavapipe): many rows per invocation, each input vector loaded once per invocation
     const uint32_t wg = std::clamp(m_ctx.info().subgroupSize, 8u, 64u);
-    static const std::vector<VkFormat> bindings{u, u, u, u, f, f, f, f, none, none, none, none, none, u, u, f, f, f, f};
+    const VkFormat u4 = VK_FORMAT_R32G32B32A32_UINT; // the caches, read eight values a texel
+    static const std::vector<VkFormat> bindings{u, u, u, u, f, f, f, f, none, none, none, none, none, u4, u4, f, f, f, f};
     m_batch.dispatch(pipeline(name, 19, sizeof lp, bindings, wg),
                      {L.qkv[0].data.get(), L.wo.data.get(), L.gateUp[0].data.get(), L.down.data.get(), L.attnNorm.get(), L.ffnNorm.get(),
                       L.qkvBias ? L.qkvBias.get() : m_dummy.get(), m_angles.get(), m_x.get(), m_layerScratch.get(), L.kCache.get(), L.vCache.get(),
@@ -502,9 +506,9 @@ void VkForward::record(const int* tokens, int n, bool allLogits) {
 
     // token embeddings
     GetRowsPush gp{dim, uint32_t(n), uint32_t(m_embedding.rowStride), 0};
-    m_batch.dispatch(pipeline("get_rows_" + lower(typeName(m_embedding.type)), 4, sizeof gp, getRowsBindings()),
+    m_batch.dispatch(pipeline("get_rows_" + lower(typeName(m_embedding.type)), 4, sizeof gp, getRowsBindings(), kSmallWorkgroup),
                      {m_embedding.data.get(), m_ids.get(), m_x.get(), m_embedding.rowScale ? m_embedding.rowScale.get() : m_dummy.get()}, &gp,
-                     sizeof gp, groups(dim, 32), uint32_t(n));
+                     sizeof gp, groups(dim / 32 + (dim % 32 != 0), kSmallWorkgroup), uint32_t(n)); // 32 values an invocation
     if (c.embeddingScale != 1.0f) eltwise("scale", *m_x, *m_dummy, uint32_t(n) * dim, 1, c.embeddingScale); // Gemma 2: x sqrt(dim)
 
     const uint32_t qkvDim = qDim + 2 * kvDim;
@@ -527,27 +531,29 @@ void VkForward::record(const int* tokens, int n, bool allLogits) {
         if (n == 1 && plainCache) { // decode: RoPE, cache append and attention in one dispatch
             AttentionPush ap{uint32_t(c.nHeads), uint32_t(c.nKvHeads), uint32_t(c.headDim), 1u, uint32_t(m_pos), uint32_t(m_capacity),
                              scale, window, qkvDim, c.rope == RopeLayout::NeoX ? 1u : 0u, qScale, c.attnSoftcap, 0, 0, 0, 0};
-            const VkFormat none = VK_FORMAT_UNDEFINED, u = VK_FORMAT_R32_UINT;
-            static const std::vector<VkFormat> bindings{none, none, none, none, none, none, u, u};
+            const VkFormat none = VK_FORMAT_UNDEFINED, u4 = VK_FORMAT_R32G32B32A32_UINT;
+            static const std::vector<VkFormat> bindings{none, none, none, none, none, none, u4, u4}; // the caches read eight values a texel
             m_batch.dispatch(pipeline("attention_decode_" + kv + f64, 8, sizeof ap, bindings, kSmallWorkgroup),
                              {m_qkv.get(), L.kCache.get(), L.vCache.get(), m_scores.get(), m_att.get(), m_angles.get(), L.kCache.get(), L.vCache.get()}, &ap,
                              sizeof ap, groups(uint64_t(c.nHeads), kSmallWorkgroup));
         } else {
             rope(*m_qkv, c.nHeads + c.nKvHeads, n, qkvDim);
             KvStorePush kp{kvDim, uint32_t(n), uint32_t(m_pos), 0, qkvDim, qDim, 0, 0};
-            const uint64_t storeInvocations = plainCache ? uint64_t(n) * kvDim / (m_options.kvType == KvCacheType::F16 ? 2 : 1)
-                                                         : uint64_t(n) * kvDim / 32;
-            m_batch.dispatch(pipeline("kv_store_" + kv, 5, sizeof kp), {m_qkv.get(), L.kCache.get(), L.vCache.get(), L.kScales.get(), L.vScales.get()},
-                             &kp, sizeof kp, groups(storeInvocations));
-            const VkFormat none = VK_FORMAT_UNDEFINED, u = VK_FORMAT_R32_UINT, f = VK_FORMAT_R32_SFLOAT;
-            static const std::vector<VkFormat> bindings{none, u, u, f, f, none, none};
+            const uint64_t storeInvocations = uint64_t(n) * ((kvDim + 31) / 32); // 32 values of a row each (kv_store.comp)
+            m_batch.dispatch(pipeline("kv_store_" + kv, 5, sizeof kp, {}, kSmallWorkgroup),
+                             {m_qkv.get(), L.kCache.get(), L.vCache.get(), L.kScales.get(), L.vScales.get()}, &kp, sizeof kp,
+                             groups(storeInvocations, kSmallWorkgroup));
+            const VkFormat none = VK_FORMAT_UNDEFINED, u4 = VK_FORMAT_R32G32B32A32_UINT, f = VK_FORMAT_R32_SFLOAT;
+            static const std::vector<VkFormat> bindings{none, u4, u4, f, f, none, none}; // the caches eight values (or more) a texel
             for (int first = 0; first < n; first += kAttentionChunk) { // the scores buffer holds one chunk of queries
                 const int chunk = std::min(kAttentionChunk, n - first);
                 AttentionPush ap{uint32_t(c.nHeads), uint32_t(c.nKvHeads), uint32_t(c.headDim), uint32_t(chunk), uint32_t(m_pos), uint32_t(m_capacity),
                                  scale, window, qkvDim, 0, qScale, c.attnSoftcap, uint32_t(first), 0, 0, 0};
-                m_batch.dispatch(pipeline("attention_" + kv + f64, 7, sizeof ap, bindings),
+                // tiles of 4 queries (attention.comp QT); small workgroups: a chunk is only a few hundred (tile, head) invocations,
+                // and the later tiles see more keys, so many small workgroups keep both lavapipe threads busy to the end
+                m_batch.dispatch(pipeline("attention_" + kv + f64, 7, sizeof ap, bindings, kSmallWorkgroup),
                                  {m_qkv.get(), L.kCache.get(), L.vCache.get(), L.kScales.get(), L.vScales.get(), m_scores.get(), m_att.get()}, &ap,
-                                 sizeof ap, groups(uint64_t((chunk + 3) / 4) * c.nHeads)); // tiles of 4 queries (attention.comp QT)
+                                 sizeof ap, groups(uint64_t((chunk + 3) / 4) * c.nHeads, kSmallWorkgroup));
             }
         }
         // output projection + residual (Gemma 2: into m_post, normed, then added)

@@ -5,7 +5,11 @@
 // (identical) rotated k and v for the newest position, so no head waits on
 // another. The includer defines QKV(i), ANGLE(i), SC(i), SC_SET(i, v),
 // OUT_SET(i, v), the K / V cache buffers written (K, V) and read (K_READ,
-// V_READ: earlier positions only, so they may be texel views of K and V).
+// V_READ: earlier positions only, R32G32B32A32_UINT texel views of K and V
+// read by LOAD8, common/kv.glsl with KV_READ8). Arrays indexed in the inner
+// loops are indexed at fixed offsets (lavapipe gathers and scatters lane by
+// lane for a private array indexed at run time): Q·K for blocks of 8 keys x 8
+// dimensions, V's sums 8 dimensions at a time, each sum in the reference's order.
 float rotated(uint base, uint idx, uint headDim, bool neox) { // element idx of the rotated head at QKV(base..)
     uint hf = headDim / 2u;
     uint i, a, b;
@@ -57,14 +61,32 @@ void attendDecode(uint h, uint heads, uint kvHeads, uint headDim, uint pos, uint
 #endif
     }
     uint first = window != 0u && pos + 1u > window ? pos + 1u - window : 0u;
+    uint kvOff = kvh * headDim;
     float mx = -3.0e38;
-    for (uint j = first; j <= pos; ++j) {
-        precise float dot = 0.0;
-        for (uint i = 0u; i < headDim; ++i) dot += qr[i] * (j == pos ? kr[i] : KV_LOAD(K_READ, KS, j * kvDim + kvh * headDim + i));
-        dot *= scale;
-        if (softcap > 0.0) dot = softcapRef(dot, softcap);
-        SC_SET(so + j, dot);
-        mx = max(mx, dot);
+    for (uint jb = first; jb <= pos; jb += 8u) {
+        precise float dot[8];
+        [[unroll]] for (uint jj = 0u; jj < 8u; ++jj) dot[jj] = 0.0;
+        for (uint i0 = 0u; i0 < headDim; i0 += 8u) {
+            float q8[8], k8[8];
+            [[unroll]] for (uint e = 0u; e < 8u; ++e) q8[e] = qr[i0 + e];
+            [[unroll]] for (uint jj = 0u; jj < 8u; ++jj) {
+                uint j = min(jb + jj, pos); // keys past this token repeat it (unused)
+                if (j == pos) { // this token's key, not yet in the cache for every head
+                    [[unroll]] for (uint e = 0u; e < 8u; ++e) k8[e] = kr[i0 + e];
+                } else {
+                    LOAD8(K_READ, KS, j * kvDim + kvOff + i0, k8);
+                }
+                [[unroll]] for (uint e = 0u; e < 8u; ++e) dot[jj] += q8[e] * k8[e];
+            }
+        }
+        [[unroll]] for (uint jj = 0u; jj < 8u; ++jj) {
+            uint j = jb + jj;
+            if (j > pos) break;
+            precise float d = dot[jj] * scale;
+            if (softcap > 0.0) d = softcapRef(d, softcap);
+            SC_SET(so + j, d);
+            mx = max(mx, d);
+        }
     }
     precise REDUCE_T sum = 0.0;
     for (uint j = first; j <= pos; ++j) {
@@ -73,18 +95,29 @@ void attendDecode(uint h, uint heads, uint kvHeads, uint headDim, uint pos, uint
         sum += e;
     }
     float inv = float(1.0 / sum);
-    // weighted sum of V, position by position (the reference's order for each output)
-    float acc[256];
-    for (uint i = 0u; i < headDim; ++i) acc[i] = 0.0;
-    for (uint j = first; j <= pos; ++j) {
+    for (uint j = first; j <= pos; ++j) { // the weights V is summed with (rounded to F16 for an F16 cache, as ggml)
         precise float a = SC(so + j) * inv;
 #ifdef KV_F16
         a = roundHalfRte(a);
 #endif
-        for (uint i = 0u; i < headDim; ++i) {
-            precise float y = acc[i] + a * (j == pos ? vr[i] : KV_LOAD(V_READ, VS, j * kvDim + kvh * headDim + i));
-            acc[i] = y;
-        }
+        SC_SET(so + j, a);
     }
-    for (uint i = 0u; i < headDim; ++i) OUT_SET(outBase + h * headDim + i, acc[i]);
+    // weighted sums of V, eight dimensions at a time, position by position (the reference's order for each output)
+    for (uint i0 = 0u; i0 < headDim; i0 += 8u) {
+        float acc[8], v8[8];
+        [[unroll]] for (uint e = 0u; e < 8u; ++e) acc[e] = 0.0;
+        for (uint j = first; j <= pos; ++j) {
+            float a = SC(so + j);
+            if (j == pos) {
+                [[unroll]] for (uint e = 0u; e < 8u; ++e) v8[e] = vr[i0 + e];
+            } else {
+                LOAD8(V_READ, VS, j * kvDim + kvOff + i0, v8);
+            }
+            [[unroll]] for (uint e = 0u; e < 8u; ++e) {
+                precise float y = acc[e] + a * v8[e];
+                acc[e] = y;
+            }
+        }
+        [[unroll]] for (uint e = 0u; e < 8u; ++e) OUT_SET(outBase + h * headDim + i0 + e, acc[e]);
+    }
 }

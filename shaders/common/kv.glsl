@@ -31,6 +31,49 @@ float fp8e4m3(uint v) {
 #error "no KV_<TYPE> defined"
 #endif
 
+#ifdef KV_READ8
+// LOAD8(B, S, e, v): values e .. e + 7 of a cache (e a multiple of 8) into
+// float v[8], read through a R32G32B32A32_UINT texel view B (S: the block
+// scales of the byte formats), as KV_LOAD reads each: one texel fetch for
+// eight values (lavapipe fetches a texel in a call that loads lane by lane).
+#if defined(KV_F32) || defined(KV_F16)
+void load8(usamplerBuffer B, uint e, out float v[8]) {
+#if defined(KV_F32)
+    uvec4 a = texelFetch(B, int(e >> 2)), b = texelFetch(B, int((e >> 2) + 1u));
+    [[unroll]] for (uint w = 0u; w < 4u; ++w) {
+        v[w] = uintBitsToFloat(a[w]);
+        v[4u + w] = uintBitsToFloat(b[w]);
+    }
+#else
+    uvec4 a = texelFetch(B, int(e >> 3));
+    [[unroll]] for (uint w = 0u; w < 4u; ++w) {
+        vec2 h = unpackHalf2x16(a[w]);
+        v[2u * w] = h.x;
+        v[2u * w + 1u] = h.y;
+    }
+#endif
+}
+#define LOAD8(B, S, e, v) load8(B, e, v)
+#else // one byte a value: half a texel, and the block's scale
+void load8(usamplerBuffer B, samplerBuffer S, uint e, out float v[8]) {
+    uvec4 a = texelFetch(B, int(e >> 4));
+    uint w0 = (e >> 3) & 1u;
+    float scale = KV_SCALE(S, e >> 5);
+    [[unroll]] for (uint w = 0u; w < 2u; ++w) {
+        uint word = w0 == 0u ? a[w] : a[2u + w];
+        [[unroll]] for (uint b = 0u; b < 4u; ++b) {
+#if defined(KV_Q8_0)
+            v[4u * w + b] = float(int(word << (24u - 8u * b)) >> 24) * scale;
+#else
+            v[4u * w + b] = fp8e4m3((word >> (8u * b)) & 0xFFu) * scale;
+#endif
+        }
+    }
+}
+#define LOAD8(B, S, e, v) load8(B, S, e, v)
+#endif
+#endif
+
 // The CPU's floatToFp8E4M3 (core/quant/fp8.cpp), step for step.
 uint fp8encode(float f) {
     if (isnan(f)) return 0x7Fu;
