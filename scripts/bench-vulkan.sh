@@ -3,7 +3,8 @@
 # the files people run: stories260K (real weights; F32 and llama.cpp's own Q4_0
 # file, which mixes Q4_0, F16 and Q8_0) and a synthetic 110M Llama (synthetic
 # weights) as `quantize --type Q4_0` and `--type Q4_K_M` write it (llama-quantize's
-# mixes: output.weight Q6_K, ...), and `--pure` Q4_0. Prefill 128 / decode 32
+# mixes: output.weight Q6_K, ...), `--pure` Q4_0, and `--type Q4_1` / `Q5_1`
+# (Q8_1 activations). Prefill 128 / decode 32
 # tokens, after a warm-up. Prints tok/s and the ratio of each number to its
 # target on lavapipe (2 cores): 110M Q4_0 and Q4_K_M decode >= 40, prefill >= 150;
 # stories260K Q4_0 decode >= 600, F32 decode >= 500.
@@ -12,6 +13,8 @@ source "$(dirname "$0")/bench-common.sh"
 "$cli" quantize "$work/f16.gguf" "$work/q4_0.gguf" --type Q4_0 >/dev/null 2>&1
 "$cli" quantize "$work/f16.gguf" "$work/q4_k_m.gguf" --type Q4_K_M >/dev/null 2>&1
 "$cli" quantize "$work/f16.gguf" "$work/q4_0-pure.gguf" --type Q4_0 --pure >/dev/null 2>&1
+"$cli" quantize "$work/f16.gguf" "$work/q4_1.gguf" --type Q4_1 >/dev/null 2>&1
+"$cli" quantize "$work/f16.gguf" "$work/q5_1.gguf" --type Q5_1 >/dev/null 2>&1
 run() { # label model device pp-target tg-target
   local json
   json=$("$cli" bench "$2" --pp 128 --tg 32 --device "$3" -r 3 --json 2>/dev/null)
@@ -29,4 +32,6 @@ run "stories260K Q4_0 (llama.cpp's file)" "$shared/golden/stories260K-q4_0.llama
 run "llama-110m Q4_0 (synthetic weights)" "$work/q4_0.gguf" vulkan 150 40
 run "llama-110m Q4_K_M (synthetic weights)" "$work/q4_k_m.gguf" vulkan 150 40
 run "llama-110m Q4_0 --pure (synthetic)" "$work/q4_0-pure.gguf" vulkan 0 0
+run "llama-110m Q4_1 (synthetic weights)" "$work/q4_1.gguf" vulkan 0 0
+run "llama-110m Q5_1 (synthetic weights)" "$work/q5_1.gguf" vulkan 0 0
 run "llama-110m Q4_K_M (synthetic weights)" "$work/q4_k_m.gguf" cpu 0 0

@@ -1,7 +1,9 @@
 #version 450
 // Decode step (one new token) in one dispatch for F32 and F16 caches: RoPE,
 // the K/V cache append and attention (common/attend_decode.glsl), one
-// invocation per query head.
+// invocation per query head. OUT_Q8 variants also write the output as the
+// Q8_0 blocks the output projection's integer dot reads (common/q8_block.glsl,
+// LAYOUT_PAIRS or LAYOUT_BYTES), in place of a separate act_q8_0 dispatch.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 #include "push_constants.h"
@@ -20,6 +22,12 @@ layout(binding = 4) writeonly buffer Out { float o[]; };
 layout(binding = 5) readonly buffer Angles { float A[]; };
 layout(binding = 6) uniform usamplerBuffer Kt; // the caches again, read as R32G32B32A32_UINT texels
 layout(binding = 7) uniform usamplerBuffer Vt;
+#ifdef OUT_Q8
+layout(binding = 8) writeonly buffer Quants { uint XQ[]; };
+layout(binding = 9) writeonly buffer Meta { vec4 XM[]; };
+#include "common/q8_block.glsl"
+#define OUT_Q8_BLOCK(blk, v) storeQ8Block(blk, v)
+#endif
 #define K_READ Kt
 #define V_READ Vt
 layout(push_constant) uniform PC { AttentionPush p; };

@@ -114,17 +114,19 @@ private slots:
         quantizeModel(*src, path, q);
         compareGreedy(*loadModel(path), 128, 100);
     }
-    // The K-quants' integer dots (act_q8_k + matmul_k) end to end on a real
-    // trained model whose rows are 256 wide (stories260K padded): each type
-    // alone and llama-quantize's Q4_K_M mix (Q4_K with Q6_K), greedy text and
-    // prefill logits as the CPU reference's.
-    void kQuantsMatchCpu_data() {
+    // The integer dots end to end on a real trained model whose rows are 256
+    // wide and heads 32 (stories260K padded): the K-quants (act_q8_k + matmul_k)
+    // each alone and llama-quantize's Q4_K_M mix (Q4_K with Q6_K), and the
+    // 32-value block types, whose heads are whole Q8_0 blocks, so decode
+    // attention hands the output projection its input as blocks (the general
+    // kernels: the nolayers run); greedy text and prefill logits as the CPU reference's.
+    void wideTypesMatchCpu_data() {
         QTest::addColumn<QString>("type");
         QTest::addColumn<bool>("pure");
-        for (const char* t : {"Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"}) QTest::newRow(t) << QString(t) << true;
+        for (const char* t : {"Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0"}) QTest::newRow(t) << QString(t) << true;
         QTest::newRow("Q4_K_M mix") << "Q4_K_M" << false;
     }
-    void kQuantsMatchCpu() {
+    void wideTypesMatchCpu() {
         QFETCH(QString, type);
         QFETCH(bool, pure);
         const std::string dir = qbtest::scratchDir("vk_kquants");

@@ -86,7 +86,7 @@ VkDescriptorSet CommandBatch::allocateSet(const Pipeline& p) {
     }
 }
 
-void CommandBatch::dispatch(const Pipeline& p, std::initializer_list<const Buffer*> buffers, const void* push, uint32_t pushBytes,
+void CommandBatch::dispatch(const Pipeline& p, std::span<const Buffer* const> buffers, const void* push, uint32_t pushBytes,
                             uint32_t gx, uint32_t gy, uint32_t gz) {
     if (buffers.size() != p.bindings())
         throw Error("Vulkan: pipeline '" + p.name() + "' takes " + std::to_string(p.bindings()) + " buffers, got " + std::to_string(buffers.size()),

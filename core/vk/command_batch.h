@@ -11,6 +11,7 @@
 #include <initializer_list>
 #include <map>
 #include <string>
+#include <span>
 #include <vector>
 
 namespace qb::vk {
@@ -22,8 +23,12 @@ public:
     CommandBatch(const CommandBatch&) = delete;
     CommandBatch& operator=(const CommandBatch&) = delete;
 
-    void dispatch(const Pipeline& p, std::initializer_list<const Buffer*> buffers, const void* push, uint32_t pushBytes, uint32_t groupsX,
+    void dispatch(const Pipeline& p, std::span<const Buffer* const> buffers, const void* push, uint32_t pushBytes, uint32_t groupsX,
                   uint32_t groupsY = 1, uint32_t groupsZ = 1);
+    void dispatch(const Pipeline& p, std::initializer_list<const Buffer*> buffers, const void* push, uint32_t pushBytes, uint32_t groupsX,
+                  uint32_t groupsY = 1, uint32_t groupsZ = 1) {
+        dispatch(p, std::span<const Buffer* const>(buffers.begin(), buffers.size()), push, pushBytes, groupsX, groupsY, groupsZ);
+    }
     // Records, submits, waits; the batch is empty and reusable afterwards.
     void submitAndWait();
     // Drops whatever was recorded since the last submit (after a failure while

@@ -528,14 +528,21 @@ void VkForward::record(const int* tokens, int n, bool allLogits) {
         const float scale = c.queryPreScale ? 1.0f : c.scoreScale();
         const float qScale = c.queryPreScale ? c.scoreScale() : 1.0f;
         const uint32_t window = uint32_t(c.windowAt(int(li)));
+        // decode attention can hand wo its input as the Q8_0 blocks it reads (a head is whole blocks)
+        const bool woBlocksFromAttention = n == 1 && plainCache && actBlocks(L.wo) == ActBlocks::Q8_0 && c.headDim % 32 == 0;
         if (n == 1 && plainCache) { // decode: RoPE, cache append and attention in one dispatch
             AttentionPush ap{uint32_t(c.nHeads), uint32_t(c.nKvHeads), uint32_t(c.headDim), 1u, uint32_t(m_pos), uint32_t(m_capacity),
                              scale, window, qkvDim, c.rope == RopeLayout::NeoX ? 1u : 0u, qScale, c.attnSoftcap, 0, 0, 0, 0};
             const VkFormat none = VK_FORMAT_UNDEFINED, u4 = VK_FORMAT_R32G32B32A32_UINT;
-            static const std::vector<VkFormat> bindings{none, none, none, none, none, none, u4, u4}; // the caches read eight values a texel
-            m_batch.dispatch(pipeline("attention_decode_" + kv + f64, 8, sizeof ap, bindings, kSmallWorkgroup),
-                             {m_qkv.get(), L.kCache.get(), L.vCache.get(), m_scores.get(), m_att.get(), m_angles.get(), L.kCache.get(), L.vCache.get()}, &ap,
-                             sizeof ap, groups(uint64_t(c.nHeads), kSmallWorkgroup));
+            static const std::vector<VkFormat> bindings{none, none, none, none, none, none, u4, u4, none, none}; // the caches read eight values a texel
+            std::vector<const Buffer*> buffers{m_qkv.get(), L.kCache.get(), L.vCache.get(), m_scores.get(), m_att.get(), m_angles.get(), L.kCache.get(), L.vCache.get()};
+            std::string name = "attention_decode_" + kv + f64;
+            if (woBlocksFromAttention) {
+                name += m_kernels.dot4 ? "_q8_bytes" : "_q8_pairs";
+                buffers.insert(buffers.end(), {m_xq.get(), m_xm.get()});
+            }
+            m_batch.dispatch(pipeline(name, uint32_t(buffers.size()), sizeof ap, bindings, kSmallWorkgroup), buffers, &ap, sizeof ap,
+                             groups(uint64_t(c.nHeads), kSmallWorkgroup));
         } else {
             rope(*m_qkv, c.nHeads + c.nKvHeads, n, qkvDim);
             KvStorePush kp{kvDim, uint32_t(n), uint32_t(m_pos), 0, qkvDim, qDim, 0, 0};
@@ -558,7 +565,8 @@ void VkForward::record(const int* tokens, int n, bool allLogits) {
         }
         // output projection + residual (Gemma 2: into m_post, normed, then added)
         Buffer& blockOut = c.postNorms ? *m_post : *m_x;
-        matmul(L.wo, *m_att, blockOut, n, dim, 0, !c.postNorms);
+        if (woBlocksFromAttention) matmulQ(L.wo, blockOut, n, dim, 0, !c.postNorms);
+        else matmul(L.wo, *m_att, blockOut, n, dim, 0, !c.postNorms);
         if (c.postNorms) postNormAdd(*L.postAttnNorm, n);
         // gated feed-forward: gate|up in one buffer, then down + residual
         normedMatmuls(*L.ffnNorm, L.gateUp, *m_gateUp, n, 2 * ffn);

@@ -6,7 +6,8 @@
 // another. The includer defines QKV(i), ANGLE(i), SC(i), SC_SET(i, v),
 // OUT_SET(i, v), the K / V cache buffers written (K, V) and read (K_READ,
 // V_READ: earlier positions only, R32G32B32A32_UINT texel views of K and V
-// read by LOAD8, common/kv.glsl with KV_READ8). Arrays indexed in the inner
+// read by LOAD8, common/kv.glsl with KV_READ8), and optionally
+// OUT_Q8_BLOCK(blk, float v[32]) to take each 32 outputs as a block too. Arrays indexed in the inner
 // loops are indexed at fixed offsets (lavapipe gathers and scatters lane by
 // lane for a private array indexed at run time): Q·K for blocks of 8 keys x 8
 // dimensions, V's sums 8 dimensions at a time, each sum in the reference's order.
@@ -102,7 +103,29 @@ void attendDecode(uint h, uint heads, uint kvHeads, uint headDim, uint pos, uint
 #endif
         SC_SET(so + j, a);
     }
-    // weighted sums of V, eight dimensions at a time, position by position (the reference's order for each output)
+    // weighted sums of V, position by position (the reference's order for each output)
+#ifdef OUT_Q8_BLOCK // the includer also takes the output 32 dimensions at a time (headDim a multiple of 32)
+    for (uint i0 = 0u; i0 < headDim; i0 += 32u) {
+        float acc[32], v8[8];
+        [[unroll]] for (uint e = 0u; e < 32u; ++e) acc[e] = 0.0;
+        for (uint j = first; j <= pos; ++j) {
+            float a = SC(so + j);
+            [[unroll]] for (uint c = 0u; c < 4u; ++c) {
+                if (j == pos) {
+                    [[unroll]] for (uint e = 0u; e < 8u; ++e) v8[e] = vr[i0 + 8u * c + e];
+                } else {
+                    LOAD8(V_READ, VS, j * kvDim + kvOff + i0 + 8u * c, v8);
+                }
+                [[unroll]] for (uint e = 0u; e < 8u; ++e) {
+                    precise float y = acc[8u * c + e] + a * v8[e];
+                    acc[8u * c + e] = y;
+                }
+            }
+        }
+        [[unroll]] for (uint e = 0u; e < 32u; ++e) OUT_SET(outBase + h * headDim + i0 + e, acc[e]);
+        OUT_Q8_BLOCK((outBase + h * headDim + i0) / 32u, acc);
+    }
+#else // eight dimensions at a time
     for (uint i0 = 0u; i0 < headDim; i0 += 8u) {
         float acc[8], v8[8];
         [[unroll]] for (uint e = 0u; e < 8u; ++e) acc[e] = 0.0;
@@ -120,4 +143,5 @@ void attendDecode(uint h, uint heads, uint kvHeads, uint headDim, uint pos, uint
         }
         [[unroll]] for (uint e = 0u; e < 8u; ++e) OUT_SET(outBase + h * headDim + i0 + e, acc[e]);
     }
+#endif
 }
