@@ -23,7 +23,7 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/lib/layers"
 
-bins=(build/bin/quantbench-cli build/tests/test_vk_kernels build/tests/test_vk_forward)
+bins=(build/bin/quantbench-cli build/tests/test_vk_kernels build/tests/test_vk_attention build/tests/test_vk_forward)
 for b in "${bins[@]}"; do
   strip -o "$out/bin/$(basename "$b")" "$b"
 done

@@ -37,7 +37,7 @@ echo "== devices"
 "$cli" devices || { echo "no Vulkan device: see the loader's message above" >&2; exit 1; }
 status=0
 if [[ ${QB_SKIP_TESTS:-0} != 1 ]]; then
-  for t in test_vk_kernels test_vk_forward; do
+  for t in test_vk_kernels test_vk_attention test_vk_forward; do
     echo "== $t (validation layer on)"
     if "$here/bin/$t" >"$work/$t.log" 2>&1; then
       grep -E "^(Totals|QINFO)" "$work/$t.log"
