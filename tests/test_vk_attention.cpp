@@ -15,6 +15,7 @@
 #include "vk/command_batch.h"
 #include "vk/pipeline.h"
 #include "push_constants.h"
+#include "support/vk_data.h"
 
 #include <QtTest>
 #include <algorithm>
@@ -25,35 +26,11 @@
 
 using namespace qb;
 using namespace qb::vk;
+using namespace qbtest;
 
 namespace {
 
 constexpr uint32_t kHeads = 4, kKvHeads = 2, kCapacity = 80;
-
-std::vector<float> randomValues(size_t n, unsigned seed, float scale = 1.0f) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> d(0.0f, scale);
-    std::vector<float> v(n);
-    for (auto& x : v) x = d(rng);
-    return v;
-}
-
-std::unique_ptr<Buffer> bufferWith(Context& ctx, const void* data, size_t bytes, const char* name) {
-    auto b = std::make_unique<Buffer>(ctx, std::max<size_t>(bytes, 16), Placement::DeviceLocal, name);
-    b->upload(data, bytes);
-    return b;
-}
-
-std::unique_ptr<Buffer> poisoned(Context& ctx, size_t words, const char* name) {
-    std::vector<float> nan(words, std::nanf(""));
-    return bufferWith(ctx, nan.data(), words * 4, name);
-}
-
-template <typename T> std::vector<T> read(const Buffer& b, size_t n) {
-    std::vector<T> v(n);
-    b.download(v.data(), n * sizeof(T));
-    return v;
-}
 
 float round16(float v) { return halfToFloat(floatToHalf(v)); }
 

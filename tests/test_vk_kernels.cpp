@@ -13,6 +13,7 @@
 #include "vk/kernel_variants.h"
 #include "vk/pipeline.h"
 #include "push_constants.h"
+#include "support/vk_data.h"
 
 #include <QtTest>
 #include <cmath>
@@ -20,16 +21,9 @@
 
 using namespace qb;
 using namespace qb::vk;
+using namespace qbtest;
 
 namespace {
-
-std::vector<float> randomValues(size_t n, unsigned seed, float scale = 1.0f) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> d(0.0f, scale);
-    std::vector<float> v(n);
-    for (auto& x : v) x = d(rng);
-    return v;
-}
 
 double nmse(const std::vector<float>& got, const std::vector<float>& want) {
     double e = 0, r = 0;
@@ -39,23 +33,6 @@ double nmse(const std::vector<float>& got, const std::vector<float>& want) {
         r += double(want[i]) * double(want[i]);
     }
     return r > 0 ? e / r : e;
-}
-
-std::unique_ptr<Buffer> bufferWith(Context& ctx, const void* data, size_t bytes, const char* name) {
-    auto b = std::make_unique<Buffer>(ctx, bytes, Placement::DeviceLocal, name);
-    b->upload(data, bytes);
-    return b;
-}
-
-std::unique_ptr<Buffer> poisoned(Context& ctx, size_t floats, const char* name) {
-    std::vector<float> nan(floats, std::nanf(""));
-    return bufferWith(ctx, nan.data(), floats * 4, name);
-}
-
-std::vector<float> read(const Buffer& b, size_t floats) {
-    std::vector<float> v(floats);
-    b.download(v.data(), floats * 4);
-    return v;
 }
 
 std::string lower(std::string s) {
