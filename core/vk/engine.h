@@ -62,7 +62,7 @@ private:
         GgmlType type = GgmlType::F32;
         int64_t rows = 0, cols = 0;
         size_t rowStride = 0;
-        bool repacked = false; // Q4_0/Q8_0/K-quants for the integer-dot kernels (vk/repack.h; rowScale holds the block scales)
+        bool repacked = false; // the 32-value block types and K-quants, for the integer-dot kernels (vk/repack.h; rowScale holds the block scales)
         std::unique_ptr<Buffer> data, rowScale, inputScale;
     };
     struct Layer {
