@@ -7,12 +7,14 @@
 #extension GL_EXT_control_flow_attributes : require
 #include "push_constants.h"
 layout(local_size_x_id = 0) in;
-// weights and input as R32G32B32A32_UINT / R32_SFLOAT texel buffers (SIMD
-// gathers on lavapipe; 16-byte texels reach 16x maxTexelBufferElements bytes)
+// weights and input as R32G32B32A32_UINT / R32G32B32A32_SFLOAT texel buffers
+// (lavapipe fetches a texel in a call that loads lane by lane: the fewer
+// fetches the better; 16-byte texels reach 16x maxTexelBufferElements bytes)
 layout(binding = 0) uniform usamplerBuffer Wt;
 layout(binding = 1) uniform samplerBuffer Xt;
 #define WWORD(i) texelFetch(Wt, int((i) >> 2))[(i) & 3u]
-#define X(i) texelFetch(Xt, int(i)).x
+#define X(i) texelFetch(Xt, int((i) >> 2))[(i) & 3u]
+#define X4(i) texelFetch(Xt, int((i) >> 2)) // x[i .. i + 3], i a multiple of 4
 layout(binding = 2) buffer Output { float Y[]; };
 layout(binding = 3) readonly buffer RowScale { float S[]; }; // per-channel types; unused otherwise
 layout(push_constant) uniform PC { MatmulPush p; };
@@ -31,11 +33,35 @@ void main() {
     uint rowOff = row * p.rowBytes;
 #ifdef W_PLAIN
 #if defined(W_F32)
-    if (p.cols % 4u == 0u) { // whole 16-byte texels: four columns a fetch
+    if (p.cols % 4u == 0u) { // whole 16-byte texels: four columns a fetch, of the weights and of each token's input
         for (uint c4 = 0u; c4 < p.cols / 4u; ++c4) {
             uvec4 w4 = texelFetch(Wt, int(rowOff / 16u + c4));
-            [[unroll]] for (uint k = 0u; k < 4u; ++k)
-                [[unroll]] for (uint t = 0u; t < TOKENS_PER_INVOCATION; ++t) acc[t] += uintBitsToFloat(w4[k]) * X(xo[t] + c4 * 4u + k);
+            [[unroll]] for (uint t = 0u; t < TOKENS_PER_INVOCATION; ++t) {
+                vec4 x4 = X4(xo[t] + c4 * 4u);
+                [[unroll]] for (uint k = 0u; k < 4u; ++k) acc[t] += uintBitsToFloat(w4[k]) * x4[k];
+            }
+        }
+    } else
+#elif defined(W_F16) || defined(W_BF16)
+    if (p.cols % 8u == 0u) { // rows of whole 16-byte texels: eight columns a weight fetch, four an input fetch
+        for (uint c8 = 0u; c8 < p.cols / 8u; ++c8) {
+            uvec4 w4 = texelFetch(Wt, int(rowOff / 16u + c8));
+            float w[8];
+            [[unroll]] for (uint k = 0u; k < 4u; ++k) {
+#if defined(W_F16)
+                vec2 h = unpackHalf2x16(w4[k]);
+                w[2u * k] = h.x;
+                w[2u * k + 1u] = h.y;
+#else
+                w[2u * k] = uintBitsToFloat(w4[k] << 16);
+                w[2u * k + 1u] = uintBitsToFloat(w4[k] & 0xFFFF0000u);
+#endif
+            }
+            [[unroll]] for (uint t = 0u; t < TOKENS_PER_INVOCATION; ++t) {
+                vec4 xa = X4(xo[t] + c8 * 8u), xb = X4(xo[t] + c8 * 8u + 4u);
+                [[unroll]] for (uint k = 0u; k < 4u; ++k) acc[t] += w[k] * xa[k];
+                [[unroll]] for (uint k = 0u; k < 4u; ++k) acc[t] += w[4u + k] * xb[k];
+            }
         }
     } else
 #endif

@@ -42,7 +42,7 @@ KernelVariants chooseKernelVariants(const DeviceInfo& d, const std::string& over
 }
 
 const std::vector<VkFormat>& matmulBindings() {
-    static const std::vector<VkFormat> f{VK_FORMAT_R32G32B32A32_UINT, VK_FORMAT_R32_SFLOAT, VK_FORMAT_UNDEFINED, VK_FORMAT_UNDEFINED};
+    static const std::vector<VkFormat> f{VK_FORMAT_R32G32B32A32_UINT, VK_FORMAT_R32G32B32A32_SFLOAT, VK_FORMAT_UNDEFINED, VK_FORMAT_UNDEFINED};
     return f;
 }
 
