@@ -13,6 +13,7 @@
 #include "vk/kernel_variants.h"
 #include "vk/pipeline.h"
 #include "push_constants.h"
+#include "support/test_eval.h"
 #include "support/vk_data.h"
 
 #include <QtTest>
@@ -25,14 +26,13 @@ using namespace qbtest;
 
 namespace {
 
-double nmse(const std::vector<float>& got, const std::vector<float>& want) {
-    double e = 0, r = 0;
-    for (size_t i = 0; i < want.size(); ++i) {
-        if (!std::isfinite(got[i])) return 1e30;
-        e += double(got[i] - want[i]) * double(got[i] - want[i]);
-        r += double(want[i]) * double(want[i]);
-    }
-    return r > 0 ? e / r : e;
+// rows x cols random weights quantized to t, row after row (the layout of a GGUF tensor).
+std::vector<uint8_t> quantizedRows(GgmlType t, int64_t rows, int64_t cols) {
+    const auto w = randomValues(size_t(rows * cols), 3);
+    const size_t stride = rowBytes(t, cols);
+    std::vector<uint8_t> q(stride * size_t(rows));
+    for (int64_t r = 0; r < rows; ++r) quantizeRow(t, &w[size_t(r * cols)], q.data() + size_t(r) * stride, cols);
+    return q;
 }
 
 std::string lower(std::string s) {
@@ -185,10 +185,8 @@ private slots:
         const GgmlType t = *typeFromName(type.toStdString());
         if (hasKQuantDot(t)) return kQuantMatmul(t, tokens);
         const int64_t rows = 42, cols = 800; // 25 blocks: a ragged last group of four scales, uneven phases
-        const auto w = randomValues(size_t(rows * cols), 3);
         const size_t stride = rowBytes(t, cols);
-        std::vector<uint8_t> q(stride * rows);
-        for (int64_t r = 0; r < rows; ++r) quantizeRow(t, &w[size_t(r * cols)], q.data() + size_t(r) * stride, cols);
+        const std::vector<uint8_t> q = quantizedRows(t, rows, cols);
         const auto x = randomValues(size_t(tokens * cols), 4, 3.0f);
         const auto y0 = randomValues(size_t(tokens * rows), 5); // the residual the result is added to
         Q8Blocks xq;
@@ -232,10 +230,8 @@ private:
     // The K-quant path (act_q8_k + matmul_k) against kQuantDotRow, bit for bit.
     void kQuantMatmul(GgmlType t, int tokens) {
         const int64_t rows = 42, cols = 768; // 3 super-blocks, rows not a multiple of 4
-        const auto w = randomValues(size_t(rows * cols), 3);
         const size_t stride = rowBytes(t, cols);
-        std::vector<uint8_t> q(stride * rows);
-        for (int64_t r = 0; r < rows; ++r) quantizeRow(t, &w[size_t(r * cols)], q.data() + size_t(r) * stride, cols);
+        const std::vector<uint8_t> q = quantizedRows(t, rows, cols);
         auto x = randomValues(size_t(tokens * cols), 4, 3.0f);
         for (int64_t c = 256; c < 512; ++c) x[size_t(c)] = 0.0f; // an all-zero super-block (d = 0)
         const auto y0 = randomValues(size_t(tokens * rows), 5);
@@ -268,13 +264,8 @@ private:
     // on GPUs the activation scales' divisions are accurate to a few ulp, so a
     // quant may differ by one: nmse < 1e-6 there.
     void expectCpuBits(const std::vector<float>& got, const std::vector<float>& want, const std::string& name) {
-        if (ctx->info().type != "cpu") {
-            const double e = nmse(got, want);
-            QVERIFY2(e < 1e-6, qPrintable(QString("%1: nmse %2 on a GPU").arg(name.c_str()).arg(e)));
-            return;
-        }
-        for (size_t i = 0; i < want.size(); ++i)
-            QVERIFY2(got[i] == want[i], qPrintable(QString("%1: y[%2] = %3, CPU %4").arg(name.c_str()).arg(i).arg(got[i], 0, 'g', 9).arg(want[i], 0, 'g', 9)));
+        const std::string diff = compareToCpu(got, want, ctx->info().type == "cpu");
+        QVERIFY2(diff.empty(), (name + ": " + diff).c_str());
     }
 
 private slots:

@@ -1,6 +1,7 @@
 #include "model/block_dot.h"
 
 #include "common/half.h"
+#include "quant/quant_blocks.h"
 
 #include <algorithm>
 #include <cmath>
@@ -32,12 +33,6 @@ bool hasIntegerDot(GgmlType t) {
 
 namespace {
 
-float half(const uint8_t* p) {
-    uint16_t h;
-    std::memcpy(&h, p, 2);
-    return halfToFloat(h);
-}
-
 // Element j's quant of a 4- or 5-bit block (qs: 16 bytes, element j in the low
 // nibble of byte j, element j + 16 in the high one; qh: bit j = element j's fifth bit).
 int nibble(const uint8_t* qs, int j) { return j < 16 ? qs[j] & 15 : qs[j - 16] >> 4; }
@@ -53,7 +48,7 @@ float integerDotRow(GgmlType t, const uint8_t* row, int64_t cols, const Q8Blocks
         const uint8_t* blk = row + b * blockBytes;
         const size_t xb = size_t(firstBlock + b);
         const int8_t* xq = &x.q[xb * 32];
-        const float dw = half(blk), dx = x.d[xb];
+        const float dw = quant::getHalf(blk), dx = x.d[xb];
         int sumi = 0;
         switch (t) {
         case GgmlType::Q4_0:
@@ -62,7 +57,7 @@ float integerDotRow(GgmlType t, const uint8_t* row, int64_t cols, const Q8Blocks
             break;
         case GgmlType::Q4_1:
             for (int j = 0; j < 32; ++j) sumi += nibble(blk + 4, j) * xq[j];
-            sum += (dw * dx) * float(sumi) + half(blk + 2) * x.s[xb];
+            sum += (dw * dx) * float(sumi) + quant::getHalf(blk + 2) * x.s[xb];
             break;
         case GgmlType::Q5_0: {
             uint32_t qh;
@@ -75,7 +70,7 @@ float integerDotRow(GgmlType t, const uint8_t* row, int64_t cols, const Q8Blocks
             uint32_t qh;
             std::memcpy(&qh, blk + 4, 4);
             for (int j = 0; j < 32; ++j) sumi += (nibble(blk + 8, j) | fifthBit(qh, j)) * xq[j];
-            sum += (dw * dx) * float(sumi) + half(blk + 2) * x.s[xb];
+            sum += (dw * dx) * float(sumi) + quant::getHalf(blk + 2) * x.s[xb];
             break;
         }
         default: // Q8_0

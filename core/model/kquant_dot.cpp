@@ -1,7 +1,6 @@
 #include "model/kquant_dot.h"
 
 #include "common/error.h"
-#include "common/half.h"
 #include "quant/quant_blocks.h"
 #include "quant/quant_search.h"
 
@@ -35,16 +34,6 @@ bool hasKQuantDot(GgmlType t) {
     return t == GgmlType::Q2_K || t == GgmlType::Q3_K || t == GgmlType::Q4_K || t == GgmlType::Q5_K || t == GgmlType::Q6_K;
 }
 
-namespace {
-
-float f16At(const uint8_t* p) {
-    uint16_t h;
-    std::memcpy(&h, p, 2);
-    return halfToFloat(h);
-}
-
-} // namespace
-
 void unpackKBlock(GgmlType t, const uint8_t* blk, KBlockInts& k) {
     std::memset(k.min, 0, sizeof k.min);
     k.offset = 0;
@@ -63,8 +52,8 @@ void unpackKBlock(GgmlType t, const uint8_t* blk, KBlockInts& k) {
         }
         k.groupSize = 16;
         k.hasMins = true;
-        k.d = f16At(blk + 80);
-        k.dmin = f16At(blk + 82);
+        k.d = quant::getHalf(blk + 80);
+        k.dmin = quant::getHalf(blk + 82);
         return;
     }
     case GgmlType::Q3_K: { // hmask[32], qs[64], scales[12] (6-bit, -32), d
@@ -80,7 +69,7 @@ void unpackKBlock(GgmlType t, const uint8_t* blk, KBlockInts& k) {
         }
         k.groupSize = 16;
         k.offset = 4;
-        k.d = f16At(blk + 108);
+        k.d = quant::getHalf(blk + 108);
         return;
     }
     case GgmlType::Q4_K:
@@ -101,8 +90,8 @@ void unpackKBlock(GgmlType t, const uint8_t* blk, KBlockInts& k) {
         }
         k.groupSize = 32;
         k.hasMins = true;
-        k.d = f16At(blk);
-        k.dmin = f16At(blk + 2);
+        k.d = quant::getHalf(blk);
+        k.dmin = quant::getHalf(blk + 2);
         return;
     }
     case GgmlType::Q6_K: { // ql[128], qh[64], scales[16] (int8), d
@@ -116,7 +105,7 @@ void unpackKBlock(GgmlType t, const uint8_t* blk, KBlockInts& k) {
         std::memcpy(k.scale, blk + 192, 16);
         k.groupSize = 16;
         k.offset = 32;
-        k.d = f16At(blk + 208);
+        k.d = quant::getHalf(blk + 208);
         return;
     }
     default:

@@ -1,6 +1,6 @@
 #include "vk/repack.h"
 
-#include "common/half.h"
+#include "quant/quant_blocks.h"
 #include "model/block_dot.h"
 #include "model/kquant_dot.h"
 
@@ -79,13 +79,8 @@ RepackedBlocks repackBlocks(GgmlType t, int64_t cols, const std::vector<std::pai
         for (uint64_t k = 0; k < size / uint64_t(blockBytes); ++k, ++i) {
             const uint8_t* src = data + k * uint64_t(blockBytes);
             const uint64_t row = i / nb, b = i % nb, dst = b * rows + row, at = ((b / 4) * rows + row) * 4 + b % 4;
-            uint16_t h;
-            std::memcpy(&h, src, 2);
-            out.scales[size_t(at)] = halfToFloat(h);
-            if (hasMin) {
-                std::memcpy(&h, src + 2, 2);
-                out.scales[size_t(aux * 4 + at)] = halfToFloat(h);
-            }
+            out.scales[size_t(at)] = quant::getHalf(src);
+            if (hasMin) out.scales[size_t(aux * 4 + at)] = quant::getHalf(src + 2);
             if (hasHigh) std::memcpy(&out.quants[size_t(blocks * uint64_t(slot) + at * 4)], src + qhAt, 4);
             std::memcpy(&out.quants[size_t(dst) * size_t(slot)], src + qsAt, size_t(quantBytes));
         }
